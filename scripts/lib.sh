@@ -1,0 +1,67 @@
+# shellcheck shell=bash
+# Shared helpers for picket's scripts: the download cache, pinned fetches, apt and venvs.
+# Source it; it defines functions and PICKET_CACHE, and changes nothing else.
+
+set -euo pipefail
+
+PICKET_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PICKET_CACHE=${PICKET_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/picket}
+export PICKET_ROOT PICKET_CACHE
+
+log() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# check_sha256 FILE SHA: fail loudly if FILE does not have that sha256.
+check_sha256() {
+  local got
+  got=$(sha256sum "$1" | cut -d' ' -f1)
+  [ "$got" = "$2" ] || die "$1: sha256 $got, expected $2"
+}
+
+# apt_ensure PKG...: install the Debian packages that are not installed yet.
+apt_ensure() {
+  local missing=() p
+  for p in "$@"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  log "apt: installing ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# apt_extract PKG DEST: download a Debian package (not install it) and unpack it into DEST once.
+apt_extract() {
+  local pkg=$1 dest=$2
+  [ -f "$dest/.done" ] && return 0
+  local tmp
+  tmp=$(mktemp -d)
+  log "apt: fetching $pkg"
+  (cd "$tmp" && apt-get download -qq "$pkg" >/dev/null 2>&1) ||
+    { apt-get update -qq && (cd "$tmp" && apt-get download -qq "$pkg" >/dev/null); }
+  mkdir -p "$dest"
+  dpkg-deb -x "$tmp"/*.deb "$dest"
+  rm -rf "$tmp"
+  touch "$dest/.done"
+}
+
+# venv_ensure NAME REQ...: a Python venv under the cache with exactly these requirements.
+# Prints the venv's directory. Re-created when the requirement list changes.
+venv_ensure() {
+  local name=$1
+  shift
+  local dir="$PICKET_CACHE/venv/$name" want="$*"
+  if [ ! -x "$dir/bin/python" ] || [ "$(cat "$dir/.reqs" 2>/dev/null)" != "$want" ]; then
+    log "venv $name: $want"
+    rm -rf "$dir"
+    python3 -m venv "$dir" >&2
+    "$dir/bin/pip" install -q "$@" >&2
+    printf '%s' "$want" >"$dir/.reqs"
+  fi
+  printf '%s\n' "$dir"
+}
+
+# The TFLite C libraries, by flavour and architecture (see scripts/bootstrap.sh).
+tflite_dir() { printf '%s/tflite/%s/%s\n' "$PICKET_CACHE" "$1" "$2"; }

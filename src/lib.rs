@@ -1,0 +1,11 @@
+//! Picket: one camera in, people found and followed, behaviour judged, GPIO alarms and a SQLite
+//! journal out. The binary in `main.rs` is a thin command line over this library.
+//!
+//! One frame's path is drawn in `DESIGN.md`; each stage is a module behind a small trait.
+
+pub mod cli;
+pub mod config;
+pub mod detect;
+pub mod event;
+pub mod geom;
+pub mod track;
