@@ -125,6 +125,14 @@ mod tests {
         let r = NormRect::new(0.2, 0.1, 0.4, 0.9);
         assert_eq!(r.foot(), NormPoint::new(0.3, 0.9));
         let p = NormRect::new(-0.1, 0.5, 1.2, 1.0).to_pixels(640, 480);
-        assert_eq!(p, PixelRect { x0: 0, y0: 240, x1: 640, y1: 480 });
+        assert_eq!(
+            p,
+            PixelRect {
+                x0: 0,
+                y0: 240,
+                x1: 640,
+                y1: 480
+            }
+        );
     }
 }

@@ -75,7 +75,10 @@ pub enum ConfigError {
         source: std::io::Error,
     },
     #[error("{}", render(origin, problems))]
-    Invalid { origin: String, problems: Vec<Problem> },
+    Invalid {
+        origin: String,
+        problems: Vec<Problem>,
+    },
 }
 
 impl ConfigError {
@@ -101,8 +104,10 @@ fn render(origin: &str, problems: &[Problem]) -> String {
 
 /// Reads, parses and validates the config file at `path`.
 pub fn load<T: for<'de> Deserialize<'de> + Validate>(path: &Path) -> Result<T, ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|source| ConfigError::Read { path: path.to_owned(), source })?;
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
     parse(&text, &path.display().to_string())
 }
 
@@ -111,10 +116,18 @@ pub fn parse<T: for<'de> Deserialize<'de> + Validate>(
     text: &str,
     origin: &str,
 ) -> Result<T, ConfigError> {
-    let invalid = |problems| ConfigError::Invalid { origin: origin.to_owned(), problems };
+    let invalid = |problems| ConfigError::Invalid {
+        origin: origin.to_owned(),
+        problems,
+    };
     let value: T = toml::from_str(text).map_err(|e| {
         let (line, column) = line_col(text, e.span().map_or(0, |s| s.start));
-        invalid(vec![Problem { line, column, path: None, message: e.message().trim().to_owned() }])
+        invalid(vec![Problem {
+            line,
+            column,
+            path: None,
+            message: e.message().trim().to_owned(),
+        }])
     })?;
     let mut report = Report::default();
     value.validate("", &mut report);
@@ -127,9 +140,16 @@ pub fn parse<T: for<'de> Deserialize<'de> + Validate>(
         .problems
         .into_iter()
         .map(|(path, message)| {
-            let offset = doc.as_ref().map_or(0, |d| span_of(d.as_item(), &path).start);
+            let offset = doc
+                .as_ref()
+                .map_or(0, |d| span_of(d.as_item(), &path).start);
             let (line, column) = line_col(text, offset);
-            Problem { line, column, path: Some(path), message }
+            Problem {
+                line,
+                column,
+                path: Some(path),
+                message,
+            }
         })
         .collect();
     Err(invalid(problems))
@@ -199,7 +219,11 @@ mod tests {
                 if z.polygon.len() < 3 {
                     report.error(
                         join(at, format!("zones.{i}.polygon")),
-                        format!("zone `{}`: polygon has {} points (needs ≥ 3)", z.name, z.polygon.len()),
+                        format!(
+                            "zone `{}`: polygon has {} points (needs ≥ 3)",
+                            z.name,
+                            z.polygon.len()
+                        ),
                     );
                 }
             }
@@ -216,13 +240,20 @@ mod tests {
         assert_eq!((p[0].line, p[0].column), (1, 9));
         assert_eq!((p[1].line, p[1].column), (9, 11));
         let text = err.to_string();
-        assert!(text.contains("picket.toml:9:11: zones.1.polygon: zone `door`: polygon has 2 points"), "{text}");
+        assert!(
+            text.contains("picket.toml:9:11: zones.1.polygon: zone `door`: polygon has 2 points"),
+            "{text}"
+        );
     }
 
     #[test]
     fn unknown_keys_and_wrong_types_are_located() {
         let err = parse::<Demo>("limit = 1\nlimmit = 2\n", "c.toml").unwrap_err();
-        assert_eq!((err.problems()[0].line, err.problems()[0].column), (2, 1), "{err}");
+        assert_eq!(
+            (err.problems()[0].line, err.problems()[0].column),
+            (2, 1),
+            "{err}"
+        );
         assert!(err.to_string().contains("unknown field `limmit`"), "{err}");
         let err = parse::<Demo>("limit = \"many\"\n", "c.toml").unwrap_err();
         assert_eq!(err.problems()[0].line, 1, "{err}");
@@ -230,7 +261,11 @@ mod tests {
 
     #[test]
     fn a_valid_config_loads() {
-        let d: Demo = parse("[[zones]]\nname = \"a\"\npolygon = [[0,0],[1,0],[0,1]]\n", "x").unwrap();
+        let d: Demo = parse(
+            "[[zones]]\nname = \"a\"\npolygon = [[0,0],[1,0],[0,1]]\n",
+            "x",
+        )
+        .unwrap();
         assert_eq!(d.zones.len(), 1);
         assert_eq!(d.limit, 0);
     }

@@ -28,7 +28,10 @@ pub struct Detections {
 
 impl Detections {
     pub fn with_capacity(cap: usize) -> Self {
-        Self { items: Vec::with_capacity(cap), overflow: 0 }
+        Self {
+            items: Vec::with_capacity(cap),
+            overflow: 0,
+        }
     }
 
     pub fn clear(&mut self) {
