@@ -3,9 +3,14 @@
 //!
 //! One frame's path is drawn in `DESIGN.md`; each stage is a module behind a small trait.
 
+pub mod alloc_count;
 pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod event;
 pub mod geom;
 pub mod track;
+
+#[cfg(test)]
+#[global_allocator]
+static ALLOC: alloc_count::CountingAlloc = alloc_count::CountingAlloc;
