@@ -1,0 +1,279 @@
+#!/usr/bin/env bash
+# Boots the hardware-in-the-loop VM (scripts/hil/setup.sh) with one command and returns that
+# command's exit code, streaming the serial console to stdout.
+#
+#   scripts/hil/run.sh [OPTIONS] -- CMD [ARGS...]
+#
+# CMD is an aarch64 program on this machine (copied into the guest with its loader, libc and the
+# TFLite library) or, when no such file exists, a busybox command in the guest.
+#   --disk IMG        the virtio disk: an ext4 image, made if missing and kept (the journal lives
+#                     here; boot twice on the same IMG to test a power cut)
+#   --keep-disk       keep the temporary disk made when --disk is not given, and print its path
+#   --file SRC[:DEST] also pack SRC (file or directory) at DEST (default /hil/files/NAME)
+#   --picket PATH     pack an aarch64 picket as /hil/bin/picket and export PICKET_BIN to it
+#                     (default: $PICKET_BIN, else the picket beside a cargo test binary)
+#   --tflite SO       the aarch64 libtensorflowlite_c.so (default: the TF 2.9 one bootstrap fetched)
+#   --env K=V         export K=V to CMD (RUST_LOG, RUST_BACKTRACE pass through by themselves)
+#   --timeout S       kill the VM after S seconds in all (default $HIL_TIMEOUT or 600); exit 124
+#   --kill-after S    power cut: kill the VM S seconds after CMD starts
+#   --kill-on TEXT    power cut: kill the VM as soon as the console prints TEXT
+# With a power cut requested, the exit code is 0 when the cut happened while CMD ran. Exit 125
+# means the VM stopped without reporting CMD's exit code. With $HIL_STATS set, boot and run times
+# are written there as shell assignments.
+source "$(dirname "$0")/lib.sh"
+
+SYSROOT=/usr/aarch64-linux-gnu/lib
+BASE_LIBS=(ld-linux-aarch64.so.1 libc.so.6 libm.so.6 libgcc_s.so.1 libdl.so.2 libpthread.so.0
+  librt.so.1)
+
+usage() { sed -n '2,/^source/{/^source/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
+
+parse_args() {
+  DISK="" KEEP_DISK=0 TIMEOUT=${HIL_TIMEOUT:-600} KILL_AFTER="" KILL_ON="" FILES=() ENVS=()
+  PICKET=${PICKET_BIN:-} TFLITE="$(tflite_dir tf29 aarch64)/libtensorflowlite_c.so"
+  while [ $# -gt 0 ]; do
+    case $1 in
+      --disk) DISK=$2; shift 2 ;;
+      --keep-disk) KEEP_DISK=1; shift ;;
+      --file) FILES+=("$2"); shift 2 ;;
+      --picket) PICKET=$2; shift 2 ;;
+      --tflite) TFLITE=$2; shift 2 ;;
+      --env) ENVS+=("$2"); shift 2 ;;
+      --timeout) TIMEOUT=$2; shift 2 ;;
+      --kill-after) KILL_AFTER=$2; shift 2 ;;
+      --kill-on) KILL_ON=$2; shift 2 ;;
+      --) shift; break ;;
+      -h | --help) usage ;;
+      *) die "unknown option $1 (see --help)" ;;
+    esac
+  done
+  [ $# -gt 0 ] || usage
+  CMD=$1
+  shift
+  ARGS=("$@")
+}
+
+# quote WORD: WORD as a single-quoted shell word.
+quote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
+
+is_aarch64_elf() { readelf -h "$1" 2>/dev/null | grep -q 'Machine:.*AArch64'; }
+
+# find_lib NAME: the aarch64 library NAME from the cross sysroot or beside the TFLite library.
+find_lib() {
+  local d
+  for d in "$SYSROOT" "$(dirname "$TFLITE")"; do
+    [ -e "$d/$1" ] && { printf '%s\n' "$d/$1"; return 0; }
+  done
+  return 1
+}
+
+# pack_libs ROOT FILE...: copy the shared libraries FILEs need, transitively, into ROOT/lib.
+pack_libs() {
+  local root=$1 name path
+  shift
+  local -a todo=("$@") 
+  local -A done=()
+  for name in "${BASE_LIBS[@]}"; do todo+=("$(find_lib "$name")"); done
+  while [ ${#todo[@]} -gt 0 ]; do
+    path=${todo[0]}
+    todo=("${todo[@]:1}")
+    [ -n "${done[$path]:-}" ] && continue
+    done[$path]=1
+    case $path in
+      "$root"/*) ;;
+      *) cp -L "$path" "$root/lib/" ;;
+    esac
+    while read -r name; do
+      local found
+      found=$(find_lib "$name") || die "$path needs $name, which is not in $SYSROOT"
+      todo+=("$found")
+    done < <(readelf -d "$path" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
+  done
+}
+
+# default_picket: a cargo test binary lives in target/<triple>/<profile>/deps; picket beside it.
+default_picket() {
+  local p
+  p="$(dirname "$CMD")/../picket"
+  [ -z "$PICKET" ] && [ -f "$CMD" ] && [ -x "$p" ] && is_aarch64_elf "$p" && PICKET=$(readlink -f "$p")
+  return 0
+}
+
+# make_payload OUT: the second cpio with CMD, picket, libraries, extra files and /hil/cmd.sh.
+make_payload() {
+  local out=$1 root="$WORK/payload" guest_cmd=$CMD spec src dest kv
+  mkdir -p "$root/lib" "$root/hil/bin" "$root/hil/lib" "$root/hil/files"
+  local -a elves=()
+  if [ -f "$CMD" ]; then
+    is_aarch64_elf "$CMD" || die "$CMD is not an aarch64 program"
+    guest_cmd="/hil/bin/$(basename "$CMD")"
+    cp -L "$CMD" "$root$guest_cmd"
+    elves+=("$root$guest_cmd")
+  fi
+  if [ -n "$PICKET" ]; then
+    is_aarch64_elf "$PICKET" || die "picket $PICKET is not an aarch64 program"
+    cp -L "$PICKET" "$root/hil/bin/picket"
+    elves+=("$root/hil/bin/picket")
+    ENVS+=("PICKET_BIN=/hil/bin/picket")
+  fi
+  if [ -f "$TFLITE" ]; then
+    cp -L "$TFLITE" "$root/hil/lib/libtensorflowlite_c.so"
+    elves+=("$root/hil/lib/libtensorflowlite_c.so")
+  else
+    log "hil: no aarch64 TFLite library at $TFLITE (scripts/bootstrap.sh fetches it); not packed"
+  fi
+  pack_libs "$root" "${elves[@]}"
+  for spec in "${FILES[@]}"; do
+    src=${spec%%:*}
+    dest=${spec#*:}
+    [ "$dest" = "$spec" ] && dest="/hil/files/$(basename "$src")"
+    [ -e "$src" ] || die "--file $src: no such file"
+    mkdir -p "$root$(dirname "$dest")"
+    cp -a "$src" "$root$dest"
+  done
+  for kv in RUST_LOG RUST_BACKTRACE; do
+    [ -n "${!kv:-}" ] && ENVS+=("$kv=${!kv}")
+  done
+  {
+    echo "# Generated by scripts/hil/run.sh"
+    for kv in "${ENVS[@]}"; do printf 'export %s=%s\n' "${kv%%=*}" "$(quote "${kv#*=}")"; done
+    printf 'exec %s' "$(quote "$guest_cmd")"
+    for kv in "${ARGS[@]}"; do printf ' %s' "$(quote "$kv")"; done
+    echo
+  } >"$root/hil/cmd.sh"
+  (cd "$root" && find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet | gzip -1) >"$out"
+}
+
+prepare_disk() {
+  if [ -z "$DISK" ]; then
+    DISK="$WORK/disk.img"
+    [ "$KEEP_DISK" -eq 1 ] && DISK=$(mktemp "${TMPDIR:-/tmp}/hil-disk.XXXXXX.img") && rm -f "$DISK"
+  fi
+  [ -f "$DISK" ] && return 0
+  truncate -s "${HIL_DISK_SIZE:-256M}" "$DISK"
+  mke2fs -q -t ext4 -F -L hil "$DISK"
+}
+
+kernel_tree() {
+  if [ ! -f "$HIL_CURRENT/initramfs.cpio.gz" ] ||
+    [ "$(dirname "$0")/init.sh" -nt "$HIL_CURRENT/initramfs.cpio.gz" ] ||
+    [ "$(dirname "$0")/setup.sh" -nt "$HIL_CURRENT/initramfs.cpio.gz" ]; then
+    bash "$(dirname "$0")/setup.sh" >/dev/null
+  fi
+  KDIR=$(readlink -f "$HIL_CURRENT")
+  KREL=$(cat "$KDIR/release")
+}
+
+start_vm() {
+  mkfifo "$WORK/console"
+  qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -smp 2 -m 1024 \
+    -display none -serial stdio -monitor none -nic none -no-reboot \
+    -kernel "$KDIR/root/boot/vmlinuz-$KREL" -initrd "$WORK/initrd" \
+    -append "console=ttyAMA0 panic=-1 quiet" \
+    -drive "file=$DISK,format=raw,if=virtio" </dev/null >"$WORK/console" 2>&1 &
+  QPID=$!
+}
+
+power_cut() {
+  [ -n "$CUT" ] && return 0
+  CUT=$1
+  kill -KILL "$QPID" 2>/dev/null || true
+  log "hil: power cut ($CUT)"
+}
+
+# on_line LINE: echo a console line and act on the markers init.sh prints.
+on_line() {
+  local line=${1%$'\r'}
+  printf '%s\n' "$line"
+  case $line in
+    *'@@HIL ready uptime='*)
+      BOOT=$(elapsed "$T0")
+      T_CMD=$(date +%s.%N)
+      log "hil: booted in $BOOT s" ;;
+    *'@@HIL exit='*)
+      RC=${line#*@@HIL exit=}
+      RC=${RC%% *}
+      RUN=$(elapsed "$T_CMD") ;;
+  esac
+  if [ -n "$KILL_ON" ] && [ -n "$T_CMD" ] && [[ $line == *"$KILL_ON"* ]] && [ -z "$RC" ]; then
+    power_cut "console printed '$KILL_ON'"
+  fi
+}
+
+# on_tick: check the clocks between console reads.
+on_tick() {
+  if [ -n "$KILL_AFTER" ] && [ -n "$T_CMD" ] && [ -z "$RC" ] &&
+    awk -v a="$(elapsed "$T_CMD")" -v b="$KILL_AFTER" 'BEGIN { exit !(a >= b) }'; then
+    power_cut "$KILL_AFTER s after the command started"
+  fi
+  if awk -v a="$(elapsed "$T0")" -v b="$TIMEOUT" 'BEGIN { exit !(a >= b) }'; then
+    TIMED_OUT=1
+    kill -KILL "$QPID" 2>/dev/null || true
+  fi
+}
+
+# stream: read the console until qemu closes it, half a second at a time so the clocks tick.
+stream() {
+  local chunk pending="" st
+  exec 3<"$WORK/console"
+  while :; do
+    if IFS= read -r -t 0.5 chunk <&3; then
+      on_line "$pending$chunk"
+      pending=""
+    else
+      st=$?
+      if [ "$st" -gt 128 ]; then
+        pending+=$chunk
+        on_tick
+      else
+        [ -n "$pending$chunk" ] && on_line "$pending$chunk"
+        break
+      fi
+    fi
+  done
+  exec 3<&-
+  wait "$QPID" 2>/dev/null || true
+}
+
+finish() {
+  local code
+  if [ -n "$TIMED_OUT" ]; then
+    log "hil: timed out after $TIMEOUT s"
+    code=124
+  elif [ -n "$KILL_AFTER$KILL_ON" ]; then
+    if [ -n "$CUT" ]; then code=0
+    elif [ -n "$RC" ] && [ "$RC" -ne 0 ]; then code=$RC
+    else log "hil: the command ended before the power cut"; code=1
+    fi
+  elif [ -n "$RC" ]; then
+    code=$RC
+  else
+    log "hil: the VM stopped without reporting the command's exit code"
+    code=125
+  fi
+  log "hil: boot ${BOOT:-?} s, command ${RUN:-?} s, total $(elapsed "$T0") s, exit $code"
+  if [ -n "${HIL_STATS:-}" ]; then
+    printf 'boot=%s\nrun=%s\ntotal=%s\nexit=%s\n' "${BOOT:-}" "${RUN:-}" "$(elapsed "$T0")" "$code" \
+      >"$HIL_STATS"
+  fi
+  [ "$KEEP_DISK" -eq 1 ] && [[ $DISK == "$WORK"/* || $DISK == */hil-disk.*.img ]] &&
+    log "hil: disk kept at $DISK"
+  return "$code"
+}
+
+main() {
+  parse_args "$@"
+  default_picket
+  kernel_tree
+  WORK=$(mktemp -d)
+  trap 'rm -rf "$WORK"' EXIT
+  make_payload "$WORK/payload.cpio.gz"
+  cat "$KDIR/initramfs.cpio.gz" "$WORK/payload.cpio.gz" >"$WORK/initrd"
+  prepare_disk
+  T0=$(date +%s.%N) T_CMD="" RC="" RUN="" BOOT="" CUT="" TIMED_OUT=""
+  start_vm
+  stream
+  finish
+}
+
+main "$@"
