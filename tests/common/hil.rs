@@ -3,16 +3,41 @@
 //!
 //! | variable | what |
 //! |---|---|
-//! | `HIL_VIVID` | the vivid capture node, e.g. `/dev/video0` (YUYV test patterns) |
-//! | `HIL_LOOPBACK` | the v4l2loopback node that the feeder writes MJPEG footage to |
-//! | `HIL_GPIOCHIP` | the gpio-sim chip, e.g. `/dev/gpiochip1`; line 0 is named `RELAY` |
+//! | `HIL_VIVID` | the vivid capture node, e.g. `/dev/video0` (YUYV test patterns, Disconnect control) |
+//! | `HIL_LOOPBACK` | the v4l2loopback node (`picket-loopback`) that the feeder writes MJPEG footage to |
+//! | `HIL_GPIOCHIP` | the gpio-sim chip, e.g. `/dev/gpiochip1`: bank0, 8 lines, named as in [`line`] |
 //! | `HIL_GPIOSIM_SYSFS` | the gpio-sim bank's sysfs dir: `sim_gpioN/value` and `sim_gpioN/pull` |
-//! | `HIL_DISK` | a directory on the VM's virtio disk, for journals that must survive a power cut |
+//! | `HIL_DISK` | a directory on the VM's ext4 virtio disk, for journals that must survive a power cut |
+//! | `PICKET_BIN` | the aarch64 `picket` packed into the VM, when the runner was given one |
+//!
+//! The guest also has `LD_LIBRARY_PATH` set to the aarch64 loader, libc and
+//! `libtensorflowlite_c.so` that the runner packed, and the current directory is `/hil`.
 //!
 //! Outside the VM these are unset and the tests say so and pass without touching anything;
-//! `scripts/test.sh` runs them in the VM whenever the tools are present.
+//! `scripts/test.sh` runs them in the VM whenever the tools are present. The contract's other
+//! half is `scripts/hil/init.sh`: change both together.
 
-use std::path::PathBuf;
+use std::fs;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// The gpio-sim lines that carry a name, by offset on bank0. The other lines (4..8) are unnamed.
+pub mod line {
+    /// Line 0: the alarm relay output.
+    pub const RELAY: u32 = 0;
+    /// Line 1: the arm keyswitch input.
+    pub const KEYSWITCH: u32 = 1;
+    /// Line 2: the tamper input.
+    pub const TAMPER: u32 = 2;
+    /// Line 3: the `healthy` output (fault LED or external watchdog).
+    pub const HEALTHY: u32 = 3;
+    /// The names `/init` gives lines 0..4, in offset order.
+    pub const NAMES: [&str; 4] = ["RELAY", "KEYSWITCH", "TAMPER", "HEALTHY"];
+    /// How many lines bank0 has.
+    pub const COUNT: u32 = 8;
+}
 
 /// The value of `var`, or `None` after printing why the test is skipped.
 pub fn device(var: &str) -> Option<PathBuf> {
@@ -23,4 +48,106 @@ pub fn device(var: &str) -> Option<PathBuf> {
             None
         }
     }
+}
+
+/// What a simulated line reads as while nothing drives it: gpio-sim's `pull` attribute.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pull {
+    Up,
+    Down,
+}
+
+/// The simulated side of the gpio-sim chip: what the "wire" reads, and how it is pulled.
+///
+/// The appliance drives lines through the character device (`chip`); tests observe them here.
+/// gpio-sim resets a line to its pull when the process holding it releases it, so a test that
+/// wants to see picket drive a line inactive must pull it *up* first, or observe it while picket
+/// still holds it.
+pub struct GpioSim {
+    /// The character device, e.g. `/dev/gpiochip1`.
+    pub chip: PathBuf,
+    /// The bank's sysfs directory, holding `sim_gpioN/{value,pull}`.
+    pub sysfs: PathBuf,
+}
+
+impl GpioSim {
+    /// The chip from `HIL_GPIOCHIP` and `HIL_GPIOSIM_SYSFS`, or `None` (with the skip message)
+    /// outside the VM.
+    pub fn from_env() -> Option<Self> {
+        Some(Self {
+            chip: device("HIL_GPIOCHIP")?,
+            sysfs: device("HIL_GPIOSIM_SYSFS")?,
+        })
+    }
+
+    fn attr(&self, offset: u32, name: &str) -> PathBuf {
+        self.sysfs.join(format!("sim_gpio{offset}")).join(name)
+    }
+
+    /// The level on the simulated wire: 0 or 1.
+    pub fn value(&self, offset: u32) -> io::Result<u8> {
+        let path = self.attr(offset, "value");
+        let text = fs::read_to_string(&path)?;
+        match text.trim() {
+            "0" => Ok(0),
+            "1" => Ok(1),
+            other => Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("{}: unexpected value {other:?}", path.display()),
+            )),
+        }
+    }
+
+    /// Pull the simulated line up or down: what an input reads, and where a released output goes.
+    pub fn set_pull(&self, offset: u32, pull: Pull) -> io::Result<()> {
+        let word = match pull {
+            Pull::Up => "pull-up",
+            Pull::Down => "pull-down",
+        };
+        fs::write(self.attr(offset, "pull"), word)
+    }
+
+    /// The line's current pull.
+    pub fn pull(&self, offset: u32) -> io::Result<Pull> {
+        match fs::read_to_string(self.attr(offset, "pull"))?.trim() {
+            "pull-up" => Ok(Pull::Up),
+            _ => Ok(Pull::Down),
+        }
+    }
+
+    /// Poll the wire until it reads `want` or `timeout` passes; returns the time it took, or the
+    /// last value seen as the error. For watching picket, which runs in another process.
+    pub fn wait_value(&self, offset: u32, want: u8, timeout: Duration) -> io::Result<Duration> {
+        let start = Instant::now();
+        loop {
+            let got = self.value(offset)?;
+            if got == want {
+                return Ok(start.elapsed());
+            }
+            if start.elapsed() >= timeout {
+                return Err(io::Error::new(
+                    io::ErrorKind::TimedOut,
+                    format!("line {offset} still {got} after {timeout:?}, want {want}"),
+                ));
+            }
+            thread::sleep(Duration::from_millis(5));
+        }
+    }
+}
+
+/// The directory on the virtio disk (`HIL_DISK`), or `None` outside the VM.
+pub fn disk() -> Option<PathBuf> {
+    device("HIL_DISK")
+}
+
+/// Whether `path` lies on a real block-device file system (ext4) rather than the initramfs.
+pub fn on_ext4(path: &Path) -> io::Result<bool> {
+    use std::os::unix::ffi::OsStrExt;
+    let c = std::ffi::CString::new(path.as_os_str().as_bytes())?;
+    // SAFETY: `c` is a valid NUL-terminated path and `st` a zeroed out-parameter of the right type.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(st.f_type == 0xEF53) // EXT4_SUPER_MAGIC
 }

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Cargo runner for aarch64 test binaries in the hardware-in-the-loop VM:
+#
+#   CARGO_TARGET_AARCH64_UNKNOWN_LINUX_GNU_RUNNER=scripts/hil/cargo-runner.sh \
+#     cargo test --target aarch64-unknown-linux-gnu --test hil_smoke
+#
+# Cargo calls it with the test binary and its arguments. Runner options for scripts/hil/run.sh
+# (e.g. `--disk IMG`) go in $HIL_RUN_ARGS; $PICKET_BIN, when set, is packed into the VM.
+set -euo pipefail
+read -r -a extra <<<"${HIL_RUN_ARGS:-}"
+exec bash "$(cd "$(dirname "$0")" && pwd)/run.sh" "${extra[@]}" -- "$@"
