@@ -1,0 +1,121 @@
+#!/usr/bin/env bash
+# Test stage: hardware in the loop. Cross-builds the aarch64 release of picket and every
+# tests/hil_*.rs test binary, then runs each binary in its own boot of the arm64 kernel VM
+# (scripts/hil/), where vivid, v4l2loopback, gpio-sim and an ext4 virtio disk are real kernel
+# devices. It also checks the runner's power cut: a file synced before qemu is killed is there on
+# the next boot. Prints the setup time, each boot time and each result; fails if any test fails.
+# Skips, saying why, only when the VM cannot run here at all (no qemu-system-aarch64 to be had, or
+# no kernel to be fetched and none cached). HIL_SKIP=1 skips it on purpose.
+source "$(dirname "$0")/../hil/lib.sh"
+cd "$PICKET_ROOT"
+
+TARGET=aarch64-unknown-linux-gnu
+PASSED=0
+FAILED=0
+SUMMARY=()
+
+skip() {
+  log "hil: SKIPPED: $*"
+  exit 0
+}
+
+ensure_qemu() {
+  command -v qemu-system-aarch64 >/dev/null && return 0
+  apt_ensure qemu-system-arm >/dev/null 2>&1 || true
+  command -v qemu-system-aarch64 >/dev/null ||
+    skip "qemu-system-aarch64 is not installed and apt cannot install qemu-system-arm"
+}
+
+setup_vm() {
+  local t0 out
+  t0=$(date +%s.%N)
+  if ! out=$(bash scripts/hil/setup.sh); then
+    [ -d "$HIL_CURRENT" ] || ! apt-cache policy linux-image-arm64:arm64 | grep -q Candidate ||
+      die "hil: setting up the VM failed"
+    skip "no Debian arm64 kernel can be fetched and none is cached"
+  fi
+  log "hil: VM ready in $(elapsed "$t0") s ($(basename "$out"))"
+}
+
+# build: the release picket and the HIL test binaries; sets PICKET and TEST_BINS.
+build() {
+  local t0 tests=() t json
+  t0=$(date +%s.%N)
+  for t in tests/hil_*.rs; do
+    [ -e "$t" ] && tests+=(--test "$(basename "$t" .rs)")
+  done
+  [ ${#tests[@]} -gt 0 ] || die "hil: no tests/hil_*.rs"
+  cargo build --release --locked --target "$TARGET" --bin picket
+  PICKET="target/$TARGET/release/picket"
+  json=$(cargo test --release --locked --target "$TARGET" --no-run --message-format=json "${tests[@]}")
+  mapfile -t TEST_BINS < <(printf '%s\n' "$json" | python3 -c '
+import json, sys
+for line in sys.stdin:
+    if not line.startswith("{"):
+        continue
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m["target"]["kind"] == ["test"] and m.get("executable"):
+        print(m["executable"])
+')
+  log "hil: cross-built picket and ${#TEST_BINS[@]} test binaries in $(elapsed "$t0") s"
+}
+
+# record NAME RC STATS: one result line for the summary.
+record() {
+  local name=$1 rc=$2 boot run
+  boot=$(sed -n 's/^boot=//p' "$3" 2>/dev/null)
+  run=$(sed -n 's/^run=//p' "$3" 2>/dev/null)
+  if [ "$rc" -eq 0 ]; then
+    PASSED=$((PASSED + 1))
+    SUMMARY+=("$(printf '%-28s ok      boot %5s s  run %5s s' "$name" "${boot:-?}" "${run:-?}")")
+  else
+    FAILED=$((FAILED + 1))
+    SUMMARY+=("$(printf '%-28s FAILED  boot %5s s  run %5s s  (exit %s)' "$name" "${boot:-?}" \
+      "${run:-?}" "$rc")")
+  fi
+}
+
+run_test_binaries() {
+  local bin name rc stats
+  stats=$(mktemp)
+  for bin in "${TEST_BINS[@]}"; do
+    name=$(basename "$bin")
+    name=${name%-*}
+    log "hil: $name in the VM"
+    rc=0
+    HIL_STATS=$stats bash scripts/hil/run.sh --picket "$PICKET" -- "$bin" || rc=$?
+    record "$name" "$rc" "$stats"
+  done
+  rm -f "$stats"
+}
+
+# power_cut_check: boot, sync a file, get killed; boot again on the same disk and find the file.
+power_cut_check() {
+  local disk stats rc=0
+  disk=$(mktemp -u "${TMPDIR:-/tmp}/hil-cut.XXXXXX.img")
+  stats=$(mktemp)
+  log "hil: power cut on the virtio disk"
+  HIL_STATS=$stats bash scripts/hil/run.sh --disk "$disk" --kill-on HIL-SYNCED -- \
+    sh -c 'echo before-the-cut >"$HIL_DISK/cut"; sync; echo HIL-SYNCED; sleep 120' || rc=$?
+  if [ "$rc" -eq 0 ]; then
+    HIL_STATS=$stats bash scripts/hil/run.sh --disk "$disk" -- \
+      sh -c 'test "$(cat "$HIL_DISK/cut")" = before-the-cut' || rc=$?
+  fi
+  record "power-cut (runner)" "$rc" "$stats"
+  rm -f "$disk" "$stats"
+}
+
+main() {
+  [ "${HIL_SKIP:-}" = 1 ] && skip "HIL_SKIP=1"
+  ensure_qemu
+  setup_vm
+  build
+  run_test_binaries
+  power_cut_check
+  log "hil: results"
+  printf '  %s\n' "${SUMMARY[@]}"
+  echo "hil: $PASSED passed, $FAILED failed"
+  [ "$FAILED" -eq 0 ]
+}
+
+main "$@"
