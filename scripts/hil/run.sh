@@ -58,10 +58,11 @@ quote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 
 is_aarch64_elf() { readelf -h "$1" 2>/dev/null | grep -q 'Machine:.*AArch64'; }
 
-# find_lib NAME: the aarch64 library NAME from the cross sysroot or beside the TFLite library.
+# find_lib NAME: the aarch64 library NAME, already packed, or from the cross sysroot or beside the
+# TFLite library.
 find_lib() {
   local d
-  for d in "$SYSROOT" "$(dirname "$TFLITE")"; do
+  for d in "$WORK/payload/hil/lib" "$SYSROOT" "$(dirname "$TFLITE")"; do
     [ -e "$d/$1" ] && { printf '%s\n' "$d/$1"; return 0; }
   done
   return 1
@@ -71,14 +72,14 @@ find_lib() {
 pack_libs() {
   local root=$1 name path
   shift
-  local -a todo=("$@") 
-  local -A done=()
+  local -a todo=("$@")
+  local -A seen=()
   for name in "${BASE_LIBS[@]}"; do todo+=("$(find_lib "$name")"); done
   while [ ${#todo[@]} -gt 0 ]; do
     path=${todo[0]}
     todo=("${todo[@]:1}")
-    [ -n "${done[$path]:-}" ] && continue
-    done[$path]=1
+    [ -n "${seen[$path]:-}" ] && continue
+    seen[$path]=1
     case $path in
       "$root"/*) ;;
       *) cp -L "$path" "$root/lib/" ;;
@@ -178,6 +179,7 @@ power_cut() {
   [ -n "$CUT" ] && return 0
   CUT=$1
   kill -KILL "$QPID" 2>/dev/null || true
+  RUN=$(elapsed "$T_CMD")
   log "hil: power cut ($CUT)"
 }
 
