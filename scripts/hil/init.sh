@@ -50,8 +50,9 @@ setup_gpio_sim() {
   done
   echo 1 >"$c/live"
   chip=$(cat "$c/bank0/chip_name")
-  export HIL_GPIOCHIP="/dev/$chip"
-  export HIL_GPIOSIM_SYSFS="/sys/devices/platform/$(cat "$c/dev_name")/$chip"
+  HIL_GPIOCHIP="/dev/$chip"
+  HIL_GPIOSIM_SYSFS="/sys/devices/platform/$(cat "$c/dev_name")/$chip"
+  export HIL_GPIOCHIP HIL_GPIOSIM_SYSFS
 }
 
 # The virtio disk (/dev/vda, ext4 made by run.sh) survives a power cut: journal replay on mount.

@@ -3,7 +3,7 @@
 # which Debian arm64 kernel is current, and how to fetch Debian packages for another
 # architecture. Source it after scripts/lib.sh; it defines functions and variables only.
 
-# shellcheck source=../lib.sh
+# shellcheck source=scripts/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
 
 HIL_CACHE="$PICKET_CACHE/hil"

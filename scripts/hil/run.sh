@@ -20,13 +20,14 @@
 # With a power cut requested, the exit code is 0 when the cut happened while CMD ran. Exit 125
 # means the VM stopped without reporting CMD's exit code. With $HIL_STATS set, boot and run times
 # are written there as shell assignments.
+# shellcheck source=scripts/hil/lib.sh
 source "$(dirname "$0")/lib.sh"
 
 SYSROOT=/usr/aarch64-linux-gnu/lib
 BASE_LIBS=(ld-linux-aarch64.so.1 libc.so.6 libm.so.6 libgcc_s.so.1 libdl.so.2 libpthread.so.0
   librt.so.1)
 
-usage() { sed -n '2,/^source/{/^source/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
+usage() { sed -n '2,/^# shellcheck/{/^# shellcheck/d;s/^# \{0,1\}//;p}' "$0" >&2; exit 2; }
 
 parse_args() {
   DISK="" KEEP_DISK=0 TIMEOUT=${HIL_TIMEOUT:-600} KILL_AFTER="" KILL_ON="" FILES=() ENVS=()

@@ -5,6 +5,7 @@
 #     from Debian's source packages; nothing GPL-derived is kept in the repository
 #   - a busybox initramfs whose /init is scripts/hil/init.sh
 # Prints the kernel tree's directory; $PICKET_CACHE/hil/current points at it. run.sh boots it.
+# shellcheck source=scripts/hil/lib.sh
 source "$(dirname "$0")/lib.sh"
 HIL_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 

@@ -6,6 +6,7 @@
 # the next boot. Prints the setup time, each boot time and each result; fails if any test fails.
 # Skips, saying why, only when the VM cannot run here at all (no qemu-system-aarch64 to be had, or
 # no kernel to be fetched and none cached). HIL_SKIP=1 skips it on purpose.
+# shellcheck source=scripts/hil/lib.sh
 source "$(dirname "$0")/../hil/lib.sh"
 cd "$PICKET_ROOT"
 
