@@ -22,7 +22,14 @@ arm64_apt_ready() {
   dpkg --print-foreign-architectures | grep -qx arm64 && return 0
   log "apt: adding the arm64 architecture (package lists only; nothing arm64 is installed)"
   as_root dpkg --add-architecture arm64
-  as_root apt-get update -qq
+  apt_update
+}
+
+# apt_update: refresh the package lists once per run; offline, carry on with what is there.
+apt_update() {
+  [ -n "${APT_FRESH:-}" ] && return 0
+  APT_FRESH=1
+  as_root apt-get update -qq || log "apt-get update failed; using the package lists as they are"
 }
 
 # kernel_release: the release of Debian's current arm64 kernel, e.g. 6.1.0-56-arm64. Resolved from

@@ -32,7 +32,7 @@ host_tools() {
 resolve_kernel() {
   arm64_apt_ready
   KREL=$(kernel_release)
-  [ -n "$KREL" ] || { as_root apt-get update -qq; KREL=$(kernel_release); }
+  [ -n "$KREL" ] || { apt_update; KREL=$(kernel_release); }
   if [ -z "$KREL" ]; then
     [ -d "$HIL_CURRENT" ] || die "cannot resolve Debian's arm64 kernel and nothing is cached"
     KDIR=$(readlink -f "$HIL_CURRENT")
@@ -43,6 +43,13 @@ resolve_kernel() {
   fi
   DEBVER=$(deb_version "linux-image-$KREL:arm64")
   KDIR="$HIL_CACHE/kernel/${KREL}_$DEBVER"
+  # A version not built yet is about to be downloaded: make sure the lists are not stale, or
+  # the mirror may no longer have it.
+  if [ ! -f "$KDIR/initramfs.cpio.gz" ] && [ -z "${APT_FRESH:-}" ]; then
+    apt_update
+    resolve_kernel
+    return 0
+  fi
   mkdir -p "$KDIR"
   printf '%s\n' "$KREL" >"$KDIR/release"
   printf '%s\n' "$DEBVER" >"$KDIR/debver"
