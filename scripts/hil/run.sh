@@ -4,8 +4,9 @@
 #
 #   scripts/hil/run.sh [OPTIONS] -- CMD [ARGS...]
 #
-# CMD is an aarch64 program on this machine (copied into the guest with its loader, libc and the
-# TFLite library) or, when no such file exists, a busybox command in the guest.
+# CMD is an aarch64 or armv7 (hard-float) program on this machine, copied into the guest with its
+# loader, libc and the TFLite library, or, when no such file exists, a busybox command in the
+# guest. armv7 programs run through the arm64 kernel's 32-bit compat layer.
 #   --disk IMG        the virtio disk: an ext4 image, made if missing and kept (the journal lives
 #                     here; boot twice on the same IMG to test a power cut)
 #   --keep-disk       keep the temporary disk made when --disk is not given, and print its path
@@ -23,7 +24,11 @@
 # shellcheck source=scripts/hil/lib.sh
 source "$(dirname "$0")/lib.sh"
 
-SYSROOT=/usr/aarch64-linux-gnu/lib
+# Debian's cross sysroots. aarch64 libraries go to /lib, armhf ones to /lib/arm-linux-gnueabihf
+# (the loader skips libraries of the other ELF class on LD_LIBRARY_PATH), each loader to /lib.
+declare -A SYSROOT=([aarch64]=/usr/aarch64-linux-gnu/lib [armhf]=/usr/arm-linux-gnueabihf/lib)
+declare -A GUEST_LIB=([aarch64]=/lib [armhf]=/lib/arm-linux-gnueabihf)
+# Always packed for aarch64, so that a program that loads TFLite later finds what it needs.
 BASE_LIBS=(ld-linux-aarch64.so.1 libc.so.6 libm.so.6 libgcc_s.so.1 libdl.so.2 libpthread.so.0
   librt.so.1)
 
@@ -57,25 +62,43 @@ parse_args() {
 # quote WORD: WORD as a single-quoted shell word.
 quote() { printf "'%s'" "${1//\'/\'\\\'\'}"; }
 
-is_aarch64_elf() { readelf -h "$1" 2>/dev/null | grep -q 'Machine:.*AArch64'; }
+# elf_arch FILE: aarch64 or armhf for programs the guest can run; nothing otherwise.
+elf_arch() {
+  case $(readelf -h "$1" 2>/dev/null | sed -n 's/^ *Machine: *//p') in
+    AArch64) echo aarch64 ;;
+    ARM) echo armhf ;;
+  esac
+}
 
-# find_lib NAME: the aarch64 library NAME, already packed, or from the cross sysroot or beside the
-# TFLite library.
+# find_lib ARCH NAME: the library NAME for ARCH, already packed, or from the cross sysroot, or
+# beside the TFLite library.
 find_lib() {
-  local d
-  for d in "$WORK/payload/hil/lib" "$SYSROOT" "$(dirname "$TFLITE")"; do
-    [ -e "$d/$1" ] && { printf '%s\n' "$d/$1"; return 0; }
+  local d dirs=("${SYSROOT[$1]}")
+  [ "$1" = aarch64 ] && dirs=("$WORK/payload/hil/lib" "${SYSROOT[$1]}" "$(dirname "$TFLITE")")
+  for d in "${dirs[@]}"; do
+    [ -e "$d/$2" ] && { printf '%s\n' "$d/$2"; return 0; }
   done
   return 1
 }
 
-# pack_libs ROOT FILE...: copy the shared libraries FILEs need, transitively, into ROOT/lib.
+# lib_dest ARCH PATH: where the guest keeps the library PATH.
+lib_dest() {
+  case $(basename "$2") in
+    ld-linux*) echo /lib ;;
+    *) echo "${GUEST_LIB[$1]}" ;;
+  esac
+}
+
+# pack_libs ROOT ARCH FILE...: copy the shared libraries FILEs need, transitively, into ROOT.
 pack_libs() {
-  local root=$1 name path
-  shift
+  local root=$1 arch=$2 name path found
+  shift 2
+  [ -d "${SYSROOT[$arch]}" ] || die "no $arch libraries in ${SYSROOT[$arch]} (apt: libc6-$arch-cross)"
   local -a todo=("$@")
   local -A seen=()
-  for name in "${BASE_LIBS[@]}"; do todo+=("$(find_lib "$name")"); done
+  if [ "$arch" = aarch64 ]; then
+    for name in "${BASE_LIBS[@]}"; do todo+=("$(find_lib aarch64 "$name")"); done
+  fi
   while [ ${#todo[@]} -gt 0 ]; do
     path=${todo[0]}
     todo=("${todo[@]:1}")
@@ -83,48 +106,56 @@ pack_libs() {
     seen[$path]=1
     case $path in
       "$root"/*) ;;
-      *) cp -L "$path" "$root/lib/" ;;
+      *) mkdir -p "$root$(lib_dest "$arch" "$path")" && cp -L "$path" "$root$(lib_dest "$arch" "$path")/" ;;
     esac
     while read -r name; do
-      local found
-      found=$(find_lib "$name") || die "$path needs $name, which is not in $SYSROOT"
+      found=$(find_lib "$arch" "$name") || die "$path needs $name, not in ${SYSROOT[$arch]}"
       todo+=("$found")
     done < <(readelf -d "$path" 2>/dev/null | sed -n 's/.*(NEEDED).*\[\(.*\)\]/\1/p')
   done
 }
-
 # default_picket: a cargo test binary lives in target/<triple>/<profile>/deps; picket beside it.
 default_picket() {
   local p
   p="$(dirname "$CMD")/../picket"
-  [ -z "$PICKET" ] && [ -f "$CMD" ] && [ -x "$p" ] && is_aarch64_elf "$p" && PICKET=$(readlink -f "$p")
+  [ -z "$PICKET" ] && [ -f "$CMD" ] && [ -x "$p" ] && [ -n "$(elf_arch "$p")" ] &&
+    PICKET=$(readlink -f "$p")
   return 0
+}
+
+# pack_program SRC DEST WHAT: copy an aarch64 or armv7 program into the payload at DEST and
+# remember it (in ELVES_aarch64 or ELVES_armhf) for its libraries.
+pack_program() {
+  local arch
+  arch=$(elf_arch "$1")
+  [ -n "$arch" ] || die "$3 $1 is not an aarch64 or armv7 program"
+  cp -L "$1" "$WORK/payload$2"
+  case $arch in
+    aarch64) ELVES_aarch64+=("$WORK/payload$2") ;;
+    armhf) ELVES_armhf+=("$WORK/payload$2") ;;
+  esac
 }
 
 # make_payload OUT: the second cpio with CMD, picket, libraries, extra files and /hil/cmd.sh.
 make_payload() {
   local out=$1 root="$WORK/payload" guest_cmd=$CMD spec src dest kv
   mkdir -p "$root/lib" "$root/hil/bin" "$root/hil/lib" "$root/hil/files"
-  local -a elves=()
+  ELVES_aarch64=() ELVES_armhf=()
   if [ -f "$CMD" ]; then
-    is_aarch64_elf "$CMD" || die "$CMD is not an aarch64 program"
     guest_cmd="/hil/bin/$(basename "$CMD")"
-    cp -L "$CMD" "$root$guest_cmd"
-    elves+=("$root$guest_cmd")
+    pack_program "$CMD" "$guest_cmd" command
   fi
   if [ -n "$PICKET" ]; then
-    is_aarch64_elf "$PICKET" || die "picket $PICKET is not an aarch64 program"
-    cp -L "$PICKET" "$root/hil/bin/picket"
-    elves+=("$root/hil/bin/picket")
+    pack_program "$PICKET" /hil/bin/picket picket
     ENVS+=("PICKET_BIN=/hil/bin/picket")
   fi
   if [ -f "$TFLITE" ]; then
-    cp -L "$TFLITE" "$root/hil/lib/libtensorflowlite_c.so"
-    elves+=("$root/hil/lib/libtensorflowlite_c.so")
+    pack_program "$TFLITE" /hil/lib/libtensorflowlite_c.so "the TFLite library"
   else
     log "hil: no aarch64 TFLite library at $TFLITE (scripts/bootstrap.sh fetches it); not packed"
   fi
-  pack_libs "$root" "${elves[@]}"
+  pack_libs "$root" aarch64 "${ELVES_aarch64[@]}"
+  [ ${#ELVES_armhf[@]} -eq 0 ] || pack_libs "$root" armhf "${ELVES_armhf[@]}"
   for spec in "${FILES[@]}"; do
     src=${spec%%:*}
     dest=${spec#*:}
