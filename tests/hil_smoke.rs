@@ -40,7 +40,8 @@ fn c_str(bytes: &[u8]) -> String {
 /// The driver name, card name and device caps of a V4L2 node.
 fn querycap(node: &Path) -> (String, String, u32) {
     let file = File::open(node).unwrap_or_else(|e| panic!("open {}: {e}", node.display()));
-    // SAFETY: the struct is plain data, zero is a valid value, and the ioctl fills at most its size.
+    // SAFETY: the struct is plain data, all zeroes is a valid value, and the ioctl writes at
+    // most its size.
     let mut cap: V4l2Capability = unsafe { std::mem::zeroed() };
     let rc = unsafe { libc::ioctl(file.as_raw_fd(), VIDIOC_QUERYCAP as _, &mut cap) };
     assert_eq!(

@@ -72,8 +72,10 @@ setup_gpio_sim
 mount_disk
 HIL_VIVID=$(find_video vivid) && export HIL_VIVID
 HIL_LOOPBACK=$(find_video loopback) && export HIL_LOOPBACK
-export PATH=/hil/bin:/bin:/sbin:/usr/bin:/usr/sbin LD_LIBRARY_PATH=/lib:/hil/lib:/lib/arm-linux-gnueabihf HOME=/tmp
-say "vivid=${HIL_VIVID:-none} loopback=${HIL_LOOPBACK:-none} gpiochip=${HIL_GPIOCHIP:-none} disk=${HIL_DISK:-none}"
+export PATH=/hil/bin:/bin:/sbin:/usr/bin:/usr/sbin HOME=/tmp
+export LD_LIBRARY_PATH=/lib:/hil/lib:/lib/arm-linux-gnueabihf
+say "vivid=${HIL_VIVID:-none} loopback=${HIL_LOOPBACK:-none}" \
+  "gpiochip=${HIL_GPIOCHIP:-none} disk=${HIL_DISK:-none}"
 
 cd /hil 2>/dev/null || cd /
 echo "@@HIL ready uptime=$(cut -d' ' -f1 /proc/uptime)@@"

@@ -91,9 +91,10 @@ lib_dest() {
 
 # pack_libs ROOT ARCH FILE...: copy the shared libraries FILEs need, transitively, into ROOT.
 pack_libs() {
-  local root=$1 arch=$2 name path found
+  local root=$1 arch=$2 name path found dest
   shift 2
-  [ -d "${SYSROOT[$arch]}" ] || die "no $arch libraries in ${SYSROOT[$arch]} (apt: libc6-$arch-cross)"
+  [ -d "${SYSROOT[$arch]}" ] ||
+    die "no $arch libraries in ${SYSROOT[$arch]} (apt: libc6-${arch/aarch64/arm64}-cross)"
   local -a todo=("$@")
   local -A seen=()
   if [ "$arch" = aarch64 ]; then
@@ -106,7 +107,11 @@ pack_libs() {
     seen[$path]=1
     case $path in
       "$root"/*) ;;
-      *) mkdir -p "$root$(lib_dest "$arch" "$path")" && cp -L "$path" "$root$(lib_dest "$arch" "$path")/" ;;
+      *)
+        dest="$root$(lib_dest "$arch" "$path")"
+        mkdir -p "$dest"
+        cp -L "$path" "$dest/"
+        ;;
     esac
     while read -r name; do
       found=$(find_lib "$arch" "$name") || die "$path needs $name, not in ${SYSROOT[$arch]}"
@@ -287,8 +292,8 @@ finish() {
   fi
   log "hil: boot ${BOOT:-?} s, command ${RUN:-?} s, total $(elapsed "$T0") s, exit $code"
   if [ -n "${HIL_STATS:-}" ]; then
-    printf 'boot=%s\nrun=%s\ntotal=%s\nexit=%s\n' "${BOOT:-}" "${RUN:-}" "$(elapsed "$T0")" "$code" \
-      >"$HIL_STATS"
+    printf 'boot=%s\nrun=%s\ntotal=%s\nexit=%s\n' \
+      "${BOOT:-}" "${RUN:-}" "$(elapsed "$T0")" "$code" >"$HIL_STATS"
   fi
   [ "$KEEP_DISK" -eq 1 ] && [[ $DISK == "$WORK"/* || $DISK == */hil-disk.*.img ]] &&
     log "hil: disk kept at $DISK"

@@ -48,14 +48,17 @@ build() {
   [ ${#tests[@]} -gt 0 ] || die "hil: no tests/hil_*.rs"
   cargo build --release --locked --target "$TARGET" --bin picket
   PICKET="target/$TARGET/release/picket"
-  json=$(cargo test --release --locked --target "$TARGET" --no-run --message-format=json "${tests[@]}")
+  json=$(cargo test --release --locked --target "$TARGET" --no-run --message-format=json \
+    "${tests[@]}")
   mapfile -t TEST_BINS < <(printf '%s\n' "$json" | python3 -c '
 import json, sys
 for line in sys.stdin:
     if not line.startswith("{"):
         continue
     m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m["target"]["kind"] == ["test"] and m.get("executable"):
+    if m.get("reason") != "compiler-artifact" or not m.get("executable"):
+        continue
+    if m["target"]["kind"] == ["test"]:
         print(m["executable"])
 ')
   log "hil: cross-built picket and ${#TEST_BINS[@]} test binaries in $(elapsed "$t0") s"
