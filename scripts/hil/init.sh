@@ -67,7 +67,18 @@ mount_disk() {
   fi
 }
 
+# Host directories that run.sh --share exported over virtio-9p, read-only, at their host paths.
+mount_shares() {
+  [ -f /hil/shares ] || return 0
+  while read -r tag dir; do
+    mkdir -p "$dir"
+    mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=262144 "$tag" "$dir" ||
+      say "cannot mount the shared $dir"
+  done </hil/shares
+}
+
 load_modules
+mount_shares
 setup_gpio_sim
 mount_disk
 HIL_VIVID=$(find_video vivid) && export HIL_VIVID

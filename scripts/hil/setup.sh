@@ -17,6 +17,8 @@ GUEST_MODULES=(
   "virtio_blk"
   "crc32c_generic"
   "ext4"
+  "9pnet_virtio"
+  "9p"
   "vivid n_devs=1 node_types=0x1"
   "v4l2loopback devices=1 card_label=picket-loopback"
   "gpio-sim"

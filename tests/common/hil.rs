@@ -11,7 +11,10 @@
 //! | `PICKET_BIN` | the aarch64 `picket` packed into the VM, when the runner was given one |
 //!
 //! The guest also has `LD_LIBRARY_PATH` set to the aarch64 loader, libc and
-//! `libtensorflowlite_c.so` that the runner packed, and the current directory is `/hil`.
+//! `libtensorflowlite_c.so` that the runner packed. Under `scripts/hil/cargo-runner.sh` the
+//! repository is mounted read-only at its host path and the test starts in the package directory,
+//! as under `cargo test`, so `env!("CARGO_MANIFEST_DIR")` and `env!("CARGO_BIN_EXE_picket")` work;
+//! write to `HIL_DISK` or `/tmp`.
 //!
 //! Outside the VM these are unset and the tests say so and pass without touching anything;
 //! `scripts/test.sh` runs them in the VM whenever the tools are present. The contract's other
@@ -47,6 +50,15 @@ pub fn device(var: &str) -> Option<PathBuf> {
             eprintln!("skipped: {var} is not set; this test runs in the kernel VM (scripts/hil/)");
             None
         }
+    }
+}
+
+/// The picket binary for a test to spawn: `PICKET_BIN` (the runner packs one into the VM),
+/// else the one cargo built for this test run.
+pub fn picket_bin() -> PathBuf {
+    match std::env::var_os("PICKET_BIN") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_picket")),
     }
 }
 
