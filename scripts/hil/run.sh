@@ -228,10 +228,17 @@ start_vm() {
   QPID=$!
 }
 
+# kill_vm: SIGKILL qemu, as a power cut would, and reap it at once so that bash does not
+# announce the killed job later.
+kill_vm() {
+  kill -KILL "$QPID" 2>/dev/null || true
+  wait "$QPID" 2>/dev/null || true
+}
+
 power_cut() {
   [ -n "$CUT" ] && return 0
   CUT=$1
-  kill -KILL "$QPID" 2>/dev/null || true
+  kill_vm
   RUN=$(elapsed "$T_CMD")
   log "hil: power cut ($CUT)"
 }
@@ -263,7 +270,7 @@ on_tick() {
   fi
   if awk -v a="$(elapsed "$T0")" -v b="$TIMEOUT" 'BEGIN { exit !(a >= b) }'; then
     TIMED_OUT=1
-    kill -KILL "$QPID" 2>/dev/null || true
+    kill_vm
   fi
 }
 

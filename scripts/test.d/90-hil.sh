@@ -87,7 +87,8 @@ run_test_binaries() {
     name=${name%-*}
     log "hil: $name in the VM"
     rc=0
-    HIL_STATS=$stats bash scripts/hil/run.sh --picket "$PICKET" -- "$bin" || rc=$?
+    HIL_STATS=$stats bash scripts/hil/run.sh --picket "$PICKET" --share "$PICKET_ROOT" \
+      --cwd "$PICKET_ROOT" -- "$bin" || rc=$?
     record "$name" "$rc" "$stats"
   done
   rm -f "$stats"
