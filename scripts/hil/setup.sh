@@ -178,6 +178,17 @@ make_initramfs() {
   rm -rf "$stage"
 }
 
+# prune_old: drop the trees of kernels the mirror has moved on from (about 450 MB each).
+prune_old() {
+  local d
+  for d in "$HIL_CACHE"/kernel/*/; do
+    d=${d%/}
+    [ "$d" = "$KDIR" ] && continue
+    log "hil: removing the old kernel tree $(basename "$d")"
+    rm -rf "$d"
+  done
+}
+
 main() {
   local t0
   t0=$(date +%s.%N)
@@ -191,6 +202,7 @@ main() {
   install_modules
   make_initramfs
   ln -sfn "$KDIR" "$HIL_CURRENT"
+  prune_old
   log "hil: $KREL ($DEBVER) ready in $(elapsed "$t0") s"
   printf '%s\n' "$KDIR"
 }
