@@ -54,6 +54,22 @@ fn querycap(node: &Path) -> (String, String, u32) {
     (c_str(&cap.driver), c_str(&cap.card), cap.device_caps)
 }
 
+/// Request one gpio-sim line through the character device: an output at `value`, or an input.
+fn request_line(sim: &GpioSim, offset: u32, output: Option<Value>) -> gpiocdev::Request {
+    let mut builder = gpiocdev::Request::builder();
+    builder
+        .on_chip(&sim.chip)
+        .with_consumer("hil-smoke")
+        .with_line(offset);
+    match output {
+        Some(value) => builder.as_output(value),
+        None => builder.as_input(),
+    };
+    builder
+        .request()
+        .unwrap_or_else(|e| panic!("request line {offset}: {e}"))
+}
+
 #[test]
 fn vivid_answers_querycap_as_a_streaming_capture_device() {
     let Some(node) = hil::device("HIL_VIVID") else {
@@ -102,13 +118,7 @@ fn relay_output_shows_on_the_simulated_wire() {
     let Some(sim) = GpioSim::from_env() else {
         return;
     };
-    let req = gpiocdev::Request::builder()
-        .on_chip(&sim.chip)
-        .with_consumer("hil-smoke")
-        .with_line(line::RELAY)
-        .as_output(Value::Active)
-        .request()
-        .expect("request RELAY as an output");
+    let req = request_line(&sim, line::RELAY, Some(Value::Active));
     assert_eq!(sim.value(line::RELAY).unwrap(), 1, "RELAY driven high");
     req.set_value(line::RELAY, Value::Inactive).unwrap();
     assert_eq!(sim.value(line::RELAY).unwrap(), 0, "RELAY driven low");
@@ -122,13 +132,7 @@ fn keyswitch_input_follows_its_pull() {
     let Some(sim) = GpioSim::from_env() else {
         return;
     };
-    let req = gpiocdev::Request::builder()
-        .on_chip(&sim.chip)
-        .with_consumer("hil-smoke")
-        .with_line(line::KEYSWITCH)
-        .as_input()
-        .request()
-        .expect("request KEYSWITCH as an input");
+    let req = request_line(&sim, line::KEYSWITCH, None);
     sim.set_pull(line::KEYSWITCH, Pull::Up).unwrap();
     assert_eq!(req.value(line::KEYSWITCH).unwrap(), Value::Active);
     sim.set_pull(line::KEYSWITCH, Pull::Down).unwrap();
