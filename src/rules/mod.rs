@@ -265,7 +265,7 @@ impl Rules {
                     min_people: r.min_people.unwrap_or(1),
                     window: secs(r.window_s.unwrap_or(6.0)),
                     min_turn_rate: r.min_turn_rate.unwrap_or(0.8),
-                    min_step: r.min_step.unwrap_or(0.02),
+                    min_step: r.min_step.unwrap_or(0.05),
                     exit_grace: secs(r.exit_grace_s),
                     cooldown: secs(r.cooldown_s),
                     retrigger: r.retrigger,
@@ -455,7 +455,8 @@ impl Rules {
                     let inside = self.zones[rule.place].polygon.contains(foot);
                     slot.visit.update(inside, now.mono, rule.exit_grace);
                     dwell = slot.visit.dwell(now.mono);
-                    let long = dwell.is_some_and(|d| d >= rule.min_time);
+                    // Judged only while the foot is inside, not during an exit's grace.
+                    let long = inside && dwell.is_some_and(|d| d >= rule.min_time);
                     let ok = match kind {
                         RuleKind::Intrusion => long && slot.visit.frames >= rule.min_frames,
                         RuleKind::Loiter => long,

@@ -68,11 +68,11 @@ impl Polygon {
         }
         let vertices = heapless::Vec::from_slice(points).map_err(|_| PolygonError::TooMany(n))?;
         let p = Polygon { vertices };
-        if p.area().abs() < 1e-9 {
-            return Err(PolygonError::Degenerate);
-        }
         if let Some((i, j)) = p.crossing_edges() {
             return Err(PolygonError::SelfIntersecting(i, j));
+        }
+        if p.area().abs() < 1e-9 {
+            return Err(PolygonError::Degenerate);
         }
         Ok(p)
     }
