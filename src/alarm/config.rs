@@ -201,7 +201,13 @@ pub fn validate(
             OutputKind::Gpiocdev => {
                 check_line(report, &path, &o.chip, o.offset, &o.line);
                 let key = line_key(&o.chip, o.offset, &o.line);
-                used(report, key, path.clone(), &format!("output `{}`", o.name));
+                let field = if o.line.is_some() { "line" } else { "offset" };
+                used(
+                    report,
+                    key,
+                    join(&path, field),
+                    &format!("output `{}`", o.name),
+                );
             }
             OutputKind::Rppal => match o.pin {
                 None => report.error(join(&path, "pin"), "an rppal output needs `pin` (BCM)"),

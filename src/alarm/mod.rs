@@ -26,6 +26,8 @@ pub mod pattern;
 pub mod pin;
 #[cfg(feature = "rpi")]
 pub mod rpi;
+#[cfg(test)]
+mod tests;
 pub mod watch;
 
 pub use config::{AlarmConfig, HealthyConfig, InputsConfig, OutputConfig, OutputKind};
