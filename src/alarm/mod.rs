@@ -34,7 +34,7 @@ pub use config::{AlarmConfig, HealthyConfig, InputsConfig, OutputConfig, OutputK
 pub use engine::{Engine, Mapping, Notice, OutputSpec};
 pub use pattern::Pattern;
 
-use crate::event::{Event, EventKind};
+use crate::event::Event;
 use crate::rules::RuleId;
 use pin::{DynPin, PinError, Shared};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -151,6 +151,15 @@ pub fn build(
         None => None,
     };
     Ok(Engine::new(specs, maps, healthy))
+}
+
+/// Opens every output of a whole validated config; `rules` gives the rule ids.
+pub fn build_from_config(
+    cfg: &crate::config::Config,
+    rules: &crate::rules::Rules,
+) -> Result<Engine, AlarmError> {
+    let names: Vec<&str> = rules.rule_names().collect();
+    build(&cfg.outputs, &cfg.alarms, cfg.healthy.as_ref(), &names)
 }
 
 /// The senders' side of the output thread. Cheap to clone; every method is non-blocking in
@@ -330,12 +339,4 @@ impl std::fmt::Debug for AlarmHandle {
             .field("queue_full", &self.queue_full())
             .finish()
     }
-}
-
-/// Whether `kind` is one the output thread reports.
-pub fn is_alarm_kind(kind: EventKind) -> bool {
-    matches!(
-        kind,
-        EventKind::AlarmOn | EventKind::AlarmOff | EventKind::AlarmReset
-    )
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::config::Config;
+use crate::event::EventKind;
 use embedded_hal::digital::ErrorType;
 use std::sync::Mutex;
 

@@ -25,6 +25,7 @@
 use crate::config::{join, Report};
 use crate::geom::NormPoint;
 use crate::rules::shape::{Polygon, PolygonError};
+use crate::rules::{MAX_LINES, MAX_RULES};
 use serde::Deserialize;
 
 /// One named polygon, in normalised coordinates (`[x, y]`, 0..1, origin top left).
@@ -302,5 +303,26 @@ fn validate_rule(
             "`retrigger_s` applies only with retrigger = \"every\"".into(),
         ),
         _ => {}
+    }
+}
+
+/// Validates the rules' sections of `cfg`: zones, lines, rules, their limits, and arming.
+pub fn validate_config(cfg: &crate::config::Config, at: &str, report: &mut crate::config::Report) {
+    validate(&cfg.zones, &cfg.lines, &cfg.rules, at, report);
+    if cfg.rules.len() > MAX_RULES {
+        report.error(join(at, "rules"), format!("at most {MAX_RULES} rules"));
+    }
+    if cfg.lines.len() > MAX_LINES {
+        report.error(join(at, "lines"), format!("at most {MAX_LINES} lines"));
+    }
+    for (i, entry) in cfg.arming.schedule.iter().enumerate() {
+        if let Err(e) = crate::rules::arming::Schedule::parse(&[entry]) {
+            report.error(join(at, format!("arming.schedule.{i}")), e.to_string());
+        }
+    }
+    if let Some(tz) = &cfg.arming.timezone {
+        if let Err(e) = crate::rules::arming::time_zone(Some(tz)) {
+            report.error(join(at, "arming.timezone"), e.to_string());
+        }
     }
 }

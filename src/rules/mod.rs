@@ -20,7 +20,7 @@ pub mod shape;
 mod tests;
 
 pub use arming::{Arming, ArmingConfig, Mode};
-pub use config::{LineConfig, RuleConfig, RuleKind, ZoneConfig};
+pub use config::{validate_config as validate, LineConfig, RuleConfig, RuleKind, ZoneConfig};
 
 use crate::event::{Direction, Event, EventKind, DETAIL_CAP};
 use crate::track::Track;
@@ -286,6 +286,11 @@ impl Rules {
             tamper: false,
             stats: RulesStats::default(),
         })
+    }
+
+    /// Builds the engine from a whole validated config.
+    pub fn from_config(cfg: &crate::config::Config) -> Result<Self, RulesError> {
+        Rules::new(&cfg.zones, &cfg.lines, &cfg.rules, &cfg.arming)
     }
 
     /// Replaces the arming decision (tests use a fixed time zone this way).
@@ -594,26 +599,4 @@ fn json_safe(s: &str) -> impl std::fmt::Display + '_ {
         }
     }
     J(s)
-}
-
-/// Validates the rules' sections of `cfg`: zones, lines, rules, their limits, and arming.
-pub fn validate(cfg: &crate::config::Config, at: &str, report: &mut crate::config::Report) {
-    use crate::config::join;
-    config::validate(&cfg.zones, &cfg.lines, &cfg.rules, at, report);
-    if cfg.rules.len() > MAX_RULES {
-        report.error(join(at, "rules"), format!("at most {MAX_RULES} rules"));
-    }
-    if cfg.lines.len() > MAX_LINES {
-        report.error(join(at, "lines"), format!("at most {MAX_LINES} lines"));
-    }
-    for (i, entry) in cfg.arming.schedule.iter().enumerate() {
-        if let Err(e) = arming::Schedule::parse(&[entry]) {
-            report.error(join(at, format!("arming.schedule.{i}")), e.to_string());
-        }
-    }
-    if let Some(tz) = &cfg.arming.timezone {
-        if let Err(e) = arming::time_zone(Some(tz)) {
-            report.error(join(at, "arming.timezone"), e.to_string());
-        }
-    }
 }
