@@ -221,7 +221,7 @@ fn request(
     Ok((req, off, label))
 }
 
-/// A line on the Linux GPIO character device, requested as an output (initially inactive).
+/// A line on the Linux GPIO character device: an output (requested inactive) or an input.
 pub struct GpioLine {
     req: gpiocdev::Request,
     offset: u32,
@@ -229,23 +229,54 @@ pub struct GpioLine {
 }
 
 impl GpioLine {
+    /// Requests an output, initially inactive.
     pub fn open(
         chip: Option<&str>,
         offset: Option<u32>,
         name: Option<&str>,
         active_low: bool,
     ) -> Result<Self, PinError> {
-        let (req, offset, label) = request(chip, offset, name, active_low, true)?;
+        Self::request(chip, offset, name, active_low, true)
+    }
+
+    /// Requests an input (keyswitch, tamper), read by polling [`GpioLine::is_active`].
+    pub fn open_input(
+        chip: Option<&str>,
+        offset: Option<u32>,
+        name: Option<&str>,
+        active_low: bool,
+    ) -> Result<Self, PinError> {
+        Self::request(chip, offset, name, active_low, false)
+    }
+
+    fn request(
+        chip: Option<&str>,
+        offset: Option<u32>,
+        name: Option<&str>,
+        active_low: bool,
+        output: bool,
+    ) -> Result<Self, PinError> {
+        let (req, offset, label) = request(chip, offset, name, active_low, output)?;
         Ok(GpioLine { req, offset, label })
     }
 
+    fn err(&self, source: gpiocdev::Error) -> PinError {
+        PinError::Gpio {
+            line: self.label.clone(),
+            source,
+        }
+    }
+
     fn set(&mut self, v: gpiocdev::line::Value) -> Result<(), PinError> {
+        self.req.set_value(self.offset, v).map_err(|e| self.err(e))
+    }
+
+    /// Whether the line is active (after active-low inversion).
+    pub fn is_active(&self) -> Result<bool, PinError> {
         self.req
-            .set_value(self.offset, v)
-            .map_err(|source| PinError::Gpio {
-                line: self.label.clone(),
-                source,
-            })
+            .value(self.offset)
+            .map(|v| v == gpiocdev::line::Value::Active)
+            .map_err(|e| self.err(e))
     }
 }
 
@@ -260,36 +291,6 @@ impl OutputPin for GpioLine {
 
     fn set_high(&mut self) -> Result<(), PinError> {
         self.set(gpiocdev::line::Value::Active)
-    }
-}
-
-/// A GPIO input (keyswitch, tamper), read by polling.
-pub struct GpioInput {
-    req: gpiocdev::Request,
-    offset: u32,
-    label: String,
-}
-
-impl GpioInput {
-    pub fn open(
-        chip: Option<&str>,
-        offset: Option<u32>,
-        name: Option<&str>,
-        active_low: bool,
-    ) -> Result<Self, PinError> {
-        let (req, offset, label) = request(chip, offset, name, active_low, false)?;
-        Ok(GpioInput { req, offset, label })
-    }
-
-    /// Whether the input is active (after active-low inversion).
-    pub fn is_active(&self) -> Result<bool, PinError> {
-        self.req
-            .value(self.offset)
-            .map(|v| v == gpiocdev::line::Value::Active)
-            .map_err(|source| PinError::Gpio {
-                line: self.label.clone(),
-                source,
-            })
     }
 }
 

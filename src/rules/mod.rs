@@ -140,6 +140,22 @@ struct Rule {
     crowd_fired: Option<Duration>,
 }
 
+impl Rule {
+    /// Whether the rule may fire now: its cooldown has passed, and the retrigger policy allows
+    /// another firing for a track (or crowd episode) that last fired at `last`.
+    fn may_fire(&self, last: Option<Duration>, now: Duration) -> bool {
+        let cooled = self
+            .last_fired
+            .map_or(true, |f| now.saturating_sub(f) >= self.cooldown);
+        let again = match (self.retrigger, last) {
+            (_, None) => true,
+            (Retrigger::OncePerTrack, Some(_)) => false,
+            (Retrigger::Every, Some(f)) => now.saturating_sub(f) >= self.every,
+        };
+        cooled && again
+    }
+}
+
 /// One track's visit to one rule's zone.
 #[derive(Debug, Clone, Copy, Default)]
 struct Visit {
@@ -483,15 +499,7 @@ impl Rules {
                 }
             };
             let Some(dir) = hit else { continue };
-            let cooled = rule
-                .last_fired
-                .map_or(true, |f| now.mono.saturating_sub(f) >= rule.cooldown);
-            let again = match (rule.retrigger, slot.fired_at) {
-                (_, None) => true,
-                (Retrigger::OncePerTrack, Some(_)) => false,
-                (Retrigger::Every, Some(f)) => now.mono.saturating_sub(f) >= rule.every,
-            };
-            if !(armed && cooled && again) {
+            if !(armed && rule.may_fire(slot.fired_at, now.mono)) {
                 continue;
             }
             slot.fired_at = Some(now.mono);
@@ -555,15 +563,7 @@ impl Rules {
                 rule.crowd_fired = None;
                 continue;
             }
-            let cooled = rule
-                .last_fired
-                .map_or(true, |f| now.mono.saturating_sub(f) >= rule.cooldown);
-            let again = match (rule.retrigger, rule.crowd_fired) {
-                (_, None) => true,
-                (Retrigger::OncePerTrack, Some(_)) => false,
-                (Retrigger::Every, Some(f)) => now.mono.saturating_sub(f) >= rule.every,
-            };
-            if !(armed && cooled && again) {
+            if !(armed && rule.may_fire(rule.crowd_fired, now.mono)) {
                 continue;
             }
             rule.crowd_fired = Some(now.mono);
