@@ -253,3 +253,54 @@ pattern = "blink"
     }
     assert_eq!(err.problems().len(), want.len(), "{msg}");
 }
+
+/// Waits (up to 10 s, polling) for `f` to hold; the watcher re-reads the state file each second.
+fn eventually(f: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn the_watcher_follows_the_state_file_and_passes_resets_on() {
+    use crate::rules::arming::{Mode, StateFile};
+    use std::sync::atomic::AtomicBool;
+    let dir = std::env::temp_dir().join(format!("picket-watch-{}", std::process::id()));
+    let state = dir.join("arming.toml");
+    let (mut e, pin) = engine("steady", 1000, 0, true, 600);
+    e.tick(Duration::ZERO);
+    let (h, notices, join) = spawn(e, Instant::now()).unwrap();
+    let shared = Arc::new(watch::ArmingShared::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let w = watch::spawn(
+        &InputsConfig::default(),
+        state.clone(),
+        shared.clone(),
+        Some(h.clone()),
+        stop.clone(),
+    )
+    .unwrap();
+    assert_eq!(shared.inputs().mode, Mode::Auto);
+    StateFile::update(&state, |s| s.mode = Mode::Disarmed).unwrap();
+    assert!(eventually(|| shared.inputs().mode == Mode::Disarmed));
+
+    h.trigger(RuleId(0)).unwrap();
+    let on = notices.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(on.kind, EventKind::AlarmOn);
+    assert!(pin.on(), "latched");
+    StateFile::update(&state, |s| s.reset_seq += 1).unwrap(); // `picket alarm reset`
+    let reset = notices.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(reset.kind, EventKind::AlarmReset);
+    assert!(eventually(|| !pin.on()));
+
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    w.join().unwrap();
+    h.shutdown().unwrap();
+    join.join().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

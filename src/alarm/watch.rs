@@ -8,7 +8,7 @@
 //! - A **keyswitch** turn (debounced) writes the state file like `picket arm`/`disarm` would, so
 //!   the latest action wins and it survives a restart. The position last applied is kept in the
 //!   file too: a turn made while picket was down is applied at start; an unchanged key is not.
-//! - The **state file** is re-read when it changes (`picket arm|disarm` from a shell); a bumped
+//! - The **state file** is re-read once a second (`picket arm|disarm` from a shell); a bumped
 //!   `reset_seq` (`picket alarm reset`) is passed to the output thread.
 //! - The **clock** is checked once a second ([`clock_synchronised`]).
 
@@ -168,9 +168,6 @@ pub fn spawn(
     if let Some(t) = &tamper {
         shared.tamper.store(t.stable, Ordering::Relaxed);
     }
-    let mut seen = std::fs::metadata(&state_file)
-        .and_then(|m| m.modified())
-        .ok();
     let mut reset_seq = state.reset_seq;
     std::thread::Builder::new()
         .name("picket-inputs".into())
@@ -194,13 +191,7 @@ pub fn spawn(
                 }
                 last_slow = now;
                 shared.synced.store(clock_synchronised(), Ordering::Relaxed);
-                let m = std::fs::metadata(&state_file)
-                    .and_then(|m| m.modified())
-                    .ok();
-                if m == seen {
-                    continue;
-                }
-                seen = m;
+                // Re-read every second rather than trust mtimes: the file is tiny and cached.
                 match StateFile::load(&state_file) {
                     Ok(s) => {
                         shared.set_mode(s.mode);
