@@ -17,6 +17,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
 use std::sync::mpsc::{self, Receiver};
+use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -27,9 +28,14 @@ fn picket() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_picket")))
 }
 
-/// The devices, or `None` (skipped) outside the VM.
-fn hil() -> Option<(PathBuf, PathBuf)> {
-    Some((device("HIL_GPIOCHIP")?, device("HIL_GPIOSIM_SYSFS")?))
+/// The tests share the simulated chip's lines, so they take turns (the harness runs tests in
+/// parallel).
+static CHIP: Mutex<()> = Mutex::new(());
+
+/// The devices and this test's turn on them, or `None` (skipped) outside the VM.
+fn hil() -> Option<(PathBuf, PathBuf, MutexGuard<'static, ()>)> {
+    let (chip, sysfs) = (device("HIL_GPIOCHIP")?, device("HIL_GPIOSIM_SYSFS")?);
+    Some((chip, sysfs, CHIP.lock().unwrap_or_else(|e| e.into_inner())))
 }
 
 fn value(sysfs: &Path, line: u32) -> String {
@@ -123,7 +129,9 @@ fn finish(mut child: Child) -> i32 {
 
 #[test]
 fn alarm_test_sets_the_relay_line_then_clears_it() {
-    let Some((chip, sysfs)) = hil() else { return };
+    let Some((chip, sysfs, _turn)) = hil() else {
+        return;
+    };
     pull(&sysfs, 0, "pull-down");
     let cfg = config("test", &chip, "");
     let c = cfg.to_str().unwrap();
@@ -137,7 +145,9 @@ fn alarm_test_sets_the_relay_line_then_clears_it() {
 
 #[test]
 fn sigterm_drives_the_line_inactive_while_picket_holds_it() {
-    let Some((chip, sysfs)) = hil() else { return };
+    let Some((chip, sysfs, _turn)) = hil() else {
+        return;
+    };
     pull(&sysfs, 0, "pull-up");
     let cfg = config("term", &chip, "");
     let c = cfg.to_str().unwrap();
@@ -153,7 +163,9 @@ fn sigterm_drives_the_line_inactive_while_picket_holds_it() {
 
 #[test]
 fn a_panic_drives_the_line_inactive_while_picket_holds_it() {
-    let Some((chip, sysfs)) = hil() else { return };
+    let Some((chip, sysfs, _turn)) = hil() else {
+        return;
+    };
     pull(&sysfs, 0, "pull-up");
     let cfg = config("panic", &chip, "");
     let c = cfg.to_str().unwrap();
@@ -175,7 +187,9 @@ fn a_panic_drives_the_line_inactive_while_picket_holds_it() {
 
 #[test]
 fn a_keyswitch_arms_and_disarms() {
-    let Some((chip, sysfs)) = hil() else { return };
+    let Some((chip, sysfs, _turn)) = hil() else {
+        return;
+    };
     pull(&sysfs, 1, "pull-down");
     let key = format!(
         "\n[inputs.keyswitch]\nchip = \"{}\"\noffset = 1\ndebounce_ms = 20\n",
