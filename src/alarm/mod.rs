@@ -89,8 +89,14 @@ pub fn open_output(o: &OutputConfig) -> Result<DynPin, AlarmError> {
     Ok(match o.kind {
         OutputKind::Log => Box::new(Shared::new(pin::LogPin::new(&o.name))),
         OutputKind::Gpiocdev => Box::new(Shared::new(
-            pin::GpioLine::open(o.chip.as_deref(), o.offset, o.line.as_deref(), o.active_low)
-                .map_err(err)?,
+            pin::GpioLine::open(
+                o.chip.as_deref(),
+                o.offset,
+                o.line.as_deref(),
+                o.active_low,
+                pin::Dir::Output,
+            )
+            .map_err(err)?,
         )),
         #[cfg(feature = "rpi")]
         OutputKind::Rppal => Box::new(Shared::new(

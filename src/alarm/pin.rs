@@ -228,35 +228,25 @@ pub struct GpioLine {
     label: String,
 }
 
+/// Which way a [`GpioLine`] is requested.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dir {
+    /// An output, requested at its inactive level.
+    Output,
+    /// An input (keyswitch, tamper), read by polling [`GpioLine::is_active`].
+    Input,
+}
+
 impl GpioLine {
-    /// Requests an output, initially inactive.
+    /// Requests a line by name, or by chip and offset.
     pub fn open(
         chip: Option<&str>,
         offset: Option<u32>,
         name: Option<&str>,
         active_low: bool,
+        dir: Dir,
     ) -> Result<Self, PinError> {
-        Self::request(chip, offset, name, active_low, true)
-    }
-
-    /// Requests an input (keyswitch, tamper), read by polling [`GpioLine::is_active`].
-    pub fn open_input(
-        chip: Option<&str>,
-        offset: Option<u32>,
-        name: Option<&str>,
-        active_low: bool,
-    ) -> Result<Self, PinError> {
-        Self::request(chip, offset, name, active_low, false)
-    }
-
-    fn request(
-        chip: Option<&str>,
-        offset: Option<u32>,
-        name: Option<&str>,
-        active_low: bool,
-        output: bool,
-    ) -> Result<Self, PinError> {
-        let (req, offset, label) = request(chip, offset, name, active_low, output)?;
+        let (req, offset, label) = request(chip, offset, name, active_low, dir == Dir::Output)?;
         Ok(GpioLine { req, offset, label })
     }
 

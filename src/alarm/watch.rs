@@ -13,7 +13,7 @@
 //! - The **clock** is checked once a second ([`clock_synchronised`]).
 
 use crate::alarm::config::{InputConfig, InputsConfig};
-use crate::alarm::pin::{GpioLine, PinError};
+use crate::alarm::pin::{Dir, GpioLine, PinError};
 use crate::alarm::AlarmHandle;
 use crate::rules::arming::{clock_synchronised, ArmingError, Mode, StateFile};
 use crate::rules::Inputs;
@@ -78,9 +78,14 @@ struct Debounced {
 impl Debounced {
     fn open(name: &'static str, c: &InputConfig) -> Result<Self, WatchError> {
         let err = |source| WatchError::Input { name, source };
-        let line =
-            GpioLine::open_input(c.chip.as_deref(), c.offset, c.line.as_deref(), c.active_low)
-                .map_err(err)?;
+        let line = GpioLine::open(
+            c.chip.as_deref(),
+            c.offset,
+            c.line.as_deref(),
+            c.active_low,
+            Dir::Input,
+        )
+        .map_err(err)?;
         let stable = line.is_active().map_err(err)?;
         Ok(Debounced {
             line,
