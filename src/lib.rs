@@ -3,12 +3,14 @@
 //!
 //! One frame's path is drawn in `DESIGN.md`; each stage is a module behind a small trait.
 
+pub mod alarm;
 pub mod alloc_count;
 pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod event;
 pub mod geom;
+pub mod rules;
 pub mod track;
 
 #[cfg(test)]

@@ -1,7 +1,10 @@
 //! The command line: one subcommand per user task. Each subcommand is a module with its `Args`
 //! (clap) and a `run` that returns `anyhow::Result`, so errors reach the user with context.
 
+pub mod alarm;
+pub mod arm;
 pub mod check;
+pub mod signal;
 
 use clap::{Parser, Subcommand};
 
@@ -17,12 +20,36 @@ pub struct Cli {
 pub enum Command {
     /// Validate a config file and report every problem with its line and column.
     Check(check::Args),
+    /// Arm now (or, with --auto, follow the weekly schedule again); survives restarts.
+    Arm(arm::ArmArgs),
+    /// Disarm now; survives restarts.
+    Disarm(arm::ConfigArg),
+    /// Show the arming mode, the schedule, the clock and whether the box is armed.
+    Status(arm::ConfigArg),
+    /// Sound one output to check its wiring: OUTPUT [--pattern P] [--seconds S].
+    AlarmTest(alarm::TestArgs),
+    /// Alarm commands for a running picket.
+    #[command(subcommand)]
+    Alarm(alarm::AlarmCommand),
+    /// Output commands.
+    #[command(subcommand)]
+    Outputs(alarm::OutputsCommand),
+    /// Input commands.
+    #[command(subcommand)]
+    Inputs(alarm::InputsCommand),
 }
 
 impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Check(a) => check::run(a),
+            Command::Arm(a) => arm::arm(a),
+            Command::Disarm(a) => arm::disarm(a),
+            Command::Status(a) => arm::status(a),
+            Command::AlarmTest(a) => alarm::test(a),
+            Command::Alarm(alarm::AlarmCommand::Reset(a)) => alarm::reset(a),
+            Command::Outputs(alarm::OutputsCommand::Off(a)) => alarm::outputs_off(a),
+            Command::Inputs(alarm::InputsCommand::Watch(a)) => alarm::inputs_watch(a),
         }
     }
 }

@@ -17,10 +17,38 @@ use std::path::{Path, PathBuf};
 /// The whole configuration of one picket.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Config {}
+pub struct Config {
+    #[serde(default)]
+    pub zones: Vec<crate::rules::ZoneConfig>,
+    #[serde(default)]
+    pub lines: Vec<crate::rules::LineConfig>,
+    #[serde(default)]
+    pub rules: Vec<crate::rules::RuleConfig>,
+    #[serde(default)]
+    pub arming: crate::rules::ArmingConfig,
+    #[serde(default)]
+    pub inputs: crate::alarm::InputsConfig,
+    #[serde(default)]
+    pub outputs: Vec<crate::alarm::OutputConfig>,
+    #[serde(default)]
+    pub alarms: Vec<crate::alarm::AlarmConfig>,
+    pub healthy: Option<crate::alarm::HealthyConfig>,
+}
 
 impl Validate for Config {
-    fn validate(&self, _at: &str, _report: &mut Report) {}
+    fn validate(&self, at: &str, report: &mut Report) {
+        crate::rules::validate(self, at, report);
+        let rules: Vec<&str> = self.rules.iter().map(|r| r.name.as_str()).collect();
+        crate::alarm::config::validate(
+            &self.outputs,
+            &self.alarms,
+            self.healthy.as_ref(),
+            &self.inputs,
+            &rules,
+            at,
+            report,
+        );
+    }
 }
 
 /// Semantic checks of a parsed section. `at` is this section's dotted path (`""` at the top);

@@ -1,0 +1,306 @@
+//! The output engine on simulated time with fake pins, the output thread's contract, and the
+//! alarm sections' validation.
+
+use super::*;
+use crate::config::Config;
+use crate::event::EventKind;
+use embedded_hal::digital::ErrorType;
+use std::sync::Mutex;
+
+const MS: Duration = Duration::from_millis(1);
+
+/// A pin that remembers its level, shared with the test.
+#[derive(Clone, Default)]
+struct FakePin(Arc<Mutex<bool>>);
+
+impl ErrorType for FakePin {
+    type Error = PinError;
+}
+
+impl embedded_hal::digital::OutputPin for FakePin {
+    fn set_low(&mut self) -> Result<(), PinError> {
+        *self.0.lock().unwrap() = false;
+        Ok(())
+    }
+
+    fn set_high(&mut self) -> Result<(), PinError> {
+        *self.0.lock().unwrap() = true;
+        Ok(())
+    }
+}
+
+impl FakePin {
+    fn on(&self) -> bool {
+        *self.0.lock().unwrap()
+    }
+}
+
+fn engine(
+    pattern: &str,
+    hold_ms: u64,
+    cooldown_ms: u64,
+    latch: bool,
+    max_on_s: u64,
+) -> (Engine, FakePin) {
+    let pin = FakePin::default();
+    let spec = OutputSpec {
+        name: "siren".into(),
+        pin: Box::new(pin.clone()),
+        max_on: Duration::from_secs(max_on_s),
+    };
+    let map = Mapping {
+        rules: vec![RuleId(0)],
+        outputs: vec![0],
+        pattern: Pattern::parse(pattern).unwrap(),
+        hold: Duration::from_millis(hold_ms),
+        cooldown: Duration::from_millis(cooldown_ms),
+        latch,
+    };
+    (Engine::new(vec![spec], vec![map], None), pin)
+}
+
+/// Ticks every 10 ms over `[from, to)` and returns the times (ms) at which the level changed,
+/// with the new level.
+fn edges(e: &mut Engine, pin: &FakePin, from: u64, to: u64) -> Vec<(u64, bool)> {
+    let mut last = pin.on();
+    let mut out = Vec::new();
+    for t in (from..to).step_by(10) {
+        e.tick(Duration::from_millis(t));
+        if pin.on() != last {
+            last = pin.on();
+            out.push((t, last));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_pulse_keeps_its_timing_for_the_hold_time() {
+    let (mut e, pin) = engine("pulse:200/300", 2000, 0, false, 180);
+    e.trigger(RuleId(0), Duration::ZERO);
+    assert!(pin.on());
+    let got = edges(&mut e, &pin, 0, 3000);
+    let want = [
+        (200, false),
+        (500, true),
+        (700, false),
+        (1000, true),
+        (1200, false),
+        (1500, true),
+        (1700, false),
+    ];
+    assert_eq!(got, want);
+    let kinds: Vec<EventKind> = e.take_notices().map(|n| n.kind).collect();
+    assert_eq!(kinds, [EventKind::AlarmOn, EventKind::AlarmOff]);
+}
+
+#[test]
+fn retriggers_extend_the_hold_and_the_cooldown_ignores_triggers() {
+    let (mut e, pin) = engine("steady", 1000, 2000, false, 180);
+    e.trigger(RuleId(0), Duration::ZERO);
+    e.trigger(RuleId(0), 500 * MS);
+    assert_eq!(edges(&mut e, &pin, 0, 2000), [(1500, false)]);
+    e.trigger(RuleId(0), 2000 * MS);
+    assert!(!pin.on(), "cooling down until 3.5 s");
+    assert_eq!(e.suppressed, 1);
+    e.trigger(RuleId(1), 3600 * MS);
+    assert!(!pin.on(), "rule 1 is not mapped");
+    e.trigger(RuleId(0), 3600 * MS);
+    assert!(pin.on());
+}
+
+#[test]
+fn a_latched_siren_stops_at_its_maximum_on_time_and_stays_off_until_reset() {
+    let (mut e, pin) = engine("steady", 1000, 0, true, 5);
+    e.trigger(RuleId(0), Duration::ZERO);
+    assert_eq!(edges(&mut e, &pin, 0, 8000), [(5000, false)]);
+    e.trigger(RuleId(0), 8000 * MS);
+    assert!(!pin.on(), "spent: no restart before a reset");
+    e.reset(9000 * MS);
+    e.trigger(RuleId(0), 9000 * MS);
+    assert!(pin.on());
+    let n: Vec<(EventKind, &str)> = e.take_notices().map(|n| (n.kind, n.why)).collect();
+    assert_eq!(
+        n,
+        [
+            (EventKind::AlarmOn, "rule"),
+            (EventKind::AlarmOff, "max on-time"),
+            (EventKind::AlarmReset, "reset"),
+            (EventKind::AlarmOn, "rule"),
+        ]
+    );
+}
+
+#[test]
+fn a_siren_cadence_on_simulated_time() {
+    let (mut e, pin) = engine("siren", 4000, 0, false, 180);
+    e.trigger(RuleId(0), Duration::ZERO);
+    let got = edges(&mut e, &pin, 0, 4500);
+    assert_eq!(
+        got,
+        [
+            (500, false),
+            (1000, true),
+            (1500, false),
+            (2000, true),
+            (2500, false)
+        ]
+    );
+}
+
+#[test]
+fn the_healthy_output_follows_the_heartbeat() {
+    let ok = FakePin::default();
+    let spec = OutputSpec {
+        name: "ok".into(),
+        pin: Box::new(ok.clone()),
+        max_on: Duration::from_secs(1),
+    };
+    let mut e = Engine::new(vec![spec], vec![], Some((0, 500 * MS)));
+    e.tick(Duration::ZERO);
+    assert!(!ok.on(), "no heartbeat yet");
+    for t in (0..3000).step_by(100) {
+        e.heartbeat(t * MS);
+        e.tick(t * MS);
+        assert!(ok.on(), "beating at {t} ms (and exempt from max on-time)");
+    }
+    // The hot loop hangs after its beat at 2.9 s.
+    assert_eq!(edges(&mut e, &pin_clone(&ok), 3000, 4000), [(3410, false)]);
+}
+
+fn pin_clone(p: &FakePin) -> FakePin {
+    p.clone()
+}
+
+#[test]
+fn the_output_thread_returns_its_engine_with_every_output_off() {
+    let pin = FakePin::default();
+    let spec = OutputSpec {
+        name: "siren".into(),
+        pin: Box::new(pin.clone()),
+        max_on: Duration::from_secs(60),
+    };
+    let (h, notices, join) = spawn(Engine::new(vec![spec], vec![], None), Instant::now()).unwrap();
+    h.test(0, Pattern::Steady, Duration::from_secs(30)).unwrap();
+    let on = notices.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!((on.kind, on.place.as_str()), (EventKind::AlarmOn, "siren"));
+    assert!(pin.on());
+    h.shutdown().unwrap();
+    let engine = join.join().unwrap();
+    assert!(!pin.on());
+    assert!(!engine.is_on(0));
+    let off = notices.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(off.kind, EventKind::AlarmOff);
+    assert!(off.detail.contains("shutdown"));
+    assert_eq!(h.queue_full(), 0);
+    assert!(h.trigger(RuleId(0)).is_err(), "the thread has stopped");
+}
+
+#[test]
+fn sending_commands_does_not_allocate() {
+    let (h, _n, join) = spawn(Engine::new(vec![], vec![], None), Instant::now()).unwrap();
+    h.trigger(RuleId(0)).unwrap();
+    let ((), n) = crate::alloc_count::count(|| {
+        for _ in 0..10 {
+            h.heartbeat();
+            h.trigger(RuleId(3)).unwrap();
+        }
+    });
+    assert_eq!(n, 0);
+    h.shutdown().unwrap();
+    join.join().unwrap();
+}
+
+#[test]
+fn bad_alarm_config_is_reported_with_its_location() {
+    let text = r#"[[rules]]
+name = "r"
+kind = "crowd"
+zone = "z"
+min_people = 2
+
+[[zones]]
+name = "z"
+polygon = [[0,0],[1,0],[1,1]]
+
+[[outputs]]
+name = "siren"
+kind = "gpiocdev"
+chip = "gpiochip0"
+offset = 17
+
+[[outputs]]
+name = "strobe"
+kind = "gpiocdev"
+chip = "/dev/gpiochip0"
+offset = 17
+
+[[alarms]]
+rules = ["r", "nope"]
+outputs = ["siren", "horn"]
+pattern = "blink"
+"#;
+    let err = crate::config::parse::<Config>(text, "p.toml").unwrap_err();
+    let msg = err.to_string();
+    let want = [
+        "p.toml:21:10: outputs.1.offset: GPIO line (gpiochip0 17) is already used by output `siren`",
+        "p.toml:25:21: alarms.0.outputs.1: unknown output `horn`",
+        "p.toml:24:15: alarms.0.rules.1: unknown rule `nope`",
+        "p.toml:26:11: alarms.0.pattern: pattern `blink`",
+    ];
+    for w in want {
+        assert!(msg.contains(w), "missing {w:?} in\n{msg}");
+    }
+    assert_eq!(err.problems().len(), want.len(), "{msg}");
+}
+
+/// Waits (up to 10 s, polling) for `f` to hold; the watcher re-reads the state file each second.
+fn eventually(f: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while Instant::now() < deadline {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    false
+}
+
+#[test]
+fn the_watcher_follows_the_state_file_and_passes_resets_on() {
+    use crate::rules::arming::{Mode, StateFile};
+    use std::sync::atomic::AtomicBool;
+    let dir = std::env::temp_dir().join(format!("picket-watch-{}", std::process::id()));
+    let state = dir.join("arming.toml");
+    let (mut e, pin) = engine("steady", 1000, 0, true, 600);
+    e.tick(Duration::ZERO);
+    let (h, notices, join) = spawn(e, Instant::now()).unwrap();
+    let shared = Arc::new(watch::ArmingShared::default());
+    let stop = Arc::new(AtomicBool::new(false));
+    let w = watch::spawn(
+        &InputsConfig::default(),
+        state.clone(),
+        shared.clone(),
+        Some(h.clone()),
+        stop.clone(),
+    )
+    .unwrap();
+    assert_eq!(shared.inputs().mode, Mode::Auto);
+    StateFile::update(&state, |s| s.mode = Mode::Disarmed).unwrap();
+    assert!(eventually(|| shared.inputs().mode == Mode::Disarmed));
+
+    h.trigger(RuleId(0)).unwrap();
+    let on = notices.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(on.kind, EventKind::AlarmOn);
+    assert!(pin.on(), "latched");
+    StateFile::update(&state, |s| s.reset_seq += 1).unwrap(); // `picket alarm reset`
+    let reset = notices.recv_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(reset.kind, EventKind::AlarmReset);
+    assert!(eventually(|| !pin.on()));
+
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    w.join().unwrap();
+    h.shutdown().unwrap();
+    join.join().unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -1,0 +1,215 @@
+//! The input watcher: keyswitch and tamper inputs, the arming state file and the clock.
+//!
+//! It runs on its own thread ([`spawn`]), polling every [`POLL`], so that neither the hot thread
+//! nor the output thread ever waits on a file or a debounce. It publishes what it sees in an
+//! [`ArmingShared`] (atomics), which the hot thread reads once per frame with
+//! [`ArmingShared::inputs`] and [`ArmingShared::clock_synced`].
+//!
+//! - A **keyswitch** turn (debounced) writes the state file like `picket arm`/`disarm` would, so
+//!   the latest action wins and it survives a restart. The position last applied is kept in the
+//!   file too: a turn made while picket was down is applied at start; an unchanged key is not.
+//! - The **state file** is re-read once a second (`picket arm|disarm` from a shell); a bumped
+//!   `reset_seq` (`picket alarm reset`) is passed to the output thread.
+//! - The **clock** is checked once a second ([`clock_synchronised`]).
+
+use crate::alarm::config::{InputConfig, InputsConfig};
+use crate::alarm::pin::{Dir, GpioLine, PinError};
+use crate::alarm::AlarmHandle;
+use crate::rules::arming::{clock_synchronised, ArmingError, Mode, StateFile};
+use crate::rules::Inputs;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+/// How often inputs are polled.
+pub const POLL: Duration = Duration::from_millis(20);
+
+/// What the watcher publishes for the hot thread.
+#[derive(Debug, Default)]
+pub struct ArmingShared {
+    mode: AtomicU8,
+    tamper: AtomicBool,
+    synced: AtomicBool,
+}
+
+impl ArmingShared {
+    /// The arming inputs for [`crate::rules::Rules::judge`].
+    pub fn inputs(&self) -> Inputs {
+        Inputs {
+            mode: Mode::from_u8(self.mode.load(Ordering::Relaxed)),
+            tamper: self.tamper.load(Ordering::Relaxed),
+        }
+    }
+
+    /// For [`crate::rules::Now::clock_synced`].
+    pub fn clock_synced(&self) -> bool {
+        self.synced.load(Ordering::Relaxed)
+    }
+
+    fn set_mode(&self, m: Mode) {
+        self.mode.store(m.to_u8(), Ordering::Relaxed);
+    }
+}
+
+/// Why the watcher could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("input `{name}`: {source}")]
+    Input {
+        name: &'static str,
+        #[source]
+        source: PinError,
+    },
+    #[error(transparent)]
+    State(#[from] ArmingError),
+    #[error("cannot start the input watcher: {0}")]
+    Spawn(std::io::Error),
+}
+
+/// A debounced input.
+struct Debounced {
+    line: GpioLine,
+    stable: bool,
+    pending: Option<(bool, Instant)>,
+    hold: Duration,
+}
+
+impl Debounced {
+    fn open(name: &'static str, c: &InputConfig) -> Result<Self, WatchError> {
+        let err = |source| WatchError::Input { name, source };
+        let line = GpioLine::open(
+            c.chip.as_deref(),
+            c.offset,
+            c.line.as_deref(),
+            c.active_low,
+            Dir::Input,
+        )
+        .map_err(err)?;
+        let stable = line.is_active().map_err(err)?;
+        Ok(Debounced {
+            line,
+            stable,
+            pending: None,
+            hold: Duration::from_millis(c.debounce_ms),
+        })
+    }
+
+    /// The new stable level, when it has just changed.
+    fn poll(&mut self, now: Instant) -> Option<bool> {
+        let v = match self.line.is_active() {
+            Ok(v) => v,
+            Err(e) => {
+                log::error!("{e}");
+                return None;
+            }
+        };
+        if v == self.stable {
+            self.pending = None;
+            return None;
+        }
+        match self.pending {
+            Some((p, since)) if p == v && now.duration_since(since) >= self.hold => {
+                self.stable = v;
+                self.pending = None;
+                Some(v)
+            }
+            Some((p, _)) if p == v => None,
+            _ => {
+                self.pending = Some((v, now));
+                None
+            }
+        }
+    }
+}
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+fn apply_key(path: &std::path::Path, on: bool) -> Result<StateFile, ArmingError> {
+    let s = StateFile::update(path, |s| {
+        s.mode = if on { Mode::Armed } else { Mode::Disarmed };
+        s.by = "key".into();
+        s.changed_ms = now_ms();
+        s.key = Some(on);
+    })?;
+    log::info!(
+        "keyswitch {}: {}",
+        if on { "on" } else { "off" },
+        s.mode.as_str()
+    );
+    Ok(s)
+}
+
+/// Starts the watcher. `alarm` receives resets; `stop` ends the thread.
+pub fn spawn(
+    inputs: &InputsConfig,
+    state_file: PathBuf,
+    shared: Arc<ArmingShared>,
+    alarm: Option<AlarmHandle>,
+    stop: Arc<AtomicBool>,
+) -> Result<std::thread::JoinHandle<()>, WatchError> {
+    let mut key = inputs
+        .keyswitch
+        .as_ref()
+        .map(|c| Debounced::open("keyswitch", c))
+        .transpose()?;
+    let mut tamper = inputs
+        .tamper
+        .as_ref()
+        .map(|c| Debounced::open("tamper", c))
+        .transpose()?;
+    let mut state = StateFile::load(&state_file)?;
+    if let Some(k) = &key {
+        if state.key != Some(k.stable) {
+            state = apply_key(&state_file, k.stable)?;
+        }
+    }
+    shared.set_mode(state.mode);
+    shared.synced.store(clock_synchronised(), Ordering::Relaxed);
+    if let Some(t) = &tamper {
+        shared.tamper.store(t.stable, Ordering::Relaxed);
+    }
+    let mut reset_seq = state.reset_seq;
+    std::thread::Builder::new()
+        .name("picket-inputs".into())
+        .spawn(move || {
+            let mut last_slow = Instant::now();
+            while !stop.load(Ordering::Relaxed) {
+                std::thread::sleep(POLL);
+                let now = Instant::now();
+                if let Some(on) = key.as_mut().and_then(|k| k.poll(now)) {
+                    match apply_key(&state_file, on) {
+                        Ok(s) => shared.set_mode(s.mode),
+                        Err(e) => log::error!("{e}"),
+                    }
+                }
+                if let Some(v) = tamper.as_mut().and_then(|t| t.poll(now)) {
+                    log::warn!("tamper input {}", if v { "ACTIVE" } else { "restored" });
+                    shared.tamper.store(v, Ordering::Relaxed);
+                }
+                if now.duration_since(last_slow) < Duration::from_secs(1) {
+                    continue;
+                }
+                last_slow = now;
+                shared.synced.store(clock_synchronised(), Ordering::Relaxed);
+                // Re-read every second rather than trust mtimes: the file is tiny and cached.
+                match StateFile::load(&state_file) {
+                    Ok(s) => {
+                        shared.set_mode(s.mode);
+                        if s.reset_seq != reset_seq {
+                            reset_seq = s.reset_seq;
+                            if let Some(a) = &alarm {
+                                let _ = a.reset();
+                            }
+                        }
+                    }
+                    Err(e) => log::error!("{e}"),
+                }
+            }
+        })
+        .map_err(WatchError::Spawn)
+}

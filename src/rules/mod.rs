@@ -1,0 +1,602 @@
+//! Judging behaviour: zones, intrusion, loitering, line crossing, wandering, crowds and arming.
+//!
+//! [`Rules`] is owned by the hot thread. Each frame the pipeline calls [`Rules::judge`] with the
+//! tracker's tracks, the time ([`Now`], never read inside, so tests run on simulated time) and the
+//! arming inputs ([`Inputs`], a snapshot of what the input watcher publishes). It fills a
+//! caller-owned [`Verdict`]: events for the journal, and the ids of rules whose alarm the output
+//! thread should sound. `judge` does not allocate: every per-track memo lives in storage sized
+//! once in [`Rules::new`].
+//!
+//! Rules judge confirmed tracks at the foot point (bottom-centre of the box). A track that is
+//! `Lost` keeps its memos (so a loiter survives a short occlusion) but is not judged; a track
+//! that leaves the tracker's list is gone, and so are its memos. Nothing here survives a restart
+//! except what the state file keeps (the arming mode, see [`arming`]).
+
+pub mod arming;
+pub mod config;
+pub mod motion;
+pub mod shape;
+#[cfg(test)]
+mod tests;
+
+pub use arming::{Arming, ArmingConfig, Mode};
+pub use config::{validate_config as validate, LineConfig, RuleConfig, RuleKind, ZoneConfig};
+
+use crate::event::{Direction, Event, EventKind, DETAIL_CAP};
+use crate::track::Track;
+use config::{DirectionFilter, Retrigger};
+use motion::{SideMemo, Tripwire};
+use shape::Polygon;
+use std::fmt::Write;
+use std::time::Duration;
+
+/// At most this many rules, lines and tracks; the config is checked against the first two.
+pub const MAX_RULES: usize = 16;
+pub const MAX_LINES: usize = 8;
+pub const MAX_TRACKS: usize = 64;
+/// Events one `judge` call can return; more are counted in [`Verdict::overflow`].
+pub const MAX_EVENTS: usize = 32;
+
+/// Identifies a rule for the output thread's mapping (its index in the config), or tamper.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RuleId(pub u8);
+
+impl RuleId {
+    /// The pseudo-rule a tamper input raises; alarm mappings name it `tamper`.
+    pub const TAMPER: RuleId = RuleId(u8::MAX);
+}
+
+/// The moment being judged.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Now {
+    /// Monotonic time since picket started (the same clock as `Track` times).
+    pub mono: Duration,
+    /// Wall-clock time, ms since the Unix epoch.
+    pub wall_ms: i64,
+    /// Whether the wall clock is synchronised (see [`arming::clock_synchronised`]).
+    pub clock_synced: bool,
+}
+
+/// The arming inputs for this frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Inputs {
+    pub mode: Mode,
+    /// The tamper input is active (its loop is open).
+    pub tamper: bool,
+}
+
+/// What one `judge` call found. Owned by the caller and reused; `judge` clears it first.
+#[derive(Debug, Default)]
+pub struct Verdict {
+    pub events: heapless::Vec<Event, MAX_EVENTS>,
+    /// Rules that fired while armed, and tamper: send each to the output thread.
+    pub alarms: heapless::Vec<RuleId, MAX_EVENTS>,
+    /// Events that did not fit; always 0 unless something is badly wrong.
+    pub overflow: u32,
+}
+
+impl Verdict {
+    fn push(&mut self, e: Event, alarm: Option<RuleId>) {
+        if self.events.push(e).is_err() {
+            self.overflow += 1;
+        }
+        if let Some(id) = alarm {
+            // An alarm must not be lost even when the journal's share overflowed.
+            if self.alarms.push(id).is_err() {
+                self.overflow += 1;
+            }
+        }
+    }
+}
+
+/// Why the rules could not be built from a config (validation reports the same, located).
+#[derive(Debug, thiserror::Error)]
+pub enum RulesError {
+    #[error("zone `{zone}`: {source}")]
+    Zone {
+        zone: String,
+        #[source]
+        source: shape::PolygonError,
+    },
+    #[error("rule `{0}`: unknown zone or line")]
+    Unknown(String),
+    #[error("too many {0} (at most {1})")]
+    TooMany(&'static str, usize),
+    #[error(transparent)]
+    Arming(#[from] arming::ArmingError),
+}
+
+#[derive(Debug, Clone)]
+struct Zone {
+    name: String,
+    polygon: Polygon,
+}
+
+#[derive(Debug, Clone)]
+struct Line {
+    name: String,
+    wire: Tripwire,
+    counts: [u64; 2],
+}
+
+#[derive(Debug, Clone)]
+struct Rule {
+    name: String,
+    kind: RuleKind,
+    place: usize,
+    direction: DirectionFilter,
+    min_frames: u32,
+    min_time: Duration,
+    min_people: u32,
+    window: Duration,
+    min_turn_rate: f32,
+    min_step: f32,
+    exit_grace: Duration,
+    cooldown: Duration,
+    retrigger: Retrigger,
+    every: Duration,
+    last_fired: Option<Duration>,
+    /// crowd: the current episode has fired.
+    crowd_fired: Option<Duration>,
+}
+
+impl Rule {
+    /// Whether the rule may fire now: its cooldown has passed, and the retrigger policy allows
+    /// another firing for a track (or crowd episode) that last fired at `last`.
+    fn may_fire(&self, last: Option<Duration>, now: Duration) -> bool {
+        let cooled = self
+            .last_fired
+            .map_or(true, |f| now.saturating_sub(f) >= self.cooldown);
+        let again = match (self.retrigger, last) {
+            (_, None) => true,
+            (Retrigger::OncePerTrack, Some(_)) => false,
+            (Retrigger::Every, Some(f)) => now.saturating_sub(f) >= self.every,
+        };
+        cooled && again
+    }
+}
+
+/// One track's visit to one rule's zone.
+#[derive(Debug, Clone, Copy, Default)]
+struct Visit {
+    inside_since: Option<Duration>,
+    outside_since: Option<Duration>,
+    frames: u32,
+}
+
+impl Visit {
+    fn update(&mut self, inside: bool, now: Duration, grace: Duration) {
+        if inside {
+            self.inside_since.get_or_insert(now);
+            self.outside_since = None;
+            self.frames += 1;
+        } else if self.inside_since.is_some() {
+            let out = *self.outside_since.get_or_insert(now);
+            if now.saturating_sub(out) >= grace {
+                *self = Visit::default();
+            }
+        }
+    }
+
+    fn dwell(&self, now: Duration) -> Option<Duration> {
+        self.inside_since.map(|t| now.saturating_sub(t))
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+struct Slot {
+    visit: Visit,
+    fired_at: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+struct Memo {
+    id: u64,
+    seen: bool,
+    last: Duration,
+    slots: [Slot; MAX_RULES],
+    sides: [SideMemo; MAX_LINES],
+}
+
+/// Counters for the metrics file.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RulesStats {
+    /// Memos evicted because more than [`MAX_TRACKS`] tracks were alive at once.
+    pub evicted: u64,
+}
+
+/// The rule engine. See the module docs for its contract.
+#[derive(Debug)]
+pub struct Rules {
+    zones: Vec<Zone>,
+    lines: Vec<Line>,
+    rules: Vec<Rule>,
+    memos: Vec<Memo>,
+    arming: Arming,
+    armed: Option<bool>,
+    unsynced_reported: bool,
+    tamper: bool,
+    stats: RulesStats,
+}
+
+fn secs(s: f32) -> Duration {
+    Duration::try_from_secs_f32(s).unwrap_or(Duration::ZERO)
+}
+
+impl Rules {
+    /// Builds the engine from validated sections; every buffer is sized here, once.
+    pub fn new(
+        zones: &[ZoneConfig],
+        lines: &[LineConfig],
+        rules: &[RuleConfig],
+        arming: &ArmingConfig,
+    ) -> Result<Self, RulesError> {
+        if rules.len() > MAX_RULES {
+            return Err(RulesError::TooMany("rules", MAX_RULES));
+        }
+        if lines.len() > MAX_LINES {
+            return Err(RulesError::TooMany("lines", MAX_LINES));
+        }
+        let zones = zones
+            .iter()
+            .map(|z| {
+                Ok(Zone {
+                    name: z.name.clone(),
+                    polygon: z.polygon().map_err(|source| RulesError::Zone {
+                        zone: z.name.clone(),
+                        source,
+                    })?,
+                })
+            })
+            .collect::<Result<Vec<_>, RulesError>>()?;
+        let p = |v: [f32; 2]| crate::geom::NormPoint::new(v[0], v[1]);
+        let lines: Vec<Line> = lines
+            .iter()
+            .map(|l| Line {
+                name: l.name.clone(),
+                wire: Tripwire::new(p(l.a), p(l.b), l.hysteresis),
+                counts: [0; 2],
+            })
+            .collect();
+        let rules = rules
+            .iter()
+            .map(|r| {
+                let place = match r.kind {
+                    RuleKind::LineCross => {
+                        lines.iter().position(|l| Some(&l.name) == r.line.as_ref())
+                    }
+                    _ => zones.iter().position(|z| Some(&z.name) == r.zone.as_ref()),
+                }
+                .ok_or_else(|| RulesError::Unknown(r.name.clone()))?;
+                Ok(Rule {
+                    name: r.name.clone(),
+                    kind: r.kind,
+                    place,
+                    direction: r.direction.unwrap_or_default(),
+                    min_frames: r.min_frames.unwrap_or(1),
+                    min_time: secs(r.min_seconds.unwrap_or(match r.kind {
+                        RuleKind::Wander => 10.0,
+                        _ => 0.0,
+                    })),
+                    min_people: r.min_people.unwrap_or(1),
+                    window: secs(r.window_s.unwrap_or(6.0)),
+                    min_turn_rate: r.min_turn_rate.unwrap_or(0.8),
+                    min_step: r.min_step.unwrap_or(0.05),
+                    exit_grace: secs(r.exit_grace_s),
+                    cooldown: secs(r.cooldown_s),
+                    retrigger: r.retrigger,
+                    every: secs(r.retrigger_s.unwrap_or(0.0)),
+                    last_fired: None,
+                    crowd_fired: None,
+                })
+            })
+            .collect::<Result<Vec<_>, RulesError>>()?;
+        Ok(Rules {
+            zones,
+            lines,
+            rules,
+            memos: Vec::with_capacity(MAX_TRACKS),
+            arming: Arming::new(arming)?,
+            armed: None,
+            unsynced_reported: false,
+            tamper: false,
+            stats: RulesStats::default(),
+        })
+    }
+
+    /// Builds the engine from a whole validated config.
+    pub fn from_config(cfg: &crate::config::Config) -> Result<Self, RulesError> {
+        Rules::new(&cfg.zones, &cfg.lines, &cfg.rules, &cfg.arming)
+    }
+
+    /// Replaces the arming decision (tests use a fixed time zone this way).
+    pub fn set_arming(&mut self, arming: Arming) {
+        self.arming = arming;
+    }
+
+    /// The rule names in id order, for the output thread's mapping.
+    pub fn rule_names(&self) -> impl Iterator<Item = &str> {
+        self.rules.iter().map(|r| r.name.as_str())
+    }
+
+    /// A rule's name, or `tamper`.
+    pub fn rule_name(&self, id: RuleId) -> &str {
+        self.rules
+            .get(id.0 as usize)
+            .map_or("tamper", |r| r.name.as_str())
+    }
+
+    /// Crossings of a line so far, as `[left_to_right, right_to_left]`, counted while armed or
+    /// not, whatever the rules' cooldowns.
+    pub fn line_counts(&self, line: &str) -> Option<[u64; 2]> {
+        self.lines.iter().find(|l| l.name == line).map(|l| l.counts)
+    }
+
+    /// Whether the last `judge` found the box armed.
+    pub fn armed(&self) -> bool {
+        self.armed.unwrap_or(true)
+    }
+
+    pub fn stats(&self) -> RulesStats {
+        self.stats
+    }
+
+    /// Judges one frame. See the module docs; `out` is cleared first.
+    pub fn judge(&mut self, tracks: &[Track], now: &Now, inputs: &Inputs, out: &mut Verdict) {
+        out.events.clear();
+        out.alarms.clear();
+        out.overflow = 0;
+        let armed = self.judge_arming(now, inputs, out);
+        for m in &mut self.memos {
+            m.seen = false;
+        }
+        for t in tracks {
+            let Some(mi) = self.memo_for(t, now.mono) else {
+                continue;
+            };
+            if !t.is_confirmed() {
+                continue;
+            }
+            self.judge_track(t, mi, now, armed, out);
+        }
+        self.memos.retain(|m| m.seen);
+        self.judge_crowds(now, armed, out);
+    }
+
+    fn event(&self, kind: EventKind, now: &Now, place: &str) -> Event {
+        Event::new(
+            kind,
+            now.wall_ms,
+            now.mono.as_millis() as u64,
+            now.clock_synced,
+        )
+        .with_place(place)
+    }
+
+    fn judge_arming(&mut self, now: &Now, inputs: &Inputs, out: &mut Verdict) -> bool {
+        if !now.clock_synced && !self.unsynced_reported {
+            self.unsynced_reported = true;
+            out.push(self.event(EventKind::ClockUnsynced, now, ""), None);
+        } else if now.clock_synced {
+            self.unsynced_reported = false;
+        }
+        let (armed, why) = self
+            .arming
+            .decide(inputs.mode, now.wall_ms, now.clock_synced);
+        if self.armed != Some(armed) {
+            self.armed = Some(armed);
+            let kind = if armed {
+                EventKind::Armed
+            } else {
+                EventKind::Disarmed
+            };
+            let mut e = self.event(kind, now, "");
+            let _ = write!(
+                e.detail,
+                r#"{{"by":"{}","mode":"{}"}}"#,
+                why.as_str(),
+                inputs.mode.as_str()
+            );
+            out.push(e, None);
+        }
+        if inputs.tamper && !self.tamper {
+            // Tamper is a 24-hour zone: it raises its alarm armed or not.
+            let mut e = self.event(EventKind::Intrusion, now, "tamper");
+            let _ = e.detail.push_str(r#"{"rule":"tamper"}"#);
+            out.push(e, Some(RuleId::TAMPER));
+        }
+        self.tamper = inputs.tamper;
+        armed
+    }
+
+    /// The index of `t`'s memo, made if new; `None` when the table is full of live tracks.
+    fn memo_for(&mut self, t: &Track, now: Duration) -> Option<usize> {
+        if let Some(i) = self.memos.iter().position(|m| m.id == t.id) {
+            self.memos[i].seen = true;
+            if t.is_confirmed() {
+                self.memos[i].last = now;
+            }
+            return Some(i);
+        }
+        if !t.is_confirmed() {
+            return None;
+        }
+        let fresh = Memo {
+            id: t.id,
+            seen: true,
+            last: now,
+            slots: [Slot::default(); MAX_RULES],
+            sides: [SideMemo::default(); MAX_LINES],
+        };
+        if self.memos.len() < MAX_TRACKS {
+            self.memos.push(fresh);
+            return Some(self.memos.len() - 1);
+        }
+        // Full: reuse the memo of the track judged longest ago that is not in this frame yet.
+        let victim = self
+            .memos
+            .iter()
+            .enumerate()
+            .filter(|(_, m)| !m.seen)
+            .min_by_key(|(_, m)| m.last)
+            .map(|(i, _)| i)?;
+        self.stats.evicted += 1;
+        self.memos[victim] = fresh;
+        Some(victim)
+    }
+
+    fn judge_track(&mut self, t: &Track, mi: usize, now: &Now, armed: bool, out: &mut Verdict) {
+        let foot = t.foot();
+        let mut crossed: [Option<Direction>; MAX_LINES] = [None; MAX_LINES];
+        for (li, line) in self.lines.iter_mut().enumerate() {
+            crossed[li] = self.memos[mi].sides[li].update(&line.wire, foot);
+            if let Some(d) = crossed[li] {
+                line.counts[(d == Direction::RightToLeft) as usize] += 1;
+            }
+        }
+        for ri in 0..self.rules.len() {
+            let rule = &self.rules[ri];
+            let slot = &mut self.memos[mi].slots[ri];
+            let mut dwell = None;
+            let mut rate = None;
+            let hit = match rule.kind {
+                RuleKind::LineCross => crossed[rule.place]
+                    .filter(|d| match rule.direction {
+                        DirectionFilter::Both => true,
+                        DirectionFilter::LeftToRight => *d == Direction::LeftToRight,
+                        DirectionFilter::RightToLeft => *d == Direction::RightToLeft,
+                    })
+                    .map(Some),
+                RuleKind::Crowd => {
+                    let inside = self.zones[rule.place].polygon.contains(foot);
+                    slot.visit.update(inside, now.mono, rule.exit_grace);
+                    None
+                }
+                kind => {
+                    let inside = self.zones[rule.place].polygon.contains(foot);
+                    slot.visit.update(inside, now.mono, rule.exit_grace);
+                    dwell = slot.visit.dwell(now.mono);
+                    // Judged only while the foot is inside, not during an exit's grace.
+                    let long = inside && dwell.is_some_and(|d| d >= rule.min_time);
+                    let ok = match kind {
+                        RuleKind::Intrusion => long && slot.visit.frames >= rule.min_frames,
+                        RuleKind::Loiter => long,
+                        _ => {
+                            rate = long
+                                .then(|| {
+                                    motion::turn_rate(
+                                        t.history.oldest_ordered(),
+                                        now.mono,
+                                        rule.window,
+                                        rule.min_step,
+                                    )
+                                })
+                                .flatten();
+                            rate.is_some_and(|r| r >= rule.min_turn_rate)
+                        }
+                    };
+                    ok.then_some(None)
+                }
+            };
+            let Some(dir) = hit else { continue };
+            if !(armed && rule.may_fire(slot.fired_at, now.mono)) {
+                continue;
+            }
+            slot.fired_at = Some(now.mono);
+            self.rules[ri].last_fired = Some(now.mono);
+            let e = self.rule_event(ri, t, now, dwell, rate, dir);
+            out.push(e, Some(RuleId(ri as u8)));
+        }
+    }
+
+    fn rule_event(
+        &self,
+        ri: usize,
+        t: &Track,
+        now: &Now,
+        dwell: Option<Duration>,
+        rate: Option<f32>,
+        dir: Option<Direction>,
+    ) -> Event {
+        let rule = &self.rules[ri];
+        let (kind, place) = match rule.kind {
+            RuleKind::Intrusion => (EventKind::Intrusion, &self.zones[rule.place].name),
+            RuleKind::Loiter => (EventKind::Loiter, &self.zones[rule.place].name),
+            RuleKind::Wander => (EventKind::Wander, &self.zones[rule.place].name),
+            RuleKind::Crowd => (EventKind::Crowd, &self.zones[rule.place].name),
+            RuleKind::LineCross => (EventKind::LineCross, &self.lines[rule.place].name),
+        };
+        let mut e = self.event(kind, now, place);
+        e.track_id = Some(t.id);
+        e.score = Some(t.score);
+        e.bbox = Some(t.bbox);
+        let mut d = heapless::String::<DETAIL_CAP>::new();
+        let _ = write!(d, r#"{{"rule":"{}""#, json_safe(&rule.name));
+        if rule.kind == RuleKind::LineCross {
+            e.direction = dir;
+            let c = self.lines[rule.place].counts;
+            let _ = write!(d, r#","count_ltr":{},"count_rtl":{}"#, c[0], c[1]);
+        }
+        if let Some(dw) = dwell {
+            let _ = write!(d, r#","dwell_s":{:.1}"#, dw.as_secs_f32());
+        }
+        if let Some(r) = rate {
+            let _ = write!(d, r#","turn_rate":{r:.2}"#);
+        }
+        let _ = d.push('}');
+        e.detail = d;
+        e
+    }
+
+    fn judge_crowds(&mut self, now: &Now, armed: bool, out: &mut Verdict) {
+        for ri in 0..self.rules.len() {
+            if self.rules[ri].kind != RuleKind::Crowd {
+                continue;
+            }
+            let count = self
+                .memos
+                .iter()
+                .filter(|m| m.last == now.mono && m.slots[ri].visit.inside_since.is_some())
+                .count() as u32;
+            let rule = &mut self.rules[ri];
+            if count < rule.min_people {
+                rule.crowd_fired = None;
+                continue;
+            }
+            if !(armed && rule.may_fire(rule.crowd_fired, now.mono)) {
+                continue;
+            }
+            rule.crowd_fired = Some(now.mono);
+            rule.last_fired = Some(now.mono);
+            let mut e = self.event(
+                EventKind::Crowd,
+                now,
+                &self.zones[self.rules[ri].place].name,
+            );
+            let _ = write!(
+                e.detail,
+                r#"{{"rule":"{}","people":{count}}}"#,
+                json_safe(&self.rules[ri].name)
+            );
+            out.push(e, Some(RuleId(ri as u8)));
+        }
+    }
+}
+
+/// Names are config text; keep the detail valid JSON whatever they contain.
+fn json_safe(s: &str) -> impl std::fmt::Display + '_ {
+    struct J<'a>(&'a str);
+    impl std::fmt::Display for J<'_> {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            for c in self.0.chars() {
+                match c {
+                    '"' | '\\' => write!(f, "\\{c}")?,
+                    c if (c as u32) < 0x20 => write!(f, "\\u{:04x}", c as u32)?,
+                    c => f.write_char(c)?,
+                }
+            }
+            Ok(())
+        }
+    }
+    J(s)
+}

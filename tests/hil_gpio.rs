@@ -1,0 +1,216 @@
+//! Real GPIO on gpio-sim, inside the kernel VM (see `tests/common/hil.rs`): `picket alarm-test`
+//! drives the `RELAY` line, a keyswitch (line 1, driven through its simulated pull) arms and
+//! disarms, and SIGTERM or a panic drive the line inactive *while picket still holds it*.
+//!
+//! gpio-sim resets a released line to its pull, so reading after picket exits proves nothing.
+//! These tests pull the line *up* and read it while picket, started with the hidden `--hold`
+//! flag, keeps the lines after driving them safe until its stdin closes: a 0 read then can only
+//! be picket's own doing. Outside the VM every test prints why it is skipped and passes.
+//!
+//! The picket binary is `$PICKET_BIN` when set (in the VM only the test binary and a copied
+//! picket exist), else the one cargo built.
+
+mod common;
+
+use common::hil::device;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn picket() -> PathBuf {
+    std::env::var_os("PICKET_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_picket")))
+}
+
+/// The tests share the simulated chip's lines, so they take turns (the harness runs tests in
+/// parallel).
+static CHIP: Mutex<()> = Mutex::new(());
+
+/// The devices and this test's turn on them, or `None` (skipped) outside the VM.
+fn hil() -> Option<(PathBuf, PathBuf, MutexGuard<'static, ()>)> {
+    let (chip, sysfs) = (device("HIL_GPIOCHIP")?, device("HIL_GPIOSIM_SYSFS")?);
+    Some((chip, sysfs, CHIP.lock().unwrap_or_else(|e| e.into_inner())))
+}
+
+fn value(sysfs: &Path, line: u32) -> String {
+    let p = sysfs.join(format!("sim_gpio{line}/value"));
+    std::fs::read_to_string(&p)
+        .unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
+        .trim()
+        .to_owned()
+}
+
+fn pull(sysfs: &Path, line: u32, how: &str) {
+    let p = sysfs.join(format!("sim_gpio{line}/pull"));
+    std::fs::write(&p, how).unwrap_or_else(|e| panic!("write {}: {e}", p.display()));
+}
+
+/// A scratch directory with a config whose outputs and inputs use the simulated chip.
+fn config(name: &str, chip: &Path, extra: &str) -> PathBuf {
+    let base = std::env::var_os("HIL_DISK")
+        .map(PathBuf::from)
+        .unwrap_or_else(std::env::temp_dir);
+    let dir = base.join(format!("picket-hil-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = format!(
+        "[arming]\nstate_file = \"{}\"\n\n[[outputs]]\nname = \"relay\"\nkind = \"gpiocdev\"\nchip = \"{}\"\noffset = 0\n\n[[outputs]]\nname = \"by_name\"\nkind = \"gpiocdev\"\nline = \"RELAY\"\n{extra}",
+        dir.join("arming.toml").display(),
+        chip.display()
+    );
+    let path = dir.join("picket.toml");
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+/// Stdout lines as they come, so a test can wait for one with a timeout.
+fn lines(out: ChildStdout) -> Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for l in BufReader::new(out).lines().map_while(Result::ok) {
+            if tx.send(l).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+fn expect_line(rx: &Receiver<String>, want: &str) {
+    let deadline = Instant::now() + WAIT;
+    while let Some(left) = deadline.checked_duration_since(Instant::now()) {
+        match rx.recv_timeout(left) {
+            Ok(l) if l.contains(want) => return,
+            Ok(_) => continue,
+            Err(_) => break,
+        }
+    }
+    panic!("picket never printed `{want}`");
+}
+
+fn start(args: &[&str]) -> (Child, Receiver<String>) {
+    let mut child = Command::new(picket())
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start picket");
+    let rx = lines(child.stdout.take().unwrap());
+    (child, rx)
+}
+
+/// Waits until `line` reads `want` while `child` is still running: the level is picket's own.
+fn held_at(child: &mut Child, sysfs: &Path, line: u32, want: &str) {
+    let deadline = Instant::now() + WAIT;
+    while Instant::now() < deadline {
+        let v = value(sysfs, line);
+        let running = child.try_wait().unwrap().is_none();
+        assert!(
+            running,
+            "picket exited before line {line} read {want} (last {v})"
+        );
+        if v == want {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    panic!("line {line} never read {want} while picket held it");
+}
+
+fn finish(mut child: Child) -> i32 {
+    drop(child.stdin.take()); // ends --hold
+    child.wait().unwrap().code().unwrap_or(-1)
+}
+
+#[test]
+fn alarm_test_sets_the_relay_line_then_clears_it() {
+    let Some((chip, sysfs, _turn)) = hil() else {
+        return;
+    };
+    pull(&sysfs, 0, "pull-down");
+    let cfg = config("test", &chip, "");
+    let c = cfg.to_str().unwrap();
+    let (mut child, out) = start(&["alarm-test", "by_name", "-s", "1", "--hold", "-c", c]);
+    expect_line(&out, "output by_name: on");
+    assert_eq!(value(&sysfs, 0), "1");
+    expect_line(&out, "output by_name: safe");
+    held_at(&mut child, &sysfs, 0, "0");
+    assert_eq!(finish(child), 0);
+}
+
+#[test]
+fn sigterm_drives_the_line_inactive_while_picket_holds_it() {
+    let Some((chip, sysfs, _turn)) = hil() else {
+        return;
+    };
+    pull(&sysfs, 0, "pull-up");
+    let cfg = config("term", &chip, "");
+    let c = cfg.to_str().unwrap();
+    let (mut child, out) = start(&["alarm-test", "relay", "-s", "600", "--hold", "-c", c]);
+    expect_line(&out, "output relay: on");
+    assert_eq!(value(&sysfs, 0), "1");
+    // SAFETY: a plain kill(2) of our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    held_at(&mut child, &sysfs, 0, "0");
+    assert_eq!(finish(child), 0);
+    pull(&sysfs, 0, "pull-down");
+}
+
+#[test]
+fn a_panic_drives_the_line_inactive_while_picket_holds_it() {
+    let Some((chip, sysfs, _turn)) = hil() else {
+        return;
+    };
+    pull(&sysfs, 0, "pull-up");
+    let cfg = config("panic", &chip, "");
+    let c = cfg.to_str().unwrap();
+    let (mut child, out) = start(&[
+        "alarm-test",
+        "relay",
+        "-s",
+        "600",
+        "--hold",
+        "--inject-panic",
+        "-c",
+        c,
+    ]);
+    expect_line(&out, "output relay: on");
+    held_at(&mut child, &sysfs, 0, "0");
+    assert_eq!(finish(child), 101, "a panic exits 101 after the safe state");
+    pull(&sysfs, 0, "pull-down");
+}
+
+#[test]
+fn a_keyswitch_arms_and_disarms() {
+    let Some((chip, sysfs, _turn)) = hil() else {
+        return;
+    };
+    pull(&sysfs, 1, "pull-down");
+    let key = format!(
+        "\n[inputs.keyswitch]\nchip = \"{}\"\noffset = 1\ndebounce_ms = 20\n",
+        chip.display()
+    );
+    let cfg = config("key", &chip, &key);
+    let c = cfg.to_str().unwrap();
+    let (child, out) = start(&["inputs", "watch", "-c", c]);
+    expect_line(&out, "mode: disarmed");
+    pull(&sysfs, 1, "pull-up");
+    expect_line(&out, "mode: armed");
+    let status = Command::new(picket())
+        .args(["status", "-c", c])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&status.stdout);
+    assert!(text.contains("mode: armed (by key"), "{text}");
+    assert!(text.contains("armed: yes (manual)"), "{text}");
+    pull(&sysfs, 1, "pull-down");
+    expect_line(&out, "mode: disarmed");
+    // SAFETY: a plain kill(2) of our own child.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
+    assert_eq!(finish(child), 0);
+}
