@@ -9,8 +9,12 @@ pub mod config;
 pub mod detect;
 pub mod event;
 pub mod geom;
+pub mod metrics;
 pub mod motion;
 pub mod track;
+
+#[cfg(test)]
+mod testdir;
 
 #[cfg(test)]
 #[global_allocator]

@@ -20,11 +20,14 @@ use std::path::{Path, PathBuf};
 pub struct Config {
     #[serde(default)]
     pub motion: crate::motion::MotionConfig,
+    #[serde(default)]
+    pub metrics: crate::metrics::MetricsConfig,
 }
 
 impl Validate for Config {
     fn validate(&self, at: &str, report: &mut Report) {
         self.motion.validate(&join(at, "motion"), report);
+        self.metrics.validate(&join(at, "metrics"), report);
     }
 }
 
