@@ -9,6 +9,7 @@ pub mod config;
 pub mod detect;
 pub mod event;
 pub mod geom;
+pub mod health;
 pub mod metrics;
 pub mod motion;
 pub mod track;

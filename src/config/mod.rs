@@ -22,12 +22,15 @@ pub struct Config {
     pub motion: crate::motion::MotionConfig,
     #[serde(default)]
     pub metrics: crate::metrics::MetricsConfig,
+    #[serde(default)]
+    pub health: crate::health::HealthConfig,
 }
 
 impl Validate for Config {
     fn validate(&self, at: &str, report: &mut Report) {
         self.motion.validate(&join(at, "motion"), report);
         self.metrics.validate(&join(at, "metrics"), report);
+        self.health.validate(&join(at, "health"), report);
     }
 }
 
