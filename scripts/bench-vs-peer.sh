@@ -6,9 +6,9 @@
 #
 #   scripts/bench-vs-peer.sh [CLIP] [--threads N] [--frames N]
 #
-# CLIP defaults to the cached 20 s demo clip (scripts/make-clip.sh --demo). --frames limits the
-# peers to the first N frames (0, the default, runs the whole clip). This is a benchmark: it
-# asserts nothing and its figures depend on the host's load.
+# CLIP (MJPEG) defaults to the cached 20 s demo clip (scripts/make-clip.sh --demo). --frames N
+# runs every contender on the clip's first N frames only (0, the default, runs it all). This is
+# a benchmark: it asserts nothing, and its figures depend on the host's load.
 source "$(dirname "$0")/lib.sh"
 cd "$PICKET_ROOT"
 
@@ -28,7 +28,13 @@ model=models/ssd_mobilenetv2_oidv4_int8_u8in.tflite
 labels=models/object_detection_oidv4_labelmap.txt
 
 results=$(mktemp)
-trap 'rm -f "$results"' EXIT
+cut=$(mktemp --suffix=.mjpeg)
+trap 'rm -f "$results" "$cut"' EXIT
+if [ "$frames" -gt 0 ]; then
+  # The same first N frames for everyone, copied without re-encoding.
+  ffmpeg -nostdin -v error -y -i "$clip" -frames:v "$frames" -c:v copy -f mjpeg "$cut"
+  clip=$cut
+fi
 
 # The peers: the same script under each runtime's venv.
 peer() {
@@ -38,7 +44,7 @@ peer() {
   dir=$(venv_ensure "$venv" "$@")
   log "peer $runtime, $threads thread(s)"
   "$dir/bin/python" scripts/peer/peer.py "$clip" --model "$model" --labels "$labels" \
-    --runtime "$runtime" --threads "$threads" --max-frames "$frames" >>"$results"
+    --runtime "$runtime" --threads "$threads" >>"$results"
 }
 peer tflite-runtime peer-tflite-runtime 'tflite-runtime==2.14.0' 'numpy<2' \
   'opencv-python-headless==4.10.0.84'
@@ -47,8 +53,8 @@ peer litert peer-litert 'ai-edge-litert==2.3.0' 'numpy==2.4.6' 'opencv-python-he
 # Picket, when the binary has a `run` command. Its CPU time and peak RSS come from the kernel's
 # accounting of the finished child (getrusage RUSAGE_CHILDREN), so it is measured the same way
 # as the peers measure themselves, startup included in cpu_total_s.
-# TODO(pipeline): adjust the `run` flags below to the final command line; the frame count
-# assumes picket processes the whole clip.
+# TODO(pipeline): adjust the `run` flags below to the final command line. The frame count is
+# the peers' (the whole clip); picket must not stop early or loop.
 picket_run() {
   local gating=$1 cfg
   cfg=$(mktemp --suffix=.toml)
