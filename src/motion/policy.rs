@@ -66,7 +66,9 @@ impl Policy {
     pub fn new(cfg: &MotionConfig) -> Self {
         Self {
             enabled: cfg.enabled,
-            keepalive: Duration::from_secs_f32(cfg.keepalive_s.clamp(0.0, 1e6)),
+            // Validation bounds it; an unvalidated NaN or negative falls back to the default.
+            keepalive: Duration::try_from_secs_f32(cfg.keepalive_s)
+                .unwrap_or(Duration::from_secs(5)),
             coast_every: cfg.coast_every.max(1),
             last_run: None,
             since_run: 0,
@@ -185,6 +187,21 @@ mod tests {
             Decision::Run(Reason::Confirmed)
         );
         assert_eq!(at(&mut p, 400, false, Tracks::None), Decision::Skip);
+    }
+
+    #[test]
+    fn an_unvalidated_config_does_not_panic() {
+        let mut p = Policy::new(&MotionConfig {
+            enabled: true,
+            keepalive_s: f32::NAN,
+            coast_every: 0,
+            ..MotionConfig::default()
+        });
+        at(&mut p, 0, false, Tracks::None);
+        assert_eq!(
+            at(&mut p, 5000, false, Tracks::None),
+            Decision::Run(Reason::Keepalive)
+        );
     }
 
     #[test]
