@@ -224,19 +224,24 @@ impl MotionDetector {
     }
 
     fn sample(&mut self, frame: &LumaInput<'_>) {
+        // One loop per layout, so the per-sample work inlines and the layout is not re-tested.
+        match frame.layout {
+            Layout::Rgb24 => self.sample_with(frame, |row, o| rgb_luma(&row[o..o + 3])),
+            Layout::Yuyv | Layout::Luma8 => self.sample_with(frame, |row, o| u32::from(row[o])),
+        }
+    }
+
+    #[inline(always)]
+    fn sample_with(&mut self, frame: &LumaInput<'_>, luma: impl Fn(&[u8], usize) -> u32) {
         let per_cell = (SAMPLES * SAMPLES) as f32;
+        let row_bytes = frame.width as usize * frame.layout.bytes_per_pixel();
         for gy in 0..self.grid_h {
             self.acc.fill(0);
             for &y in &self.sample_rows[gy * SAMPLES..(gy + 1) * SAMPLES] {
-                let row = &frame.data[y * frame.stride..];
+                let row = &frame.data[y * frame.stride..][..row_bytes];
                 let cols = self.col_offsets.chunks_exact(SAMPLES);
                 for (acc, cols) in self.acc.iter_mut().zip(cols) {
-                    *acc += match frame.layout {
-                        Layout::Rgb24 => cols.iter().map(|&o| rgb_luma(&row[o..o + 3])).sum(),
-                        Layout::Yuyv | Layout::Luma8 => {
-                            cols.iter().map(|&o| u32::from(row[o])).sum::<u32>()
-                        }
-                    };
+                    *acc += cols.iter().map(|&o| luma(row, o)).sum::<u32>();
                 }
             }
             let out = &mut self.cells[gy * self.grid_w..(gy + 1) * self.grid_w];
@@ -248,6 +253,7 @@ impl MotionDetector {
 }
 
 /// BT.601 luma of one RGB pixel, in 8.8 fixed point.
+#[inline(always)]
 fn rgb_luma(p: &[u8]) -> u32 {
     (77 * u32::from(p[0]) + 150 * u32::from(p[1]) + 29 * u32::from(p[2])) >> 8
 }
