@@ -56,11 +56,12 @@ peer litert peer-litert 'ai-edge-litert==2.3.0' 'numpy==2.4.6' 'opencv-python-he
 # TODO(pipeline): adjust the `run` flags below to the final command line. The frame count is
 # the peers' (the whole clip); picket must not stop early or loop.
 picket_run() {
-  local gating=$1 cfg
+  local gating=$1 cfg last
   cfg=$(mktemp --suffix=.toml)
+  last=$(tail -n1 "$results")
   printf '[motion]\nenabled = %s\n' "$gating" >"$cfg"
   log "picket, motion gating $gating, $threads thread(s)"
-  python3 - "$gating" "$threads" "$(tail -n1 "$results")" ./target/release/picket run \
+  python3 - "$gating" "$threads" "$last" ./target/release/picket run \
     --config "$cfg" --source "file:$clip" --fast --threads "$threads" >>"$results" <<'EOF'
 import json, resource, subprocess, sys, time
 gating, threads, peer, cmd = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4:]
