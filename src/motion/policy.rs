@@ -13,15 +13,16 @@
 use super::MotionConfig;
 use std::time::Duration;
 
-/// What the tracker holds, as the gate needs to know it.
+/// What the tracker held after the previous frame, as the gate needs to know it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Tracks {
     /// No live track.
     #[default]
     None,
-    /// Live tracks, but none confirmed: they are carried on prediction only.
+    /// Live tracks, none of them confirmed and matched by the last inference: tentative
+    /// tracks, or confirmed ones that missed and are carried on their Kalman prediction.
     Coasting,
-    /// At least one confirmed track.
+    /// At least one confirmed track matched by the last inference.
     Confirmed,
 }
 
