@@ -1,10 +1,11 @@
 //! Health probes: CPU temperature, the Pi firmware's throttling flags, free space for the
 //! journal, and sustained low fps, each turned into edge-triggered events with hysteresis.
 //!
-//! [`Health::poll`] is meant for the worker thread (or any thread but the hot one): it reads
-//! sysfs files, calls `statvfs`, and where a Pi lacks the sysfs `get_throttled` file it runs
-//! `vcgencmd`. It reads nothing until `interval_s` has passed since the last reading, so calling
-//! it on every worker wake-up is fine. The fps it judges comes from the metrics snapshot.
+//! [`Health::poll`] is meant for the worker thread: it reads sysfs files and calls `statvfs`
+//! (a few syscalls, no heap), and where a Pi lacks the sysfs `get_throttled` file it runs
+//! `vcgencmd`, a process spawn that must not stall the hot thread. It reads nothing until
+//! `interval_s` has passed since the last reading, so calling it on every worker wake-up is
+//! fine. The fps it judges comes from the metrics snapshot.
 //!
 //! Each condition yields one event when it starts (`active: true`) and one when it ends
 //! (`active: false`), never one per poll. A condition starts at its limit and ends only past a
