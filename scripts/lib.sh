@@ -65,3 +65,30 @@ venv_ensure() {
 
 # The TFLite C libraries, by flavour and architecture (see scripts/bootstrap.sh).
 tflite_dir() { printf '%s/tflite/%s/%s\n' "$PICKET_CACHE" "$1" "$2"; }
+
+# vtest_avi: prints the path of OpenCV's vtest.avi (768x576, 10 fps, 795 frames of campus
+# pedestrians), unpacked once from Debian's opencv-doc. Licence: Apache-2.0 AND BSD-3-Clause
+# (the package's `Files: *` stanza).
+vtest_avi() {
+  local dest="$PICKET_CACHE/deb/opencv-doc"
+  apt_extract opencv-doc "$dest"
+  local f="$dest/usr/share/doc/opencv-doc/examples/data/vtest.avi"
+  [ -f "$f" ] || die "opencv-doc has no vtest.avi at $f"
+  printf '%s\n' "$f"
+}
+
+# demo_clip: prints the path of the demo clip, made once and cached: the first 20 s of vtest.avi
+# as MJPEG (concatenated JPEGs, 200 frames at 768x576), the stream a USB webcam sends.
+demo_clip() {
+  local out="$PICKET_CACHE/media/vtest-20s.mjpeg"
+  if [ ! -s "$out" ]; then
+    apt_ensure ffmpeg
+    local src
+    src=$(vtest_avi)
+    log "making the demo clip $out"
+    mkdir -p "$(dirname "$out")"
+    ffmpeg -nostdin -v error -y -i "$src" -t 20 -c:v mjpeg -q:v 5 -f mjpeg "$out.tmp"
+    mv "$out.tmp" "$out"
+  fi
+  printf '%s\n' "$out"
+}

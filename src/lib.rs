@@ -11,7 +11,13 @@ pub mod detect;
 pub mod event;
 pub mod geom;
 pub mod rules;
+pub mod health;
+pub mod metrics;
+pub mod motion;
 pub mod track;
+
+#[cfg(test)]
+mod testdir;
 
 #[cfg(test)]
 #[global_allocator]

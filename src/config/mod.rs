@@ -33,6 +33,12 @@ pub struct Config {
     #[serde(default)]
     pub alarms: Vec<crate::alarm::AlarmConfig>,
     pub healthy: Option<crate::alarm::HealthyConfig>,
+    #[serde(default)]
+    pub motion: crate::motion::MotionConfig,
+    #[serde(default)]
+    pub metrics: crate::metrics::MetricsConfig,
+    #[serde(default)]
+    pub health: crate::health::HealthConfig,
 }
 
 impl Validate for Config {
@@ -48,6 +54,9 @@ impl Validate for Config {
             at,
             report,
         );
+        self.motion.validate(&join(at, "motion"), report);
+        self.metrics.validate(&join(at, "metrics"), report);
+        self.health.validate(&join(at, "health"), report);
     }
 }
 

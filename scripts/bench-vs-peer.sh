@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# Picket against its rivals on one clip, model and thread count: the Python peers in
+# scripts/peer/ (tflite-runtime 2.14 and ai-edge-litert 2.3.0, each in its own venv) and, once
+# `picket run` exists, picket with motion gating off and on. Prints frames per CPU-second, wall
+# fps and peak RSS side by side, then picket's ratios to each peer.
+#
+#   scripts/bench-vs-peer.sh [CLIP] [--threads N] [--frames N]
+#
+# CLIP (MJPEG) defaults to the cached 20 s demo clip (scripts/make-clip.sh --demo). --frames N
+# runs every contender on the clip's first N frames only (0, the default, runs it all). This is
+# a benchmark: it asserts nothing, and its figures depend on the host's load.
+source "$(dirname "$0")/lib.sh"
+cd "$PICKET_ROOT"
+
+clip="" threads=1 frames=0
+while [ $# -gt 0 ]; do
+  case $1 in
+    --threads) threads=$2; shift 2 ;;
+    --frames) frames=$2; shift 2 ;;
+    -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+    -*) die "unknown option $1" ;;
+    *) clip=$1; shift ;;
+  esac
+done
+[ -n "$clip" ] || clip=$(demo_clip)
+[ -f "$clip" ] || die "no clip at $clip"
+model=models/ssd_mobilenetv2_oidv4_int8_u8in.tflite
+labels=models/object_detection_oidv4_labelmap.txt
+
+results=$(mktemp)
+cut=$(mktemp --suffix=.mjpeg)
+trap 'rm -f "$results" "$cut"' EXIT
+if [ "$frames" -gt 0 ]; then
+  # The same first N frames for everyone, copied without re-encoding.
+  ffmpeg -nostdin -v error -y -i "$clip" -frames:v "$frames" -c:v copy -f mjpeg "$cut"
+  clip=$cut
+fi
+
+# The peers: the same script under each runtime's venv.
+peer() {
+  local runtime=$1 venv=$2
+  shift 2
+  local dir
+  dir=$(venv_ensure "$venv" "$@")
+  log "peer $runtime, $threads thread(s)"
+  "$dir/bin/python" scripts/peer/peer.py "$clip" --model "$model" --labels "$labels" \
+    --runtime "$runtime" --threads "$threads" >>"$results"
+}
+peer tflite-runtime peer-tflite-runtime 'tflite-runtime==2.14.0' 'numpy<2' \
+  'opencv-python-headless==4.10.0.84'
+peer litert peer-litert 'ai-edge-litert==2.3.0' 'numpy==2.4.6' 'opencv-python-headless==4.10.0.84'
+
+# Picket, when the binary has a `run` command. Its CPU time and peak RSS come from the kernel's
+# accounting of the finished child (getrusage RUSAGE_CHILDREN), so it is measured the same way
+# as the peers measure themselves, startup included in cpu_total_s.
+# TODO(pipeline): adjust the `run` flags below to the final command line. The frame count is
+# the peers' (the whole clip); picket must not stop early or loop.
+picket_run() {
+  local gating=$1 cfg last
+  cfg=$(mktemp --suffix=.toml)
+  last=$(tail -n1 "$results")
+  printf '[motion]\nenabled = %s\n' "$gating" >"$cfg"
+  log "picket, motion gating $gating, $threads thread(s)"
+  python3 - "$gating" "$threads" "$last" ./target/release/picket run \
+    --config "$cfg" --source "file:$clip" --fast --threads "$threads" >>"$results" <<'EOF'
+import json, resource, subprocess, sys, time
+gating, threads, peer, cmd = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4:]
+t0 = time.perf_counter()
+subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+wall = time.perf_counter() - t0
+ru = resource.getrusage(resource.RUSAGE_CHILDREN)
+cpu = ru.ru_utime + ru.ru_stime
+frames = peer["frames"]
+print(json.dumps(dict(runtime=f"picket gating {gating}", threads=threads, frames=frames,
+    wall_s=round(wall, 3), wall_fps=round(frames / wall, 2), cpu_s=round(cpu, 3),
+    cpu_total_s=round(cpu, 3), frames_per_cpu_s=round(frames / cpu, 2),
+    peak_rss_mib=round(ru.ru_maxrss / 1024, 1), detections=None, tracks=None)))
+EOF
+  rm -f "$cfg"
+}
+# The release build is skipped while there is no pipeline to run.
+if [ -f src/pipeline.rs ] && cargo build --release --locked -q &&
+  ./target/release/picket --help 2>/dev/null | grep -qE '^\s+run\b'; then
+  picket_run false
+  picket_run true
+else
+  log "picket has no \`run\` command yet: peers only"
+fi
+
+python3 - "$results" "$clip" <<'EOF'
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+print(f"\nclip {sys.argv[2]}, {rows[0]['frames']} frames, {rows[0]['threads']} thread(s)\n")
+head = ("runner", "frames/CPU-s", "wall fps", "peak RSS MiB", "CPU-s (total)", "detections")
+print("{:<22} {:>13} {:>9} {:>13} {:>14} {:>11}".format(*head))
+for r in rows:
+    print("{:<22} {:>13} {:>9} {:>13} {:>14} {:>11}".format(
+        r["runtime"], r["frames_per_cpu_s"], r["wall_fps"], r["peak_rss_mib"],
+        f"{r['cpu_s']} ({r['cpu_total_s']})", "-" if r["detections"] is None else r["detections"]))
+peers = [r for r in rows if not r["runtime"].startswith("picket")]
+for p in (r for r in rows if r["runtime"].startswith("picket")):
+    for q in peers:
+        print(f"{p['runtime']} / {q['runtime']}: frames/CPU-s x{p['frames_per_cpu_s'] / q['frames_per_cpu_s']:.2f},"
+              f" peak RSS x{p['peak_rss_mib'] / q['peak_rss_mib']:.2f}")
+EOF
