@@ -2,6 +2,7 @@
 //! (clap) and a `run` that returns `anyhow::Result`, so errors reach the user with context.
 
 pub mod check;
+pub mod track_eval;
 
 use clap::{Parser, Subcommand};
 
@@ -17,12 +18,15 @@ pub struct Cli {
 pub enum Command {
     /// Validate a config file and report every problem with its line and column.
     Check(check::Args),
+    /// Run the tracker over a MOTChallenge detection file and write its tracks.
+    TrackEval(track_eval::Args),
 }
 
 impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Check(a) => check::run(a),
+            Command::TrackEval(a) => track_eval::run(a),
         }
     }
 }

@@ -17,10 +17,16 @@ use std::path::{Path, PathBuf};
 /// The whole configuration of one picket.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Config {}
+pub struct Config {
+    /// `[tracker]`: association thresholds and the track life cycle.
+    #[serde(default)]
+    pub tracker: crate::track::TrackerConfig,
+}
 
 impl Validate for Config {
-    fn validate(&self, _at: &str, _report: &mut Report) {}
+    fn validate(&self, at: &str, report: &mut Report) {
+        self.tracker.validate(&join(at, "tracker"), report);
+    }
 }
 
 /// Semantic checks of a parsed section. `at` is this section's dotted path (`""` at the top);
