@@ -78,7 +78,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         }
         let t = Duration::from_secs_f64(f64::from(frame - 1) / args.fps);
         for k in tracker.update(&dets, t) {
-            if k.state == TrackState::Confirmed && k.last_seen == t {
+            if k.state == TrackState::Confirmed {
                 mot::write_result(&mut out, frame, k.id, &k.bbox, k.score, scale)
                     .with_context(|| format!("write {}", args.out.display()))?;
                 written += 1;

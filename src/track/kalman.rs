@@ -141,6 +141,21 @@ impl BoxFilter {
         self.h.v = 0.0;
     }
 
+    /// The squared Mahalanobis distance of a measured box from the prediction: how many
+    /// standard deviations of the innovation (`P + R`) it lies away, summed over the four axes.
+    /// Under the model it follows χ² with 4 degrees of freedom.
+    pub fn mahalanobis2(&self, r: &NormRect) -> f32 {
+        let c = r.center();
+        let (w, h) = (self.w.p, self.h.p);
+        let rw = (STD_POSITION * w) * (STD_POSITION * w);
+        let rh = (STD_POSITION * h) * (STD_POSITION * h);
+        let d = |a: &Axis, z: f32, r: f32| (z - a.p) * (z - a.p) / (a.pp + r);
+        d(&self.x, c.x, rw)
+            + d(&self.y, c.y, rh)
+            + d(&self.w, r.width(), rw)
+            + d(&self.h, r.height(), rh)
+    }
+
     /// The current estimate as a box.
     pub fn rect(&self) -> NormRect {
         NormRect::from_center(self.x.p, self.y.p, self.w.p, self.h.p)

@@ -97,7 +97,7 @@ fn a_one_second_occlusion_is_bridged() {
             id = k.id;
             assert_eq!(k.state, TrackState::Confirmed);
         }
-        if hidden {
+        if hidden && at(f) - k.last_seen > TrackerConfig::default().coast() {
             assert_eq!(k.state, TrackState::Lost, "frame {f}");
         } else if f >= FPS {
             assert_eq!((k.id, k.state), (id, TrackState::Confirmed), "frame {f}");
@@ -233,6 +233,7 @@ fn a_full_tracker_evicts_the_longest_lost_then_refuses() {
     let cfg = TrackerConfig {
         max_tracks: 2,
         confirm_hits: 1,
+        coast_s: 0.0,
         ..TrackerConfig::default()
     };
     let mut tr = Tracker::new(cfg);

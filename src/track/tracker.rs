@@ -50,6 +50,7 @@ pub struct TrackerStats {
 pub struct Tracker {
     cfg: TrackerConfig,
     max_age: Duration,
+    coast: Duration,
     tracks: Vec<Track>,
     filters: Vec<BoxFilter>,
     next_id: u64,
@@ -72,6 +73,7 @@ impl Tracker {
         let (nt, nd) = (cfg.max_tracks.max(1), cfg.max_detections.max(1));
         Self {
             max_age: cfg.max_age(),
+            coast: cfg.coast(),
             cfg,
             tracks: Vec::with_capacity(nt),
             filters: Vec::with_capacity(nt),
@@ -121,14 +123,16 @@ impl Tracker {
         let high = std::mem::take(&mut self.high);
         self.associate(dets, &high, self.cfg.match_iou, self.cfg.fuse_score, t);
 
-        // Second association: low detections with the tracked tracks still unmatched. Lost
-        // tracks are left out: a weak box far from any followed person is more likely clutter.
+        // Second association: low detections with the tracks still unmatched, lost ones too.
+        // The paper leaves lost tracks out; we keep them in because a person stepping out from
+        // behind something is usually detected weakly first, and the stricter IoU gate of this
+        // stage keeps clutter from reviving a track.
         let states = self.tracks.iter().map(|k| k.state).enumerate();
         let matched = &self.matched;
         self.pool.clear();
         self.pool.extend(
             states
-                .filter(|&(i, s)| s == TrackState::Confirmed && !matched[i])
+                .filter(|&(i, s)| s != TrackState::Tentative && !matched[i])
                 .map(|(i, _)| i),
         );
         let low = std::mem::take(&mut self.low);
@@ -186,7 +190,13 @@ impl Tracker {
     }
 
     /// Matches the tracks in `pool` with `cand` detections by the Hungarian algorithm on
-    /// `1 − IoU` (times the score when `fuse`), gated at `min_iou`, and updates the matched.
+    /// `1 − IoU` (times the score when `fuse`), gated at `min_iou` and by the motion gate, and
+    /// updates the matched.
+    ///
+    /// The motion gate is what lets the IoU gates be loose: a box that overlaps a track's
+    /// prediction but sits many standard deviations off its motion (a bystander's box when the
+    /// track's own detection is missing) is refused. It widens by itself with the uncertainty of
+    /// a track unseen for a while, or of a track just started, so it suits any frame rate.
     fn associate(
         &mut self,
         dets: &[Detection],
@@ -202,10 +212,12 @@ impl Tracker {
         let costs = self.solver.costs_mut(rows, cols);
         for (r, &k) in self.pool.iter().enumerate() {
             let bbox = self.tracks[k].bbox;
+            let f = &self.filters[k];
             for (c, &d) in cand.iter().enumerate() {
                 let iou = bbox.iou(&dets[d].bbox);
                 let sim = if fuse { iou * dets[d].score } else { iou };
-                costs[r * cols + c] = 1.0 - sim;
+                let gated = f.mahalanobis2(&dets[d].bbox) > self.cfg.motion_gate;
+                costs[r * cols + c] = if gated { 1.0 } else { 1.0 - sim };
             }
         }
         self.solver.solve(1.0 - min_iou);
@@ -250,8 +262,10 @@ impl Tracker {
                 match track.state {
                     TrackState::Tentative => false,
                     TrackState::Confirmed => {
-                        track.state = TrackState::Lost;
-                        self.filters[r].freeze_size();
+                        if t.saturating_sub(track.last_seen) > self.coast {
+                            track.state = TrackState::Lost;
+                            self.filters[r].freeze_size();
+                        }
                         true
                     }
                     TrackState::Lost => t.saturating_sub(track.last_seen) <= self.max_age,
