@@ -252,3 +252,42 @@ fn a_full_tracker_evicts_the_longest_lost_then_refuses() {
     let s = tr.stats();
     assert_eq!((s.evicted, s.refused_births), (1, 1));
 }
+
+/// A walker whose own box goes missing while a bystander's box overlaps its prediction by
+/// half a width: the motion gate refuses the bystander; without it the track jumps.
+fn bystander_run(motion_gate: f32) -> (u64, Vec<(u64, TrackState, Duration)>) {
+    let cfg = TrackerConfig {
+        motion_gate,
+        ..TrackerConfig::default()
+    };
+    let mut tr = Tracker::new(cfg);
+    let mut dets = Detections::with_capacity(4);
+    let x = |f: u32| 0.1 + 0.2 * f as f32 / FPS as f32;
+    for f in 0..25 {
+        frame(&mut dets, &[person(x(f), 0.9)]);
+        tr.update(&dets, at(f));
+    }
+    let walker = tr.tracks()[0].id;
+    frame(&mut dets, &[person(x(25) + 0.04, 0.9)]);
+    let after = tr.update(&dets, at(25));
+    (
+        walker,
+        after.iter().map(|k| (k.id, k.state, k.last_seen)).collect(),
+    )
+}
+
+#[test]
+fn the_motion_gate_keeps_a_bystander_from_taking_over_a_track() {
+    let (walker, tracks) = bystander_run(TrackerConfig::default().motion_gate);
+    // The walker coasts (still confirmed: one frame is within coast_s); the bystander starts anew.
+    assert!(
+        tracks.contains(&(walker, TrackState::Confirmed, at(24))),
+        "{tracks:?}"
+    );
+    assert!(
+        tracks.contains(&(walker + 1, TrackState::Tentative, at(25))),
+        "{tracks:?}"
+    );
+    let (walker, tracks) = bystander_run(f32::MAX);
+    assert_eq!(tracks, [(walker, TrackState::Confirmed, at(25))]);
+}

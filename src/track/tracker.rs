@@ -9,6 +9,11 @@
 //!    plain IoU. This is the "BYTE" step: an occluded person's weak box still continues the track;
 //! 3. **unconfirmed association**: the remaining high detections against tentative tracks;
 //! 4. **init new tracks** from what high detections remain, and **remove** tracks lost too long.
+//!
+//! ByteTrack's reference code also removes "duplicate" tracks, a lost track whose box nearly
+//! coincides with a followed one. We do not: where two people cross, the hidden one's predicted
+//! box *is* the visible one's, and that step deletes the hidden person's track (the crossing
+//! test shows it). On the evaluation it made no difference.
 
 use super::assign::Hungarian;
 use super::kalman::BoxFilter;
@@ -255,7 +260,7 @@ impl Tracker {
     fn age_and_remove(&mut self, t: Duration) {
         let mut w = 0;
         for r in 0..self.tracks.len() {
-            let keep = if self.matched.get(r).copied().unwrap_or(true) {
+            let keep = if self.matched[r] {
                 true
             } else {
                 let track = &mut self.tracks[r];
