@@ -154,8 +154,7 @@ impl Hungarian {
             }
         }
         let mut matched = 0;
-        for j in 1..=m {
-            let i = p[j];
+        for (j, &i) in p.iter().enumerate().skip(1) {
             if i == 0 {
                 continue;
             }

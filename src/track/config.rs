@@ -136,7 +136,7 @@ impl Validate for TrackerConfig {
                 ),
             );
         }
-        if !(self.motion_gate > 0.0) {
+        if self.motion_gate.is_nan() || self.motion_gate <= 0.0 {
             report.error(
                 join(at, "motion_gate"),
                 format!("{} is not a positive χ² value", self.motion_gate),
@@ -146,7 +146,10 @@ impl Validate for TrackerConfig {
             report.error(join(at, "confirm_hits"), "must be at least 1");
         }
         let max_age_ok = self.max_age_s > 0.0 && self.max_age_s <= 3600.0;
-        if !(self.coast_s >= 0.0) || (max_age_ok && self.coast_s > self.max_age_s) {
+        if self.coast_s.is_nan()
+            || self.coast_s < 0.0
+            || (max_age_ok && self.coast_s > self.max_age_s)
+        {
             report.error(
                 join(at, "coast_s"),
                 format!(
