@@ -3,8 +3,11 @@
 //!
 //! The stages carry the paper's names (Zhang et al., "ByteTrack: Multi-Object Tracking by
 //! Associating Every Detection Box", ECCV 2022, Algorithm 1):
-//! 1. **first association**: high detections against tracked and lost tracks, on IoU (fused with
-//!    the detection's score);
+//! 1. **first association**: high detections against tracked tracks, then what is left against
+//!    lost tracks, on IoU (fused with the detection's score). The paper matches both at once;
+//!    we match by recency, like DeepSORT's matching cascade, because a lost track's prediction
+//!    has drifted and its motion gate has widened, so in one round it can take the detection of
+//!    a person another track is following, and the two then swap ids back and forth;
 //! 2. **second association**: low detections against the tracked tracks the first left over, on
 //!    plain IoU. This is the "BYTE" step: an occluded person's weak box still continues the track;
 //! 3. **unconfirmed association**: the remaining high detections against tentative tracks;
@@ -117,45 +120,27 @@ impl Tracker {
         self.matched.clear();
         self.matched.resize(self.tracks.len(), false);
 
-        // First association: high detections with tracked and lost tracks.
-        self.pool.clear();
-        let states = self.tracks.iter().map(|k| k.state).enumerate();
-        self.pool.extend(
-            states
-                .filter(|(_, s)| *s != TrackState::Tentative)
-                .map(|(i, _)| i),
-        );
+        // First association: high detections with followed tracks, then with lost ones.
         let high = std::mem::take(&mut self.high);
+        let mut rest = std::mem::take(&mut self.cand);
+        self.select(|s, _| s == TrackState::Confirmed);
         self.associate(dets, &high, self.cfg.match_iou, self.cfg.fuse_score, t);
+        self.untaken(&high, &mut rest);
+        self.select(|s, _| s == TrackState::Lost);
+        self.associate(dets, &rest, self.cfg.match_iou, self.cfg.fuse_score, t);
 
         // Second association: low detections with the tracks still unmatched, lost ones too.
         // The paper leaves lost tracks out; we keep them in because a person stepping out from
         // behind something is usually detected weakly first, and the stricter IoU gate of this
         // stage keeps clutter from reviving a track.
-        let states = self.tracks.iter().map(|k| k.state).enumerate();
-        let matched = &self.matched;
-        self.pool.clear();
-        self.pool.extend(
-            states
-                .filter(|&(i, s)| s != TrackState::Tentative && !matched[i])
-                .map(|(i, _)| i),
-        );
+        self.select(|s, matched| s != TrackState::Tentative && !matched);
         let low = std::mem::take(&mut self.low);
         self.associate(dets, &low, self.cfg.low_match_iou, false, t);
         self.low = low;
 
         // Unconfirmed association: the remaining high detections with tentative tracks.
-        let states = self.tracks.iter().map(|k| k.state).enumerate();
-        self.pool.clear();
-        self.pool.extend(
-            states
-                .filter(|(_, s)| *s == TrackState::Tentative)
-                .map(|(i, _)| i),
-        );
-        let taken = &self.det_taken;
-        let mut rest = std::mem::take(&mut self.cand);
-        rest.clear();
-        rest.extend(high.iter().copied().filter(|&d| !taken[d]));
+        self.select(|s, _| s == TrackState::Tentative);
+        self.untaken(&high, &mut rest);
         self.associate(
             dets,
             &rest,
@@ -175,6 +160,20 @@ impl Tracker {
         }
         self.high = high;
         &self.tracks
+    }
+
+    /// Fills `pool` with the tracks for which `keep(state, matched so far)` holds.
+    fn select(&mut self, keep: impl Fn(TrackState, bool) -> bool) {
+        self.pool.clear();
+        let (tracks, matched) = (&self.tracks, &self.matched);
+        self.pool
+            .extend((0..tracks.len()).filter(|&i| keep(tracks[i].state, matched[i])));
+    }
+
+    /// Fills `out` with the detections of `from` that no track has taken yet.
+    fn untaken(&self, from: &[usize], out: &mut Vec<usize>) {
+        out.clear();
+        out.extend(from.iter().copied().filter(|&d| !self.det_taken[d]));
     }
 
     /// Fills `high` and `low` with detection indices, and resets `det_taken`.
