@@ -29,7 +29,8 @@ pub const HISTORY_LEN: usize = 64;
 pub enum TrackState {
     /// Seen, but not yet for enough frames to be trusted. Rules ignore it.
     Tentative,
-    /// Matched often enough to be a person the rules judge.
+    /// Matched often enough to be a person the rules judge. It stays confirmed while it coasts
+    /// through a brief miss (the config's `coast_s`).
     Confirmed,
     /// Not matched recently; coasting on its prediction until its max age.
     Lost,

@@ -291,3 +291,23 @@ fn the_motion_gate_keeps_a_bystander_from_taking_over_a_track() {
     let (walker, tracks) = bystander_run(f32::MAX);
     assert_eq!(tracks, [(walker, TrackState::Confirmed, at(25))]);
 }
+
+#[test]
+fn broken_boxes_are_ignored() {
+    let mut tr = Tracker::new(TrackerConfig::default());
+    let mut dets = Detections::with_capacity(4);
+    let nan = Detection {
+        bbox: NormRect::new(f32::NAN, 0.1, 0.2, 0.3),
+        score: 0.9,
+        class: 0,
+    };
+    let empty = Detection {
+        bbox: NormRect::new(0.3, 0.3, 0.3, 0.5),
+        score: 0.9,
+        class: 0,
+    };
+    frame(&mut dets, &[nan, empty, person(0.7, 0.9)]);
+    let tracks = tr.update(&dets, at(0));
+    assert_eq!(tracks.len(), 1);
+    assert!((tracks[0].bbox.center().x - 0.7).abs() < 1e-6);
+}

@@ -8,8 +8,9 @@
 //!    we match by recency, like DeepSORT's matching cascade, because a lost track's prediction
 //!    has drifted and its motion gate has widened, so in one round it can take the detection of
 //!    a person another track is following, and the two then swap ids back and forth;
-//! 2. **second association**: low detections against the tracked tracks the first left over, on
-//!    plain IoU. This is the "BYTE" step: an occluded person's weak box still continues the track;
+//! 2. **second association**: low detections against the tracks the first left over, on plain IoU
+//!    with a stricter gate. This is the "BYTE" step: an occluded person's weak box still
+//!    continues the track. The paper leaves lost tracks out of it; we keep them in;
 //! 3. **unconfirmed association**: the remaining high detections against tentative tracks;
 //! 4. **init new tracks** from what high detections remain, and **remove** tracks lost too long.
 //!
@@ -47,8 +48,12 @@ pub struct TrackerStats {
 ///   rate, and skipped frames (the motion gate) simply make a longer step.
 /// - **Ids** start at 1, are given at birth, and are never reused for the life of the tracker
 ///   (a `u64` does not wrap in practice).
+/// - **What it is given.** Every detection is taken for a person: the caller passes only the
+///   classes it wants followed. Detections below `low_score`, and boxes that are not finite
+///   or have no area, are ignored.
 /// - **What is published.** Tentative, confirmed and lost tracks, in no particular order; only
-///   confirmed ones are people to judge. A lost track's box is its prediction.
+///   confirmed ones are people to judge. A confirmed track may be coasting through a miss of
+///   up to `coast_s` (then `last_seen < t`); a lost track's box is its prediction.
 /// - **Memory.** Everything is allocated in [`new`](Self::new) from the config's `max_tracks`
 ///   and `max_detections`; `update` never allocates. When full, a new track evicts the
 ///   longest-lost track, or is refused; both are counted in [`stats`](Self::stats).
@@ -185,6 +190,12 @@ impl Tracker {
         self.det_taken.clear();
         self.det_taken.resize(n, false);
         for (i, d) in dets[..n].iter().enumerate() {
+            let b = &d.bbox;
+            // A broken box (NaN, or no area) would make a track that can never match again.
+            let finite = [b.x0, b.y0, b.x1, b.y1].iter().all(|v| v.is_finite());
+            if !(finite && b.x1 > b.x0 && b.y1 > b.y0) {
+                continue;
+            }
             if d.score >= self.cfg.high_score {
                 self.high.push(i);
             } else if d.score >= self.cfg.low_score {
