@@ -311,3 +311,25 @@ fn broken_boxes_are_ignored() {
     assert_eq!(tracks.len(), 1);
     assert!((tracks[0].bbox.center().x - 0.7).abs() < 1e-6);
 }
+
+#[test]
+fn weak_boxes_continue_a_track_but_never_start_one() {
+    let mut tr = Tracker::new(TrackerConfig::default());
+    let mut dets = Detections::with_capacity(4);
+    let x = |f: u32| 0.2 + 0.2 * f as f32 / FPS as f32;
+    for f in 0..10 {
+        frame(&mut dets, &[person(x(f), 0.9)]);
+        tr.update(&dets, at(f));
+    }
+    let id = tr.tracks()[0].id;
+    // Half hidden for a second: the detector still sees the walker, at 0.3. A weak box far
+    // from anyone appears too.
+    for f in 10..35 {
+        frame(&mut dets, &[person(x(f), 0.3), person(0.9, 0.3)]);
+        let tracks = tr.update(&dets, at(f));
+        assert_eq!(tracks.len(), 1, "frame {f}");
+        assert_eq!((tracks[0].id, tracks[0].state), (id, TrackState::Confirmed));
+        assert_eq!(tracks[0].last_seen, at(f));
+        assert_eq!(tracks[0].score, 0.3);
+    }
+}
