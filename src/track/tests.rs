@@ -27,6 +27,16 @@ fn frame(dets: &mut Detections, people: &[Detection]) {
     }
 }
 
+/// Feeds one confident walker at `x(f)` for `frames`; returns the id of the first track.
+fn walk(tr: &mut Tracker, x: impl Fn(u32) -> f32, frames: std::ops::Range<u32>) -> u64 {
+    let mut dets = Detections::with_capacity(1);
+    for f in frames {
+        frame(&mut dets, &[person(x(f), 0.9)]);
+        tr.update(&dets, at(f));
+    }
+    tr.tracks()[0].id
+}
+
 /// The confirmed track whose box centre is nearest `cx`.
 fn near(tracks: &[Track], cx: f32) -> &Track {
     tracks
@@ -263,11 +273,7 @@ fn bystander_run(motion_gate: f32) -> (u64, Vec<(u64, TrackState, Duration)>) {
     let mut tr = Tracker::new(cfg);
     let mut dets = Detections::with_capacity(4);
     let x = |f: u32| 0.1 + 0.2 * f as f32 / FPS as f32;
-    for f in 0..25 {
-        frame(&mut dets, &[person(x(f), 0.9)]);
-        tr.update(&dets, at(f));
-    }
-    let walker = tr.tracks()[0].id;
+    let walker = walk(&mut tr, x, 0..25);
     frame(&mut dets, &[person(x(25) + 0.04, 0.9)]);
     let after = tr.update(&dets, at(25));
     (
@@ -317,11 +323,7 @@ fn weak_boxes_continue_a_track_but_never_start_one() {
     let mut tr = Tracker::new(TrackerConfig::default());
     let mut dets = Detections::with_capacity(4);
     let x = |f: u32| 0.2 + 0.2 * f as f32 / FPS as f32;
-    for f in 0..10 {
-        frame(&mut dets, &[person(x(f), 0.9)]);
-        tr.update(&dets, at(f));
-    }
-    let id = tr.tracks()[0].id;
+    let id = walk(&mut tr, x, 0..10);
     // Half hidden for a second: the detector still sees the walker, at 0.3. A weak box far
     // from anyone appears too.
     for f in 10..35 {
