@@ -5,6 +5,7 @@ pub mod alarm;
 pub mod arm;
 pub mod check;
 pub mod signal;
+pub mod track_eval;
 
 use clap::{Parser, Subcommand};
 
@@ -37,6 +38,8 @@ pub enum Command {
     /// Input commands.
     #[command(subcommand)]
     Inputs(alarm::InputsCommand),
+    /// Run the tracker over a MOTChallenge detection file and write its tracks.
+    TrackEval(track_eval::Args),
 }
 
 impl Cli {
@@ -50,6 +53,7 @@ impl Cli {
             Command::Alarm(alarm::AlarmCommand::Reset(a)) => alarm::reset(a),
             Command::Outputs(alarm::OutputsCommand::Off(a)) => alarm::outputs_off(a),
             Command::Inputs(alarm::InputsCommand::Watch(a)) => alarm::inputs_watch(a),
+            Command::TrackEval(a) => track_eval::run(a),
         }
     }
 }

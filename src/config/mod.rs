@@ -39,6 +39,9 @@ pub struct Config {
     pub metrics: crate::metrics::MetricsConfig,
     #[serde(default)]
     pub health: crate::health::HealthConfig,
+    /// `[tracker]`: association thresholds and the track life cycle.
+    #[serde(default)]
+    pub tracker: crate::track::TrackerConfig,
 }
 
 impl Validate for Config {
@@ -57,6 +60,7 @@ impl Validate for Config {
         self.motion.validate(&join(at, "motion"), report);
         self.metrics.validate(&join(at, "metrics"), report);
         self.health.validate(&join(at, "health"), report);
+        self.tracker.validate(&join(at, "tracker"), report);
     }
 }
 

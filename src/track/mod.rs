@@ -1,4 +1,22 @@
 //! Following people from frame to frame: the [`Track`] the tracker publishes to the rules.
+//!
+//! A ByteTrack-class tracker on motion alone, no appearance network:
+//! - `kalman`: the constant-velocity box filter that predicts where each track will be;
+//! - `assign`: the Hungarian solver that pairs tracks with detections;
+//! - `tracker`: ByteTrack's two-stage association and the track life cycle;
+//! - `config`: the `[tracker]` section;
+//! - `mot`: MOTChallenge CSV for evaluating the tracker offline (`picket track-eval`).
+
+pub mod assign;
+mod config;
+pub mod kalman;
+pub mod mot;
+#[cfg(test)]
+mod tests;
+mod tracker;
+
+pub use config::TrackerConfig;
+pub use tracker::{Tracker, TrackerStats};
 
 use crate::geom::{NormPoint, NormRect};
 use std::time::Duration;
@@ -11,7 +29,8 @@ pub const HISTORY_LEN: usize = 64;
 pub enum TrackState {
     /// Seen, but not yet for enough frames to be trusted. Rules ignore it.
     Tentative,
-    /// Matched often enough to be a person the rules judge.
+    /// Matched often enough to be a person the rules judge. It stays confirmed while it coasts
+    /// through a brief miss (the config's `coast_s`).
     Confirmed,
     /// Not matched recently; coasting on its prediction until its max age.
     Lost,
