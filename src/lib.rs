@@ -9,6 +9,7 @@ pub mod config;
 pub mod detect;
 pub mod event;
 pub mod geom;
+pub mod journal;
 pub mod track;
 
 #[cfg(test)]
