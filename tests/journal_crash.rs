@@ -53,7 +53,14 @@ fn sigkill_at_random_moments_loses_no_committed_event() {
         let batch = (1 + rng.below(40)).to_string();
         let mut child = Command::new(PICKET)
             .args(["journal-stress", "--db", db.to_str().unwrap()])
-            .args(["--batch", &batch, "--snapshot-every", "25", "--snapshot-bytes", "6000"])
+            .args([
+                "--batch",
+                &batch,
+                "--snapshot-every",
+                "25",
+                "--snapshot-bytes",
+                "6000",
+            ])
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()
@@ -74,17 +81,36 @@ fn sigkill_at_random_moments_loses_no_committed_event() {
         assert_intact(&db);
         let present = ids(&db);
         for id in &printed {
-            assert!(present.contains(id), "round {round}: id {id} was reported but is gone");
-            assert!(reported.insert(*id), "round {round}: id {id} reported twice");
-            assert!(*id > max_before, "round {round}: id {id} reused (max before {max_before})");
+            assert!(
+                present.contains(id),
+                "round {round}: id {id} was reported but is gone"
+            );
+            assert!(
+                reported.insert(*id),
+                "round {round}: id {id} reported twice"
+            );
+            assert!(
+                *id > max_before,
+                "round {round}: id {id} reused (max before {max_before})"
+            );
         }
         // Only the oldest are ever pruned and nothing else deletes, so the ids are contiguous.
         let (lo, hi) = (present.iter().min(), present.iter().max());
         if let (Some(lo), Some(hi)) = (lo, hi) {
-            assert_eq!((hi - lo + 1) as usize, present.len(), "round {round}: a gap in the ids");
+            assert_eq!(
+                (hi - lo + 1) as usize,
+                present.len(),
+                "round {round}: a gap in the ids"
+            );
             max_before = *hi;
         }
     }
-    assert!(!reported.is_empty(), "the child never got to commit anything");
-    eprintln!("crash test: {} ids reported and all present", reported.len());
+    assert!(
+        !reported.is_empty(),
+        "the child never got to commit anything"
+    );
+    eprintln!(
+        "crash test: {} ids reported and all present",
+        reported.len()
+    );
 }

@@ -101,7 +101,10 @@ impl Writer {
             .map_err(&e)?;
         conn.pragma_update(None, "journal_size_limit", wal_bytes as i64)
             .map_err(&e)?;
-        conn.pragma_update(None, "wal_autocheckpoint", (wal_bytes / PAGE_SIZE) as i64)
+        // A WAL frame is a page plus a 24-byte header; the checkpoint runs once a commit leaves
+        // the WAL at this many frames, so the WAL stays within its budget plus one batch.
+        let frames = wal_bytes.saturating_sub(32) / (PAGE_SIZE + 24);
+        conn.pragma_update(None, "wal_autocheckpoint", frames as i64)
             .map_err(&e)?;
         schema::create_or_upgrade(&mut conn, &identity, &path)?;
         conn.execute(
@@ -113,7 +116,7 @@ impl Writer {
         let caps = Caps {
             max_events: cfg.max_events,
             target,
-            low_water: target - (target / 16).min(1024 * 1024),
+            low_water: target - (target / 64).min(256 * 1024),
         };
         drop(e);
         Ok(Self { conn, path, caps })
@@ -131,6 +134,9 @@ impl Writer {
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(&e)?;
+        // Make room first, so that the batch fills pages freed by pruning rather than growing
+        // the file; the second prune corrects the estimate.
+        let mut pruned = prune(&tx, self.caps, batch_estimate(items)).map_err(&e)?;
         let mut ids = None;
         {
             let mut ins = tx.prepare_cached(INSERT_EVENT).map_err(&e)?;
@@ -161,7 +167,7 @@ impl Writer {
                 ids = Some((ids.map_or(id, |(first, _)| first), id));
             }
         }
-        let pruned = prune(&tx, self.caps).map_err(&e)?;
+        pruned += prune(&tx, self.caps, 0).map_err(&e)?;
         tx.commit().map_err(&e)?;
         Ok(Appended { ids, pruned })
     }
@@ -183,10 +189,18 @@ const INSERT_SNAPSHOT: &str = "INSERT INTO snapshots (event_id, jpeg) VALUES (?1
 /// Deletes the oldest events (and their snapshots) until both caps hold. Ids are contiguous
 /// (AUTOINCREMENT, and only the oldest are ever deleted), so the row count is `max - min + 1`
 /// without a scan. Bytes are the database's pages in use; freed pages go to the freelist and
-/// are reused by the next inserts, so once full the file stops growing.
-fn prune(tx: &Transaction<'_>, caps: Caps) -> rusqlite::Result<u64> {
+/// are reused by the next inserts, so once full the file stops growing. `reserve` bytes are
+/// kept free on top of the cap, for a batch about to be inserted.
+fn prune(tx: &Transaction<'_>, caps: Caps, reserve: u64) -> rusqlite::Result<u64> {
+    let caps = Caps {
+        target: caps.target.saturating_sub(reserve),
+        low_water: caps.low_water.saturating_sub(reserve),
+        ..caps
+    };
     let (min, max): (Option<i64>, Option<i64>) =
-        tx.query_row("SELECT min(id), max(id) FROM events", [], |r| {
+        // Two subqueries: SQLite answers a lone min() or max() from the b-tree's edge, but
+        // scans the table for both in one select.
+        tx.query_row("SELECT (SELECT min(id) FROM events), (SELECT max(id) FROM events)", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })?;
     let (Some(mut oldest), Some(newest)) = (min, max) else {
@@ -217,6 +231,17 @@ fn prune(tx: &Transaction<'_>, caps: Caps) -> rusqlite::Result<u64> {
         used = used_bytes(tx)?;
     }
     Ok(pruned)
+}
+
+/// What `items` will take in the database, roughly: each snapshot in whole pages, and a
+/// generous 200 bytes per row and its index entry.
+fn batch_estimate(items: &[JournalItem]) -> u64 {
+    let snapshots: u64 = items
+        .iter()
+        .filter_map(|i| i.snapshot.as_ref())
+        .map(|s| (s.len() as u64).div_ceil(PAGE_SIZE) * PAGE_SIZE)
+        .sum();
+    snapshots + items.len() as u64 * 200
 }
 
 fn delete_before(tx: &Transaction<'_>, id: i64) -> rusqlite::Result<u64> {
