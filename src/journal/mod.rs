@@ -11,6 +11,8 @@ mod config;
 mod fsperm;
 mod reader;
 mod schema;
+#[cfg(test)]
+mod tests;
 pub mod time;
 mod worker;
 mod writer;
