@@ -75,7 +75,8 @@ fn urgent_items_commit_without_waiting_for_the_batch() {
     };
     let (journal, mut tx) = Journal::spawn(&cfg).unwrap();
     // The first commit is due a full interval after spawning; only urgency commits earlier.
-    tx.try_send(JournalItem::new(event(EventKind::Loiter))).unwrap();
+    tx.try_send(JournalItem::new(event(EventKind::Loiter)))
+        .unwrap();
     let alarm = JournalItem::new(event(EventKind::AlarmOn));
     assert!(alarm.urgent, "alarm events are urgent by default");
     tx.try_send(alarm).unwrap();
@@ -103,7 +104,9 @@ fn events_round_trip_with_every_field() {
     ev.direction = Some(crate::event::Direction::LeftToRight);
     ev.detail.push_str("{\"speed\":1.5}").unwrap();
     let item = JournalItem::new(ev).with_snapshot(vec![0xFF, 0xD8, 1, 2, 0xFF, 0xD9]);
-    let done = w.append(&[item, JournalItem::new(event(EventKind::Started))]).unwrap();
+    let done = w
+        .append(&[item, JournalItem::new(event(EventKind::Started))])
+        .unwrap();
     assert_eq!(done.ids, Some((1, 2)));
     let r = Reader::open(&dir.cfg().path).unwrap();
     let (got, jpeg) = r.show(1).unwrap().unwrap();
@@ -126,7 +129,9 @@ fn a_text_file_is_refused_untouched_or_kept_aside_as_configured() {
     let dir = Dir::new("text");
     let cfg = dir.cfg();
     std::fs::write(&cfg.path, "these are not the events you are looking for\n").unwrap();
-    let err = Writer::open(&cfg).err().expect("a text file is not a journal");
+    let err = Writer::open(&cfg)
+        .err()
+        .expect("a text file is not a journal");
     assert!(matches!(err, JournalError::Unusable { .. }), "{err}");
     assert!(err.to_string().contains("on_corrupt"), "{err}");
     assert_eq!(
