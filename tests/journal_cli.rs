@@ -171,8 +171,9 @@ fn list_filters_export_formats_and_show_agree_with_what_was_written() {
     let o = picket(&["events", "show", "9999", "--db", &d]);
     assert!(stderr(&o).contains("no event 9999"), "{}", stderr(&o));
 
-    let o = picket(&["events", "stats", "--db", &d]);
+    let o = picket(&["events", "stats", "--check", "--db", &d]);
     let text = String::from_utf8(o.stdout).unwrap();
+    assert!(text.contains("integrity ok"), "{text}");
     assert!(text.contains("events    200 (cap 1000000)"), "{text}");
     assert!(text.contains("snapshots 4 (12000 bytes)"), "{text}");
     assert!(text.contains("  intrusion      40"), "{text}");

@@ -56,6 +56,9 @@ pub enum Sub {
     Stats {
         #[arg(long)]
         json: bool,
+        /// Also run `PRAGMA integrity_check` (reads the whole file).
+        #[arg(long)]
+        check: bool,
     },
     /// A consistent copy of the journal to PATH, or to stdout with `-`:
     /// `ssh pi picket events backup - > events.db` is safe while picket runs.
@@ -190,13 +193,24 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 }
             }
         }
-        Sub::Stats { json } => {
+        Sub::Stats { json, check } => {
             let s = reader.stats()?;
+            let integrity = check.then(|| reader.integrity_check()).transpose()?;
             if json {
-                serde_json::to_writer_pretty(&mut out, &stats_json(&s))?;
+                let mut v = stats_json(&s);
+                if let Some(i) = &integrity {
+                    v["integrity"] = json!(i);
+                }
+                serde_json::to_writer_pretty(&mut out, &v)?;
                 writeln!(out)?;
             } else {
                 write_stats(&mut out, &path, &s)?;
+                if let Some(i) = &integrity {
+                    writeln!(out, "integrity {i}")?;
+                }
+            }
+            if integrity.is_some_and(|i| i != "ok") {
+                bail!("journal {}: integrity_check failed", path.display());
             }
         }
         Sub::Backup { dest, tmp_dir } => {

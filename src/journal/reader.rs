@@ -5,7 +5,7 @@
 use super::schema::{self, Identity};
 use super::{io, sql, time, JournalError};
 use rusqlite::types::Value;
-use rusqlite::{Connection, OpenFlags, Row};
+use rusqlite::{Connection, ErrorCode, OpenFlags, Row};
 use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -133,11 +133,20 @@ impl Reader {
                 path: path.to_owned(),
             });
         }
-        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-        let conn = Connection::open_with_flags(path, flags).map_err(sql(path))?;
-        // Readers wait only while a WAL is being recovered after a crash, never on commits.
-        conn.busy_timeout(Duration::from_secs(10))
-            .map_err(sql(path))?;
+        let conn = match Self::connect(path, false) {
+            // A reader in group `picket` may not create `-wal`/`-shm` in the 0750 directory.
+            // They exist while picket runs; when they do not, nobody is writing, and the file
+            // can be read as immutable.
+            Err(JournalError::Sqlite { source, .. })
+                if matches!(
+                    source.sqlite_error_code(),
+                    Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly)
+                ) =>
+            {
+                Self::connect(path, true)?
+            }
+            other => other?,
+        };
         match schema::identify(&conn, path)? {
             Identity::Journal(_) => Ok(Self {
                 conn,
@@ -147,6 +156,25 @@ impl Reader {
                 path: path.to_owned(),
             }),
         }
+    }
+
+    fn connect(path: &Path, immutable: bool) -> Result<Connection, JournalError> {
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        let conn = if immutable {
+            flags |= OpenFlags::SQLITE_OPEN_URI;
+            let uri = format!("file:{}?immutable=1", uri_path(path));
+            Connection::open_with_flags(uri, flags)
+        } else {
+            Connection::open_with_flags(path, flags)
+        }
+        .map_err(sql(path))?;
+        // Readers wait only while a WAL is being recovered after a crash, never on commits.
+        conn.busy_timeout(Duration::from_secs(10))
+            .map_err(sql(path))?;
+        // Opening is lazy: read the schema now, so that a refusal shows up here.
+        conn.query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
+            .map_err(|e| schema::unusable_or(e, path))?;
+        Ok(conn)
     }
 
     /// Calls `f` for each event matching `filter`, oldest first. With a limit, it is the
@@ -334,7 +362,7 @@ impl Reader {
         }
     }
 
-    /// `PRAGMA integrity_check`, for tests and `stats --check`: `ok` or the first problems.
+    /// `PRAGMA integrity_check` (`stats --check`): `ok`, or the first problems found.
     pub fn integrity_check(&self) -> Result<String, JournalError> {
         let mut stmt = self
             .conn
@@ -346,6 +374,18 @@ impl Reader {
             .map_err(sql(&self.path))?;
         Ok(lines.join("\n"))
     }
+}
+
+/// `path` with the characters that mean something in a URI escaped.
+fn uri_path(path: &Path) -> String {
+    let mut out = String::new();
+    for b in path.as_os_str().as_encoded_bytes() {
+        match b {
+            b'%' | b'?' | b'#' | 0x80.. => out += &format!("%{b:02X}"),
+            _ => out.push(*b as char),
+        }
+    }
+    out
 }
 
 fn none_if_no_rows<T>(e: rusqlite::Error) -> rusqlite::Result<Option<T>> {

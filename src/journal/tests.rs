@@ -156,3 +156,18 @@ fn a_text_file_is_refused_untouched_or_kept_aside_as_configured() {
         "these are not the events you are looking for\n"
     );
 }
+
+#[test]
+fn the_database_and_its_wal_are_group_readable_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Dir::new("modes");
+    let cfg = dir.cfg();
+    let mut w = Writer::open(&cfg).unwrap();
+    w.append(&[JournalItem::new(event(EventKind::Armed))])
+        .unwrap();
+    for suffix in ["", "-wal", "-shm"] {
+        let p = format!("{}{suffix}", cfg.path.display());
+        let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o640, "{p}");
+    }
+}
