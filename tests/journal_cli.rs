@@ -346,14 +346,17 @@ fn pull_events_copies_the_journal_through_ssh() {
     let dest = dir.path("pulled");
     std::fs::create_dir(&dest).unwrap();
     let path = format!("{}:{}", bin.display(), std::env::var("PATH").unwrap());
-    let o = Command::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scripts/pull-events.sh"
-    ))
-    .args(["admin@pi", dest.to_str().unwrap()])
-    .env("PATH", &path)
-    .output()
-    .unwrap();
+    let pull = |host: &str| {
+        Command::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/scripts/pull-events.sh"
+        ))
+        .args([host, dest.to_str().unwrap()])
+        .env("PATH", &path)
+        .output()
+        .unwrap()
+    };
+    let o = pull("admin@pi");
     assert!(o.status.success(), "{}", stderr(&o));
     let out = String::from_utf8(o.stdout).unwrap();
     let file = std::path::PathBuf::from(out.trim());
@@ -375,14 +378,7 @@ fn pull_events_copies_the_journal_through_ssh() {
         "picket",
         "#!/bin/sh\necho 'picket: no journal there' >&2\nexit 1\n".into(),
     );
-    let o = Command::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/scripts/pull-events.sh"
-    ))
-    .args(["pi", dest.to_str().unwrap()])
-    .env("PATH", &path)
-    .output()
-    .unwrap();
+    let o = pull("pi");
     assert!(!o.status.success());
     assert!(
         stderr(&o).contains("failed; nothing was written"),
