@@ -71,7 +71,8 @@ fn main() {
         .unwrap_or(10.0);
     let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/journal-bench");
     std::fs::create_dir_all(&dir).unwrap();
-    if write_bytes() == 0 {
+    let io = std::fs::read_to_string("/proc/self/io").unwrap_or_default();
+    if !io.contains("write_bytes") {
         println!("note: /proc/self/io write_bytes is unavailable; bytes per event will read 0");
     }
     println!("journal at the default policy (one commit a second, synchronous=FULL, WAL),");
@@ -80,8 +81,8 @@ fn main() {
         dir.display()
     );
     println!(
-        "{:>12} {:>12} {:>10} {:>14} {:>14}",
-        "offered/s", "committed", "events/s", "bytes written", "bytes/event"
+        "{:>10} {:>10} {:>9} {:>14} {:>12} {:>11}",
+        "offered/s", "committed", "events/s", "bytes written", "bytes/event", "queue full"
     );
     for rate in [10, 100, 1000, 0] {
         let r = run(&dir, rate, secs);
@@ -90,13 +91,14 @@ fn main() {
         } else {
             rate.to_string()
         };
+        // `queue full` counts the sends that found the queue full and were retried.
         println!(
-            "{offered:>12} {:>12} {:>10.0} {:>14} {:>14.0}",
+            "{offered:>10} {:>10} {:>9.0} {:>14} {:>12.0} {:>11}",
             r.committed,
             r.committed as f64 / r.secs,
             r.bytes,
-            r.bytes as f64 / r.committed.max(1) as f64
+            r.bytes as f64 / r.committed.max(1) as f64,
+            r.dropped
         );
-        assert_eq!(r.dropped, 0, "the bench waits rather than drops");
     }
 }
