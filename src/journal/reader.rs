@@ -94,6 +94,9 @@ impl StoredEvent {
     }
 }
 
+/// An event and its snapshot JPEG, if it has one.
+pub type EventWithSnapshot = (StoredEvent, Option<Vec<u8>>);
+
 const COLUMNS: &str = "e.id, e.ts_ms, e.mono_ms, e.clock_synced, e.kind, e.place, e.track_id, \
      e.bbox_x0, e.bbox_y0, e.bbox_x1, e.bbox_y1, e.score, e.direction, e.detail, length(s.jpeg) \
      FROM events e LEFT JOIN snapshots s ON s.event_id = e.id";
@@ -228,7 +231,7 @@ impl Reader {
     }
 
     /// The event `id` and its snapshot, if it is still in the journal.
-    pub fn show(&self, id: i64) -> Result<Option<(StoredEvent, Option<Vec<u8>>)>, JournalError> {
+    pub fn show(&self, id: i64) -> Result<Option<EventWithSnapshot>, JournalError> {
         let e = sql(&self.path);
         let tx = self.conn.unchecked_transaction().map_err(&e)?;
         let ev = tx
