@@ -48,7 +48,7 @@ fn list_and_backup_never_meet_a_lock_while_the_writer_runs_flat_out() {
         assert!(o.status.success(), "backup: {}", stderr(&o));
         assert!(!stderr(&o).contains("locked"), "{}", stderr(&o));
         assert_intact(&copy);
-        backed_up.push(ids(&copy).len());
+        backed_up.push(ids(&copy).into_iter().max().unwrap_or(0));
 
         let streamed = dir.path(&format!("stream-{i}.db"));
         let o = Command::new(PICKET)
@@ -60,9 +60,14 @@ fn list_and_backup_never_meet_a_lock_while_the_writer_runs_flat_out() {
         assert!(o.status.success(), "backup -: {}", stderr(&o));
         assert_intact(&streamed);
     }
+    assert!(
+        writer.try_wait().unwrap().is_none(),
+        "the writer met an error while the readers ran"
+    );
     writer.kill().unwrap();
     writer.wait().unwrap();
     drain.join().unwrap();
+    // The newest id of each copy: none is empty, and none is older than the one before.
     assert!(backed_up.iter().all(|n| *n > 0), "{backed_up:?}");
     assert!(
         backed_up.windows(2).all(|w| w[0] <= w[1]),
