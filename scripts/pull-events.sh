@@ -9,7 +9,7 @@ set -euo pipefail
 
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-[ $# -ge 1 ] && [ $# -le 2 ] || die "usage: $0 HOST [DEST]"
+if [ $# -lt 1 ] || [ $# -gt 2 ]; then die "usage: $0 HOST [DEST]"; fi
 host=$1
 dest=${2:-.}
 [ -d "$dest" ] || die "$dest: not a directory"
