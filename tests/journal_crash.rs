@@ -82,7 +82,10 @@ fn sigkill_at_random_moments_loses_no_committed_event() {
         if let Err(picket::journal::JournalError::Missing { .. }) = Reader::open(&db) {
             // Killed before the schema's first commit: an empty file, which the next open
             // turns into a journal. Nothing can have been reported.
-            assert!(printed.is_empty() && reported.is_empty(), "round {round}: ids lost");
+            assert!(
+                printed.is_empty() && reported.is_empty(),
+                "round {round}: ids lost"
+            );
             continue;
         }
         assert_intact(&db);
