@@ -185,6 +185,25 @@ fn list_filters_export_formats_and_show_agree_with_what_was_written() {
 }
 
 #[test]
+fn a_reader_that_stops_early_is_not_an_error() {
+    let dir = Scratch::new("pipe");
+    let db = dir.path("events.db");
+    fill(&db, 5000, &[]);
+    let d = db_arg(&db);
+    // `picket events export | head -1`: ~1.5 MB of output, far more than a pipe holds.
+    let mut child = Command::new(PICKET)
+        .args(["events", "export", "--db", &d])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let first = BufReader::new(child.stdout.take().unwrap()).lines().next();
+    assert!(first.unwrap().unwrap().starts_with("{\""));
+    let o = child.wait_with_output().unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
 fn the_journal_path_comes_from_the_config() {
     let dir = Scratch::new("config");
     let db = dir.path("from-config.db");

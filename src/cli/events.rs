@@ -132,6 +132,25 @@ pub fn journal_path(config: Option<&Path>, db: Option<&Path>) -> anyhow::Result<
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
+    match run_inner(a) {
+        // `picket events export | head` closes the pipe early; that is not an error.
+        Err(e) if is_broken_pipe(&e) => Ok(()),
+        other => other,
+    }
+}
+
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    let io = e.chain().find_map(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .or(match c.downcast_ref() {
+                Some(journal::JournalError::Io { cause, .. }) => Some(cause),
+                _ => None,
+            })
+    });
+    io.is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+}
+
+fn run_inner(a: Args) -> anyhow::Result<()> {
     let path = journal_path(a.config.as_deref(), a.db.as_deref())?;
     // Parse the filter before opening, so a bad flag is reported as such.
     if let Sub::List { filter, .. } | Sub::Export { filter, .. } = &a.command {

@@ -28,18 +28,18 @@ use std::path::{Path, PathBuf};
 /// Why the journal could not do what was asked. Every variant names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
-    #[error("journal {}: {source}", path.display())]
+    // The cause is part of the message (the worker logs it as one line) and deliberately not
+    // a `source`, which would print it twice in a chain.
+    #[error("journal {}: {cause}", path.display())]
     Sqlite {
         path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
+        cause: rusqlite::Error,
     },
-    #[error("journal {}: {op}: {source}", path.display())]
+    #[error("journal {}: {op}: {cause}", path.display())]
     Io {
         path: PathBuf,
         op: &'static str,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// Corrupt, truncated, or some other program's file. It is left exactly where it was.
     #[error(
@@ -68,10 +68,10 @@ impl JournalError {
     /// Whether the cause is a full disk (`SQLITE_FULL` or `ENOSPC`).
     pub fn is_disk_full(&self) -> bool {
         match self {
-            JournalError::Sqlite { source, .. } => {
-                source.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
+            JournalError::Sqlite { cause, .. } => {
+                cause.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull)
             }
-            JournalError::Io { source, .. } => source.raw_os_error() == Some(libc::ENOSPC),
+            JournalError::Io { cause, .. } => cause.raw_os_error() == Some(libc::ENOSPC),
             _ => false,
         }
     }
@@ -79,9 +79,9 @@ impl JournalError {
 
 /// A closure turning a SQLite error into a [`JournalError`] about `path`.
 pub(crate) fn sql(path: &Path) -> impl Fn(rusqlite::Error) -> JournalError + '_ {
-    move |source| JournalError::Sqlite {
+    move |cause| JournalError::Sqlite {
         path: path.to_owned(),
-        source,
+        cause,
     }
 }
 
@@ -90,10 +90,10 @@ pub(crate) fn io<'a>(
     path: &'a Path,
     op: &'static str,
 ) -> impl Fn(std::io::Error) -> JournalError + 'a {
-    move |source| JournalError::Io {
+    move |cause| JournalError::Io {
         path: path.to_owned(),
         op,
-        source,
+        cause,
     }
 }
 

@@ -140,9 +140,9 @@ impl Reader {
             // A reader in group `picket` may not create `-wal`/`-shm` in the 0750 directory.
             // They exist while picket runs; when they do not, nobody is writing, and the file
             // can be read as immutable.
-            Err(JournalError::Sqlite { source, .. })
+            Err(JournalError::Sqlite { cause, .. })
                 if matches!(
-                    source.sqlite_error_code(),
+                    cause.sqlite_error_code(),
                     Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly)
                 ) =>
             {
@@ -225,7 +225,7 @@ impl Reader {
         let mut stmt = self.conn.prepare(&q).map_err(&e)?;
         let mut rows = stmt.query(rusqlite::params_from_iter(args)).map_err(&e)?;
         while let Some(row) = rows.next().map_err(&e)? {
-            f(StoredEvent::from_row(row).map_err(&e)?).map_err(io(&self.path, "write"))?;
+            f(StoredEvent::from_row(row).map_err(&e)?).map_err(io(&self.path, "write out"))?;
         }
         Ok(())
     }

@@ -131,7 +131,7 @@ pub fn unusable_or(e: rusqlite::Error, path: &Path) -> JournalError {
         },
         _ => JournalError::Sqlite {
             path: path.to_owned(),
-            source: e,
+            cause: e,
         },
     }
 }
