@@ -152,6 +152,7 @@ fn a_full_disk_is_logged_survived_and_recovered_from() {
         "{log}"
     );
     assert!(log.contains("writing again; committed"), "{log}");
+    assert!(log.contains("dropped because the queue was full"), "{log}");
     assert_eq!(
         log.matches("could not commit").count(),
         1,

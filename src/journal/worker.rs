@@ -254,6 +254,8 @@ impl Drop for Journal {
     }
 }
 
+const DROP_LOG_EVERY: Duration = Duration::from_secs(10);
+
 #[derive(Clone, Copy)]
 struct Policy {
     interval: Duration,
@@ -276,6 +278,7 @@ fn run(mut writer: Writer, mut rx: Rx, shared: &Shared, p: Policy) {
     let mut pending: Vec<JournalItem> = Vec::with_capacity(QUEUE_LEN);
     let mut snapshot_bytes = 0usize;
     let mut last_attempt = Instant::now();
+    let (mut drops_logged, mut drops_logged_at) = (0, None::<Instant>);
     loop {
         let stopping = shared.stop.load(Acquire);
         // Past `max_pending` the items stay queued, so the producer's drops show the loss.
@@ -294,6 +297,17 @@ fn run(mut writer: Writer, mut rx: Rx, shared: &Shared, p: Policy) {
             pending.push(item);
         }
         shared.pending.store(pending.len() as u64, Relaxed);
+        // The hot thread only counts its drops; saying so is the worker's job, every 10 s at most.
+        let dropped = shared.dropped.load(Relaxed);
+        if dropped > drops_logged && drops_logged_at.map_or(true, |t| t.elapsed() >= DROP_LOG_EVERY)
+        {
+            log::warn!(
+                "journal {}: {} events dropped because the queue was full ({dropped} in all)",
+                writer.path().display(),
+                dropped - drops_logged
+            );
+            (drops_logged, drops_logged_at) = (dropped, Some(Instant::now()));
+        }
         let urgent = shared.urgent.swap(false, AcqRel);
         let due = last_attempt + p.interval;
         if !pending.is_empty() && (urgent || stopping || Instant::now() >= due) {
