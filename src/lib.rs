@@ -10,10 +10,11 @@ pub mod config;
 pub mod detect;
 pub mod event;
 pub mod geom;
-pub mod rules;
 pub mod health;
+pub mod journal;
 pub mod metrics;
 pub mod motion;
+pub mod rules;
 pub mod track;
 
 #[cfg(test)]

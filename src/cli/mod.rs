@@ -4,6 +4,8 @@
 pub mod alarm;
 pub mod arm;
 pub mod check;
+pub mod events;
+pub mod journal_stress;
 pub mod signal;
 pub mod track_eval;
 
@@ -40,6 +42,11 @@ pub enum Command {
     Inputs(alarm::InputsCommand),
     /// Run the tracker over a MOTChallenge detection file and write its tracks.
     TrackEval(track_eval::Args),
+    /// Read the event journal, or copy it off the box.
+    Events(events::Args),
+    /// Append events as fast as the disk allows, printing each id once committed (for tests).
+    #[command(hide = true)]
+    JournalStress(journal_stress::Args),
 }
 
 impl Cli {
@@ -54,6 +61,8 @@ impl Cli {
             Command::Outputs(alarm::OutputsCommand::Off(a)) => alarm::outputs_off(a),
             Command::Inputs(alarm::InputsCommand::Watch(a)) => alarm::inputs_watch(a),
             Command::TrackEval(a) => track_eval::run(a),
+            Command::Events(a) => events::run(a),
+            Command::JournalStress(a) => journal_stress::run(a),
         }
     }
 }

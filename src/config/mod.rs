@@ -42,6 +42,8 @@ pub struct Config {
     /// `[tracker]`: association thresholds and the track life cycle.
     #[serde(default)]
     pub tracker: crate::track::TrackerConfig,
+    #[serde(default)]
+    pub journal: crate::journal::JournalConfig,
 }
 
 impl Validate for Config {
@@ -61,6 +63,7 @@ impl Validate for Config {
         self.metrics.validate(&join(at, "metrics"), report);
         self.health.validate(&join(at, "health"), report);
         self.tracker.validate(&join(at, "tracker"), report);
+        self.journal.validate(&join(at, "journal"), report);
     }
 }
 

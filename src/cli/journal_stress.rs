@@ -1,0 +1,107 @@
+//! `picket journal-stress` (hidden): append events to a journal as fast as the disk allows and
+//! print each id on stdout once the commit holding it has returned.
+//!
+//! The crash and power-cut tests run it, kill it (or the machine) at a random moment, and then
+//! check that every printed id is still in the journal. The cap test and the benchmark use it
+//! to fill a journal quickly.
+
+use crate::event::{Event, EventKind};
+use crate::geom::NormRect;
+use crate::journal::{JournalConfig, JournalItem, OnCorrupt, Writer};
+use anyhow::Context;
+use std::io::Write;
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The journal file (created when missing).
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Events to write; 0 writes until killed.
+    #[arg(long, default_value_t = 0)]
+    pub count: u64,
+    /// Events per commit.
+    #[arg(long, default_value_t = 10)]
+    pub batch: usize,
+    /// Give every Nth event a snapshot; 0 for none.
+    #[arg(long, default_value_t = 0)]
+    pub snapshot_every: u64,
+    /// Bytes per snapshot.
+    #[arg(long, default_value_t = 20_000)]
+    pub snapshot_bytes: usize,
+    #[arg(long)]
+    pub max_events: Option<u64>,
+    #[arg(long)]
+    pub max_bytes: Option<u64>,
+    /// Do not print ids (for benchmarks).
+    #[arg(long)]
+    pub quiet: bool,
+}
+
+pub fn run(a: Args) -> anyhow::Result<()> {
+    let defaults = JournalConfig::default();
+    let cfg = JournalConfig {
+        path: a.db.clone(),
+        max_events: a.max_events.unwrap_or(defaults.max_events),
+        max_bytes: a.max_bytes.unwrap_or(defaults.max_bytes),
+        on_corrupt: OnCorrupt::Fail,
+        ..defaults
+    };
+    let mut writer = Writer::open(&cfg)?;
+    let stdout = std::io::stdout();
+    let mut out = std::io::BufWriter::new(stdout.lock());
+    let batch = a.batch.max(1);
+    let mut items = Vec::with_capacity(batch);
+    let mut n: u64 = 0;
+    let t0 = std::time::Instant::now();
+    while a.count == 0 || n < a.count {
+        items.clear();
+        while items.len() < batch && (a.count == 0 || n < a.count) {
+            n += 1;
+            let mut item = JournalItem::new(sample_event(n, t0.elapsed().as_millis() as u64));
+            if a.snapshot_every > 0 && n % a.snapshot_every == 0 {
+                item = item.with_snapshot(sample_jpeg(n, a.snapshot_bytes));
+            }
+            items.push(item);
+        }
+        let done = writer.append(&items)?;
+        if let (Some((first, last)), false) = (done.ids, a.quiet) {
+            for id in first..=last {
+                writeln!(out, "{id}").context("write ids")?;
+            }
+            out.flush().context("write ids")?;
+        }
+    }
+    writer.checkpoint()?;
+    Ok(())
+}
+
+/// A plausible event: kinds, places and boxes vary with `n`.
+pub fn sample_event(n: u64, mono_ms: u64) -> Event {
+    let now = crate::journal::time_now_ms();
+    let kinds = [
+        EventKind::Intrusion,
+        EventKind::Loiter,
+        EventKind::LineCross,
+        EventKind::AlarmOn,
+        EventKind::Wander,
+    ];
+    let places = ["door", "yard", "gate", "drive"];
+    let mut ev = Event::new(kinds[(n % 5) as usize], now, mono_ms, true)
+        .with_place(places[(n % 4) as usize]);
+    ev.track_id = Some(n / 7);
+    ev.score = Some(0.5 + (n % 50) as f32 / 100.0);
+    let x = (n % 10) as f32 / 20.0;
+    ev.bbox = Some(NormRect::new(x, 0.2, x + 0.3, 0.9));
+    let _ = ev.detail.push_str("{\"dwell_s\":31.5}");
+    ev
+}
+
+/// `len` bytes framed like a JPEG (SOI … EOI); the content does not matter to SQLite.
+pub fn sample_jpeg(n: u64, len: usize) -> Vec<u8> {
+    let mut v: Vec<u8> = (0..len.max(4)).map(|i| (i as u64 ^ n) as u8).collect();
+    v[..2].copy_from_slice(&[0xFF, 0xD8]);
+    let end = v.len();
+    v[end - 2..].copy_from_slice(&[0xFF, 0xD9]);
+    v
+}

@@ -1,0 +1,159 @@
+//! The `[journal]` section of the config: where the journal lives, how big it may grow, how
+//! often it commits, and what to do with a file that is not a usable journal.
+
+use crate::config::{join, Report, Validate};
+use serde::Deserialize;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// What to do when the file at `path` is corrupt or is not a picket journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OnCorrupt {
+    /// Refuse to start and leave the file where it is.
+    #[default]
+    Fail,
+    /// Rename the file (and its `-wal`) to `<path>.corrupt-<UTC time>` and start a new journal.
+    StartNew,
+}
+
+/// `[journal]`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JournalConfig {
+    /// The SQLite file. Its directory is created (mode 0750) when missing.
+    pub path: PathBuf,
+    /// The most events kept; the oldest are pruned beyond it.
+    pub max_events: u64,
+    /// The most bytes the database and its WAL may take together, snapshots included.
+    pub max_bytes: u64,
+    /// Commits happen at most this often, except for urgent (alarm) events, which commit at once.
+    pub batch_interval_ms: u64,
+    /// Events held in memory while the disk refuses writes (full, failing); beyond it the
+    /// producer's queue fills and new events are counted as dropped.
+    pub max_pending: usize,
+    /// Snapshot bytes held in memory while the disk refuses writes; beyond it snapshots are
+    /// dropped (their events are kept).
+    pub max_pending_snapshot_bytes: usize,
+    /// Run `PRAGMA quick_check` when opening an existing journal (reads the whole file once).
+    pub check_on_open: bool,
+    pub on_corrupt: OnCorrupt,
+}
+
+impl Default for JournalConfig {
+    fn default() -> Self {
+        Self {
+            path: PathBuf::from("/var/lib/picket/events.db"),
+            max_events: 1_000_000,
+            max_bytes: 256 * MIB,
+            batch_interval_ms: 1000,
+            max_pending: 10_000,
+            max_pending_snapshot_bytes: 16 * MIB as usize,
+            check_on_open: true,
+            on_corrupt: OnCorrupt::Fail,
+        }
+    }
+}
+
+const MIB: u64 = 1024 * 1024;
+/// The smallest `max_bytes` accepted: below it the WAL budget leaves no room for events.
+pub const MIN_MAX_BYTES: u64 = MIB;
+
+impl JournalConfig {
+    pub fn batch_interval(&self) -> Duration {
+        Duration::from_millis(self.batch_interval_ms)
+    }
+
+    /// A config for `path` with every other value at its default.
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        Self {
+            path: path.into(),
+            ..Self::default()
+        }
+    }
+}
+
+impl Validate for JournalConfig {
+    fn validate(&self, at: &str, report: &mut Report) {
+        let s = self.path.as_os_str().to_string_lossy();
+        if s.is_empty() || s.ends_with('/') {
+            report.error(
+                join(at, "path"),
+                "must name a file, e.g. /var/lib/picket/events.db",
+            );
+        }
+        if self.max_events == 0 {
+            report.error(join(at, "max_events"), "must be at least 1");
+        }
+        if self.max_bytes < MIN_MAX_BYTES {
+            report.error(
+                join(at, "max_bytes"),
+                format!("must be at least {MIN_MAX_BYTES} (1 MiB)"),
+            );
+        }
+        if !(10..=60_000).contains(&self.batch_interval_ms) {
+            report.error(
+                join(at, "batch_interval_ms"),
+                "must be between 10 and 60000 (a commit costs an fsync; alarms commit at once anyway)",
+            );
+        }
+        if self.max_pending == 0 {
+            report.error(join(at, "max_pending"), "must be at least 1");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{parse, Config};
+
+    #[test]
+    fn defaults_apply_when_the_section_is_absent() {
+        let c: Config = parse("", "p.toml").unwrap();
+        assert_eq!(c.journal, super::JournalConfig::default());
+        assert_eq!(c.journal.batch_interval_ms, 1000);
+        assert_eq!(c.journal.on_corrupt, super::OnCorrupt::Fail);
+    }
+
+    #[test]
+    fn values_and_on_corrupt_parse() {
+        let c: Config = parse(
+            "[journal]\npath = \"/data/ev.db\"\nmax_events = 5000\non_corrupt = \"start_new\"\n",
+            "p.toml",
+        )
+        .unwrap();
+        assert_eq!(c.journal.path.to_str(), Some("/data/ev.db"));
+        assert_eq!(c.journal.max_events, 5000);
+        assert_eq!(c.journal.on_corrupt, super::OnCorrupt::StartNew);
+        assert_eq!(c.journal.max_bytes, 256 * 1024 * 1024);
+    }
+
+    #[test]
+    fn bad_values_are_reported_at_their_line_and_column() {
+        let text = "[journal]\nmax_events = 0\nmax_bytes = 1000\n  batch_interval_ms = 5\n";
+        let err = parse::<Config>(text, "p.toml").unwrap_err();
+        let p = err.problems();
+        assert_eq!(p.len(), 3, "{err}");
+        assert_eq!((p[0].line, p[0].column), (2, 14), "{err}");
+        assert_eq!((p[1].line, p[1].column), (3, 13), "{err}");
+        assert_eq!((p[2].line, p[2].column), (4, 23), "{err}");
+        assert!(
+            err.to_string()
+                .contains("p.toml:2:14: journal.max_events: must be at least 1"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_on_corrupt_are_located() {
+        let err = parse::<Config>("[journal]\nmax_rows = 3\n", "p.toml").unwrap_err();
+        assert_eq!((err.problems()[0].line, err.problems()[0].column), (2, 1));
+        assert!(
+            err.to_string().contains("unknown field `max_rows`"),
+            "{err}"
+        );
+        let err = parse::<Config>("[journal]\non_corrupt = \"delete\"\n", "p.toml").unwrap_err();
+        assert_eq!(err.problems()[0].line, 2, "{err}");
+        assert!(err.to_string().contains("start_new"), "{err}");
+    }
+}

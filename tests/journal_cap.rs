@@ -1,0 +1,111 @@
+//! The ring buffer's caps: the journal stays inside `max_bytes` (database plus WAL, snapshots
+//! included) plus one batch, forever, and inside `max_events` exactly; `events stats` agrees.
+//!
+//! CI writes 100,000 events with a 20 KB snapshot on 1 in 100 into an 8 MiB cap. The
+//! 1,000,000-event form: `PICKET_CAP_EVENTS=1000000 cargo test --release --test journal_cap`.
+
+mod journal_support;
+
+use journal_support::*;
+use picket::cli::journal_stress::{sample_event, sample_jpeg};
+use picket::journal::{JournalConfig, JournalItem, Writer};
+use std::path::Path;
+
+fn batch(n0: u64, len: u64, snapshot_every: u64) -> Vec<JournalItem> {
+    (n0..n0 + len)
+        .map(|n| {
+            let item = JournalItem::new(sample_event(n, n));
+            if n % snapshot_every == 0 {
+                item.with_snapshot(sample_jpeg(n, 20_000))
+            } else {
+                item
+            }
+        })
+        .collect()
+}
+
+fn wal_bytes(db: &Path) -> u64 {
+    std::fs::metadata(format!("{}-wal", db.display())).map_or(0, |m| m.len())
+}
+
+#[test]
+fn the_files_stay_under_the_byte_cap_plus_one_batch() {
+    let events: u64 = std::env::var("PICKET_CAP_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let max_bytes = if events > 100_000 { 64 << 20 } else { 8 << 20 };
+    let dir = Scratch::new("cap");
+    let db = dir.path("events.db");
+    let cfg = JournalConfig {
+        max_bytes,
+        ..JournalConfig::at(&db)
+    };
+    let mut w = Writer::open(&cfg).unwrap();
+    let (mut worst, mut pruned, mut largest_batch) = (0u64, 0u64, 0u64);
+    let mut n = 1;
+    while n <= events {
+        let items = batch(n, 100.min(events - n + 1), 100);
+        n += items.len() as u64;
+        let wal_before = wal_bytes(&db);
+        let done = w.append(&items).unwrap();
+        pruned += done.pruned;
+        let size = disk_bytes(&db);
+        worst = worst.max(size);
+        // One batch is what one commit appends to the WAL: its rows and snapshots, and the
+        // b-tree and freelist pages that inserting and pruning rewrote.
+        largest_batch = largest_batch.max(wal_bytes(&db).saturating_sub(wal_before));
+        assert!(
+            size <= max_bytes + largest_batch,
+            "after event {}: {size} bytes on disk (WAL {}), cap {max_bytes} + one batch {largest_batch}",
+            n - 1,
+            disk_bytes(&db) - std::fs::metadata(&db).unwrap().len()
+        );
+    }
+    drop(w);
+    eprintln!(
+        "cap: {events} events, largest size {worst} bytes against a cap of {max_bytes} (largest \
+         batch {largest_batch} bytes), {pruned} pruned"
+    );
+    assert!(pruned > 0, "the cap never pruned; the test proves nothing");
+    assert!(
+        largest_batch < max_bytes / 16,
+        "one batch wrote {largest_batch} bytes to the WAL; the allowance is meant to be small"
+    );
+    assert_intact(&db);
+
+    let o = picket(&["events", "stats", "--json", "--db", db.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let s: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let present = ids(&db);
+    assert_eq!(s["events"], present.len() as u64);
+    assert_eq!(s["newest_id"], events);
+    assert_eq!(s["oldest"]["id"], *present.iter().min().unwrap());
+    assert_eq!(s["max_bytes"], max_bytes);
+    assert_eq!(s["total_bytes"], disk_bytes(&db));
+    assert!(s["total_bytes"].as_u64().unwrap() <= max_bytes + largest_batch);
+    assert_eq!(events - pruned, present.len() as u64);
+}
+
+#[test]
+fn the_row_cap_keeps_exactly_the_newest_events() {
+    let dir = Scratch::new("rows");
+    let db = dir.path("events.db");
+    fill(&db, 3000, &["--max-events", "1000", "--batch", "70"]);
+    let present = ids(&db);
+    assert_eq!(present.len(), 1000);
+    assert_eq!(present.iter().min(), Some(&2001));
+    assert_eq!(present.iter().max(), Some(&3000));
+    // Snapshots of pruned events went with them.
+    fill(&db, 500, &["--max-events", "1000", "--snapshot-every", "2"]);
+    let c = rusqlite::Connection::open(&db).unwrap();
+    let orphans: i64 = c
+        .query_row(
+            "SELECT count(*) FROM snapshots WHERE event_id NOT IN (SELECT id FROM events)",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(orphans, 0);
+    assert_eq!(ids(&db).len(), 1000);
+}
