@@ -9,6 +9,7 @@ pub mod config;
 pub mod detect;
 pub mod event;
 pub mod geom;
+pub mod image;
 pub mod track;
 
 #[cfg(test)]

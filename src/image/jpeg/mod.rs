@@ -1,0 +1,159 @@
+//! JPEG decoding: camera MJPEG frames on the hot path, and any JPEG file as a still image.
+//!
+//! [`JpegDecoder`] first tries [`baseline::Baseline`], the project's allocation-free decoder for
+//! the baseline JPEGs cameras send. A frame it does not support (progressive, 12-bit,
+//! arithmetic-coded, CMYK) goes to `zune-jpeg`, which handles everything but allocates about
+//! twenty buffers per image; such frames are counted ([`JpegDecoder::general_path_frames`]).
+//!
+//! USB webcams may omit the Huffman tables (DHT) and rely on the standard ones of Annex K. The
+//! baseline decoder assumes them when a frame has none; for `zune-jpeg` they are inserted into a
+//! copy of the frame ([`with_standard_tables`]).
+
+pub mod baseline;
+mod idct;
+pub mod tables;
+
+use super::RgbImage;
+use std::borrow::Cow;
+use zune_core::bytestream::ZCursor;
+use zune_core::colorspace::ColorSpace;
+use zune_core::options::DecoderOptions;
+
+/// Why a JPEG could not be decoded. All variants mean "skip this frame".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JpegError {
+    #[error("truncated JPEG: {0}")]
+    Truncated(&'static str),
+    #[error("corrupt JPEG: {0}")]
+    Corrupt(&'static str),
+    #[error("unsupported JPEG: {0}")]
+    Unsupported(&'static str),
+    /// `zune-jpeg`'s message, for frames that went to the general decoder.
+    #[error("JPEG: {0}")]
+    General(String),
+}
+
+/// Decodes JPEG frames into a reused RGB image; see the module doc.
+pub struct JpegDecoder {
+    baseline: baseline::Baseline,
+    general: u64,
+}
+
+impl Default for JpegDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl JpegDecoder {
+    pub fn new() -> Self {
+        Self {
+            baseline: baseline::Baseline::new(),
+            general: 0,
+        }
+    }
+
+    /// Decodes `data` into `out`, resizing it to the image.
+    pub fn decode(&mut self, data: &[u8], out: &mut RgbImage) -> Result<(), JpegError> {
+        match self.baseline.decode(data, out) {
+            Err(JpegError::Unsupported(_)) => {
+                self.general += 1;
+                decode_general(data, out)
+            }
+            other => other,
+        }
+    }
+
+    /// Frames that needed the general (allocating) decoder since creation.
+    pub fn general_path_frames(&self) -> u64 {
+        self.general
+    }
+}
+
+/// Decodes any JPEG with `zune-jpeg` into `out`, inserting the standard Huffman tables when the
+/// data has none. Allocates; for still images and unusual frames.
+pub fn decode_general(data: &[u8], out: &mut RgbImage) -> Result<(), JpegError> {
+    let data = with_standard_tables(data);
+    let options = DecoderOptions::default()
+        .jpeg_set_out_colorspace(ColorSpace::RGB)
+        .set_max_width(1 << 14)
+        .set_max_height(1 << 14);
+    let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(&data[..]), options);
+    d.decode_headers()
+        .map_err(|e| JpegError::General(format!("{e:?}")))?;
+    let (w, h) = d
+        .dimensions()
+        .ok_or(JpegError::Corrupt("no frame header"))?;
+    out.set_size(w as u32, h as u32);
+    d.decode_into(out.as_bytes_mut())
+        .map_err(|e| JpegError::General(format!("{e:?}")))
+}
+
+/// Whether `data` defines any Huffman table before its first scan.
+pub fn has_huffman_tables(data: &[u8]) -> bool {
+    first_scan(data).is_some_and(|(_, dht)| dht)
+}
+
+/// `data` with the standard DHT segment inserted before its first scan if it has no table of
+/// its own; borrowed unchanged otherwise (or when it is not a JPEG at all).
+pub fn with_standard_tables(data: &[u8]) -> Cow<'_, [u8]> {
+    match first_scan(data) {
+        Some((sos, false)) => {
+            let dht = tables::standard_dht_segment();
+            let mut v = Vec::with_capacity(data.len() + dht.len());
+            v.extend_from_slice(&data[..sos]);
+            v.extend_from_slice(&dht);
+            v.extend_from_slice(&data[sos..]);
+            Cow::Owned(v)
+        }
+        _ => Cow::Borrowed(data),
+    }
+}
+
+/// The offset of the first SOS marker, and whether a DHT came before it.
+fn first_scan(data: &[u8]) -> Option<(usize, bool)> {
+    if data.get(..2)? != [0xFF, 0xD8] {
+        return None;
+    }
+    let (mut pos, mut dht) = (2, false);
+    loop {
+        if *data.get(pos)? != 0xFF {
+            return None;
+        }
+        let m = *data.get(pos + 1)?;
+        match m {
+            0xFF => pos += 1,
+            0x01 | 0xD0..=0xD8 => pos += 2,
+            0xDA => return Some((pos, dht)),
+            _ => {
+                dht |= m == 0xC4;
+                let len = u16::from_be_bytes([*data.get(pos + 2)?, *data.get(pos + 3)?]);
+                pos += 2 + len as usize;
+            }
+        }
+    }
+}
+
+/// Removes every DHT segment before the first scan, as a webcam would send the frame.
+pub fn strip_huffman_tables(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(data.len());
+    let Some((sos, _)) = first_scan(data) else {
+        return data.to_vec();
+    };
+    out.extend_from_slice(&data[..2]);
+    let mut pos = 2;
+    while pos < sos {
+        let m = data[pos + 1];
+        let len = match m {
+            0xFF => 1,
+            0x01 | 0xD0..=0xD8 => 2,
+            _ => 2 + u16::from_be_bytes([data[pos + 2], data[pos + 3]]) as usize,
+        };
+        if m != 0xC4 {
+            out.extend_from_slice(&data[pos..pos + len]);
+        }
+        pos += len;
+    }
+    out.extend_from_slice(&data[sos..]);
+    out
+}
