@@ -10,6 +10,7 @@ pub mod detect;
 pub mod event;
 pub mod geom;
 pub mod image;
+pub mod source;
 pub mod track;
 
 #[cfg(test)]

@@ -17,10 +17,16 @@ use std::path::{Path, PathBuf};
 /// The whole configuration of one picket.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Config {}
+pub struct Config {
+    /// `[source]`: the camera or footage.
+    #[serde(default)]
+    pub source: crate::source::SourceConfig,
+}
 
 impl Validate for Config {
-    fn validate(&self, _at: &str, _report: &mut Report) {}
+    fn validate(&self, at: &str, report: &mut Report) {
+        self.source.validate(&join(at, "source"), report);
+    }
 }
 
 /// Semantic checks of a parsed section. `at` is this section's dotted path (`""` at the top);

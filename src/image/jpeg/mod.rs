@@ -157,3 +157,97 @@ pub fn strip_huffman_tables(data: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&data[sos..]);
     out
 }
+
+/// How much of a byte stream the JPEG at its start takes, as [`scan_length`] finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extent {
+    /// A whole JPEG, SOI to EOI, of this many bytes.
+    Complete(usize),
+    /// More bytes are needed.
+    Incomplete,
+    /// Not a JPEG, or its marker structure is broken.
+    Corrupt,
+}
+
+/// Finds where the JPEG that starts `data` ends, by walking its marker segments and scanning
+/// its entropy-coded data for the EOI marker (so an `FF D9` inside an embedded thumbnail or a
+/// segment is not mistaken for the end). Used to split MJPEG streams without copying.
+pub fn scan_length(data: &[u8]) -> Extent {
+    match data {
+        [] | [0xFF] => return Extent::Incomplete,
+        [0xFF, 0xD8, ..] => {}
+        _ => return Extent::Corrupt,
+    }
+    let mut pos = 2;
+    loop {
+        let (Some(&ff), Some(&m)) = (data.get(pos), data.get(pos + 1)) else {
+            return Extent::Incomplete;
+        };
+        if ff != 0xFF {
+            return Extent::Corrupt;
+        }
+        match m {
+            0xFF => pos += 1,
+            0xD9 => return Extent::Complete(pos + 2),
+            0x01 | 0xD0..=0xD7 => pos += 2,
+            0xD8 | 0x00 => return Extent::Corrupt,
+            _ => {
+                let Some(len) = data.get(pos + 2..pos + 4) else {
+                    return Extent::Incomplete;
+                };
+                let len = u16::from_be_bytes([len[0], len[1]]) as usize;
+                if len < 2 {
+                    return Extent::Corrupt;
+                }
+                pos += 2 + len;
+                if m == 0xDA {
+                    // Entropy-coded data: runs to the next marker that is not a stuffed byte,
+                    // a restart marker or a fill byte.
+                    loop {
+                        let Some(off) = data
+                            .get(pos..)
+                            .and_then(|d| d.iter().position(|&b| b == 0xFF))
+                        else {
+                            return Extent::Incomplete;
+                        };
+                        pos += off;
+                        match data.get(pos + 1) {
+                            None => return Extent::Incomplete,
+                            Some(0x00 | 0xD0..=0xD7) => pos += 2,
+                            Some(0xFF) => pos += 1,
+                            Some(_) => break,
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Width and height from the frame header of a JPEG, without decoding it.
+pub fn dimensions(data: &[u8]) -> Option<(u32, u32)> {
+    if data.get(..2)? != [0xFF, 0xD8] {
+        return None;
+    }
+    let mut pos = 2;
+    loop {
+        if *data.get(pos)? != 0xFF {
+            return None;
+        }
+        let m = *data.get(pos + 1)?;
+        match m {
+            0xFF => pos += 1,
+            0x01 | 0xD0..=0xD8 => pos += 2,
+            0xD9 | 0xDA => return None,
+            0xC0..=0xCF if !matches!(m, 0xC4 | 0xC8 | 0xCC) => {
+                let h = u16::from_be_bytes([*data.get(pos + 5)?, *data.get(pos + 6)?]);
+                let w = u16::from_be_bytes([*data.get(pos + 7)?, *data.get(pos + 8)?]);
+                return Some((w as u32, h as u32));
+            }
+            _ => {
+                let len = u16::from_be_bytes([*data.get(pos + 2)?, *data.get(pos + 3)?]);
+                pos += 2 + len as usize;
+            }
+        }
+    }
+}
