@@ -67,14 +67,18 @@ impl CropBox {
         }
     }
 
-    /// The pixels of a `width`×`height` image that a normalised region covers.
+    /// The pixels of a `width`×`height` image that a normalised region covers. Edges are
+    /// rounded to 1/1024 pixel, so that f32 fractions like 0.1 do not leave the image.
     pub fn from_roi(roi: &super::Roi, width: u32, height: u32) -> Self {
         let r = roi.clamped();
+        let px = |v: f32, size: u32| ((v as f64 * size as f64) * 1024.0).round() / 1024.0;
+        let (left, right) = (px(r.x0, width), px(r.x1, width));
+        let (top, bottom) = (px(r.y0, height), px(r.y1, height));
         Self {
-            left: r.x0 as f64 * width as f64,
-            top: r.y0 as f64 * height as f64,
-            width: r.width().max(0.0) as f64 * width as f64,
-            height: r.height().max(0.0) as f64 * height as f64,
+            left,
+            top,
+            width: (right - left).max(0.0),
+            height: (bottom - top).max(0.0),
         }
     }
 }
@@ -205,8 +209,8 @@ impl Resizer {
             && c.top >= 0.0
             && c.width > 0.0
             && c.height > 0.0
-            && c.left + c.width <= src_w as f64 + 1e-9
-            && c.top + c.height <= src_h as f64 + 1e-9;
+            && c.left + c.width <= src_w as f64 + 1e-6
+            && c.top + c.height <= src_h as f64 + 1e-6;
         if !inside {
             return Err(ResizeError::Crop {
                 left: c.left,
@@ -401,6 +405,17 @@ mod tests {
         // second (207.1).
         assert_eq!(out[0], 71);
         assert_eq!(out[3], 207);
+    }
+
+    #[test]
+    fn regions_of_interest_stay_inside_the_image() {
+        let roi = crate::geom::NormRect::new(0.1, 0.2, 0.9, 1.0);
+        let c = CropBox::from_roi(&roi, 320, 240);
+        assert_eq!(
+            (c.left, c.top, c.width, c.height),
+            (32.0, 48.0, 256.0, 192.0)
+        );
+        assert!(Resizer::new(320, 240, c, 300, 300).is_ok());
     }
 
     #[test]
