@@ -2,6 +2,7 @@
 //! (clap) and a `run` that returns `anyhow::Result`, so errors reach the user with context.
 
 pub mod check;
+pub mod probe;
 
 use clap::{Parser, Subcommand};
 
@@ -17,12 +18,15 @@ pub struct Cli {
 pub enum Command {
     /// Validate a config file and report every problem with its line and column.
     Check(check::Args),
+    /// List V4L2 cameras with their formats, sizes, frame rates and controls.
+    Probe(probe::Args),
 }
 
 impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {
             Command::Check(a) => check::run(a),
+            Command::Probe(a) => probe::run(a),
         }
     }
 }

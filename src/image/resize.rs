@@ -189,6 +189,7 @@ pub struct Resizer {
     temp_w: usize,
     temp: Vec<u8>,
     acc: Vec<i32>,
+    #[cfg(target_arch = "x86_64")]
     avx2: bool,
 }
 
@@ -241,7 +242,8 @@ impl Resizer {
             acc: vec![0; temp_w * 3],
             horiz,
             vert,
-            avx2: detect_avx2(),
+            #[cfg(target_arch = "x86_64")]
+            avx2: std::is_x86_feature_detected!("avx2"),
         })
     }
 
@@ -334,16 +336,6 @@ impl Resizer {
             }
         }
     }
-}
-
-#[cfg(target_arch = "x86_64")]
-fn detect_avx2() -> bool {
-    std::is_x86_feature_detected!("avx2")
-}
-
-#[cfg(not(target_arch = "x86_64"))]
-fn detect_avx2() -> bool {
-    false
 }
 
 #[cfg(test)]
