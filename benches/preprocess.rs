@@ -74,22 +74,16 @@ fn main() {
     for (w, h) in [(640u32, 480u32), (1280, 720)] {
         println!("\n{w}x{h} → {OUT}x{OUT}");
         let rgb = media::scene(w, h, 0);
-        let frame = |format, data| FrameRef {
-            format,
-            width: w,
-            height: h,
-            stride: 0,
-            data,
-            timestamp: Duration::ZERO,
-            sequence: 0,
-        };
+        let frame = |format, data| FrameRef::new(format, w, h, data);
 
         let mjpeg = jpeg::strip_huffman_tables(&media::jpeg(&rgb, w, h, 85, SamplingFactor::F_2_1));
         let mut out = RgbImage::default();
         let mut dec = JpegDecoder::new();
         let t = median(rounds, || dec.decode(black_box(&mjpeg), &mut out).unwrap());
         println!("  decode  MJPEG 4:2:2 q85 (picket)     {}", ms(t));
-        let t = median(rounds, || jpeg::decode_general(black_box(&mjpeg), &mut out).unwrap());
+        let t = median(rounds, || {
+            jpeg::decode_general(black_box(&mjpeg), &mut out).unwrap()
+        });
         println!("  decode  MJPEG 4:2:2 q85 (zune-jpeg)  {}", ms(t));
 
         let yuyv = media::yuyv(&rgb, w);
@@ -116,11 +110,13 @@ fn main() {
             .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Bilinear));
         let src = fir::images::ImageRef::new(w, h, &rgb, fir::PixelType::U8x3).unwrap();
         let t_fir = median(rounds, || {
-            let mut d =
-                fir::images::Image::from_slice_u8(OUT, OUT, &mut dst, fir::PixelType::U8x3).unwrap();
+            let mut d = fir::images::Image::from_slice_u8(OUT, OUT, &mut dst, fir::PixelType::U8x3)
+                .unwrap();
             fr.resize(black_box(&src), &mut d, &opts).unwrap();
         });
-        let t_plain = median(rounds, || plain_bilinear(black_box(&rgb), w, h, &mut dst, OUT, OUT));
+        let t_plain = median(rounds, || {
+            plain_bilinear(black_box(&rgb), w, h, &mut dst, OUT, OUT)
+        });
         println!("  resize  picket (allocation-free)     {}", ms(t_ours));
         println!(
             "  resize  fast_image_resize ({:?})    {}",

@@ -139,6 +139,21 @@ pub struct FrameRef<'a> {
     pub sequence: u64,
 }
 
+impl<'a> FrameRef<'a> {
+    /// A tightly packed frame stamped zero, sequence 0: for still images and tests.
+    pub fn new(format: PixelFormat, width: u32, height: u32, data: &'a [u8]) -> Self {
+        Self {
+            format,
+            width,
+            height,
+            stride: 0,
+            data,
+            timestamp: Duration::ZERO,
+            sequence: 0,
+        }
+    }
+}
+
 /// A tightly packed RGB888 image that owns its pixels; the reusable buffer of the pipeline and
 /// the result of loading a still image.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -81,19 +81,25 @@ impl StreamSource {
             Some(len) => (Framing::Raw { len }, len * 2),
             None => (Framing::Mjpeg, 1 << 20),
         };
+        let description = format!("{name}: {format} {width}x{height} at {fps} fps");
+        let info = SourceInfo {
+            description,
+            format,
+            width,
+            height,
+            fps: Some(fps),
+        };
+        Self::with(Window::new(reader, capacity), framing, info, pacing)
+    }
+
+    fn with(input: Window, framing: Framing, info: SourceInfo, pacing: Pacing) -> Self {
         Self {
-            input: Window::new(reader, capacity),
+            input,
             framing,
-            info: SourceInfo {
-                description: format!("{name}: {format} {width}x{height} at {fps} fps"),
-                format,
-                width,
-                height,
-                fps: Some(fps),
-            },
+            fps: info.fps.unwrap_or(0.0),
+            info,
             pacer: Pacer::new(pacing),
             live: None,
-            fps,
             sequence: 0,
             stats: SourceStats::default(),
         }
@@ -123,29 +129,22 @@ impl StreamSource {
             .map_err(|e| header_error(e.field, e.problem))?;
         input.consume(len + 1);
         let fps = h.fps.unwrap_or(default_fps);
-        let frame_len = h.format.frame_len(h.width, h.height).unwrap_or(0);
-        Ok(Self {
-            input,
-            framing: Framing::Y4m { len: frame_len },
-            info: SourceInfo {
-                description: format!(
-                    "{}: Y4M {} {}x{} at {fps} fps",
-                    path.display(),
-                    h.format,
-                    h.width,
-                    h.height
-                ),
-                format: h.format,
-                width: h.width,
-                height: h.height,
-                fps: Some(fps),
-            },
-            pacer: Pacer::new(pacing),
-            live: None,
-            fps,
-            sequence: 0,
-            stats: SourceStats::default(),
-        })
+        let len = h.format.frame_len(h.width, h.height).unwrap_or(0);
+        let description = format!(
+            "{}: Y4M {} {}x{} at {fps} fps",
+            path.display(),
+            h.format,
+            h.width,
+            h.height
+        );
+        let info = SourceInfo {
+            description,
+            format: h.format,
+            width: h.width,
+            height: h.height,
+            fps: Some(fps),
+        };
+        Ok(Self::with(input, Framing::Y4m { len }, info, pacing))
     }
 
     fn read_error(&self, source: std::io::Error) -> SourceError {

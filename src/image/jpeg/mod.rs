@@ -110,51 +110,78 @@ pub fn with_standard_tables(data: &[u8]) -> Cow<'_, [u8]> {
     }
 }
 
-/// The offset of the first SOS marker, and whether a DHT came before it.
-fn first_scan(data: &[u8]) -> Option<(usize, bool)> {
-    if data.get(..2)? != [0xFF, 0xD8] {
-        return None;
-    }
-    let (mut pos, mut dht) = (2, false);
-    loop {
-        if *data.get(pos)? != 0xFF {
+/// The marker segments of a JPEG's header, up to and including its first SOS: (marker, offset
+/// of its `FF`, length in bytes including the marker). Stops early at anything malformed.
+struct Segments<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+fn segments(data: &[u8]) -> Segments<'_> {
+    let pos = if data.starts_with(&[0xFF, 0xD8]) {
+        2
+    } else {
+        usize::MAX
+    };
+    Segments { data, pos }
+}
+
+impl Iterator for Segments<'_> {
+    type Item = (u8, usize, usize);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if *self.data.get(self.pos)? != 0xFF {
             return None;
         }
-        let m = *data.get(pos + 1)?;
-        match m {
-            0xFF => pos += 1,
-            0x01 | 0xD0..=0xD8 => pos += 2,
-            0xDA => return Some((pos, dht)),
+        let m = *self.data.get(self.pos + 1)?;
+        let len = match m {
+            0xFF => 1, // a fill byte
+            0x01 | 0xD0..=0xD8 => 2,
             _ => {
-                dht |= m == 0xC4;
-                let len = u16::from_be_bytes([*data.get(pos + 2)?, *data.get(pos + 3)?]);
-                pos += 2 + len as usize;
+                let b = self.data.get(self.pos + 2..self.pos + 4)?;
+                2 + u16::from_be_bytes([b[0], b[1]]) as usize
             }
+        };
+        let item = (m, self.pos, len);
+        // After the first scan header comes entropy-coded data, not segments.
+        self.pos = if m == 0xDA {
+            usize::MAX
+        } else {
+            self.pos + len
+        };
+        Some(item)
+    }
+}
+
+/// The offset of the first SOS marker, and whether a DHT came before it.
+fn first_scan(data: &[u8]) -> Option<(usize, bool)> {
+    let mut dht = false;
+    for (m, pos, _) in segments(data) {
+        match m {
+            0xDA => return Some((pos, dht)),
+            0xC4 => dht = true,
+            _ => {}
         }
     }
+    None
 }
 
 /// Removes every DHT segment before the first scan, as a webcam would send the frame.
 pub fn strip_huffman_tables(data: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(data.len());
-    let Some((sos, _)) = first_scan(data) else {
+    if first_scan(data).is_none() {
         return data.to_vec();
-    };
+    }
+    let mut out = Vec::with_capacity(data.len());
     out.extend_from_slice(&data[..2]);
-    let mut pos = 2;
-    while pos < sos {
-        let m = data[pos + 1];
-        let len = match m {
-            0xFF => 1,
-            0x01 | 0xD0..=0xD8 => 2,
-            _ => 2 + u16::from_be_bytes([data[pos + 2], data[pos + 3]]) as usize,
-        };
+    for (m, pos, len) in segments(data) {
+        if m == 0xDA {
+            out.extend_from_slice(&data[pos..]);
+            break;
+        }
         if m != 0xC4 {
             out.extend_from_slice(&data[pos..pos + len]);
         }
-        pos += len;
     }
-    out.extend_from_slice(&data[sos..]);
     out
 }
 
@@ -226,28 +253,10 @@ pub fn scan_length(data: &[u8]) -> Extent {
 
 /// Width and height from the frame header of a JPEG, without decoding it.
 pub fn dimensions(data: &[u8]) -> Option<(u32, u32)> {
-    if data.get(..2)? != [0xFF, 0xD8] {
-        return None;
-    }
-    let mut pos = 2;
-    loop {
-        if *data.get(pos)? != 0xFF {
-            return None;
-        }
-        let m = *data.get(pos + 1)?;
-        match m {
-            0xFF => pos += 1,
-            0x01 | 0xD0..=0xD8 => pos += 2,
-            0xD9 | 0xDA => return None,
-            0xC0..=0xCF if !matches!(m, 0xC4 | 0xC8 | 0xCC) => {
-                let h = u16::from_be_bytes([*data.get(pos + 5)?, *data.get(pos + 6)?]);
-                let w = u16::from_be_bytes([*data.get(pos + 7)?, *data.get(pos + 8)?]);
-                return Some((w as u32, h as u32));
-            }
-            _ => {
-                let len = u16::from_be_bytes([*data.get(pos + 2)?, *data.get(pos + 3)?]);
-                pos += 2 + len as usize;
-            }
-        }
-    }
+    let (_, pos, _) = segments(data)
+        .find(|&(m, _, _)| matches!(m, 0xC0..=0xCF) && !matches!(m, 0xC4 | 0xC8 | 0xCC))?;
+    let b = data.get(pos + 5..pos + 9)?;
+    let h = u16::from_be_bytes([b[0], b[1]]);
+    let w = u16::from_be_bytes([b[2], b[3]]);
+    Some((w as u32, h as u32))
 }
