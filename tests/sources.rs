@@ -30,8 +30,11 @@ fn file_cfg(path: &Path) -> SourceConfig {
     }
 }
 
-/// Drains a source: (format, size, sequence, timestamp) of each frame, and how it ended.
-fn drain(src: &mut dyn FrameSource) -> (Vec<(PixelFormat, u32, u32, u64, Duration)>, SourceError) {
+/// What `drain` keeps of a frame: format, width, height, sequence and timestamp.
+type Seen = (PixelFormat, u32, u32, u64, Duration);
+
+/// Drains a source: what each frame was, and how the stream ended.
+fn drain(src: &mut dyn FrameSource) -> (Vec<Seen>, SourceError) {
     let mut seen = Vec::new();
     loop {
         match src.next() {

@@ -94,7 +94,7 @@ pub fn decode_png(data: &[u8], out: &mut RgbImage) -> Result<(), String> {
     let mut raw = vec![0u8; len];
     d.decode_into(&mut raw).map_err(|e| format!("{e:?}"))?;
     let pixels = w * h;
-    let channels = if pixels == 0 { 0 } else { len / pixels };
+    let channels = len.checked_div(pixels).unwrap_or(0);
     out.set_size(w as u32, h as u32);
     let dst = out.as_bytes_mut().chunks_exact_mut(3);
     match channels {

@@ -341,7 +341,7 @@ impl Baseline {
                         0xDA => {
                             self.scan_header(seg)?;
                             self.scan(&data[pos..])?;
-                            self.to_rgb(out);
+                            self.write_rgb(out);
                             return Ok(());
                         }
                         _ => {} // APPn, COM and friends
@@ -546,7 +546,7 @@ impl Baseline {
         result
     }
 
-    fn to_rgb(&mut self, out: &mut RgbImage) {
+    fn write_rgb(&mut self, out: &mut RgbImage) {
         out.set_size(self.width as u32, self.height as u32);
         let w = self.width;
         let y = self.comps[0];
