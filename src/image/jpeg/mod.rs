@@ -10,6 +10,7 @@
 //! copy of the frame ([`with_standard_tables`]).
 
 pub mod baseline;
+mod huffman;
 mod idct;
 pub mod tables;
 
