@@ -255,3 +255,22 @@ fn preprocessor_decodes_crops_and_resizes_into_the_callers_buffer() {
     let s = p.stats();
     assert_eq!((s.frames, s.bad_frames), (1, 1));
 }
+
+#[test]
+fn stream_splitting_is_not_fooled_by_end_markers_inside_segments() {
+    let rgb = media::scene(32, 24, 0);
+    let data = media::jpeg_with(&rgb, 32, 24, 80, |e| {
+        e.add_app_segment(1, b"Exif\0\0\xFF\xD9 a thumbnail's end")
+            .unwrap()
+    });
+    assert_eq!(jpeg::scan_length(&data), jpeg::Extent::Complete(data.len()));
+    let mut two = data.clone();
+    two.extend_from_slice(&data);
+    assert_eq!(jpeg::scan_length(&two), jpeg::Extent::Complete(data.len()));
+    assert_eq!(
+        jpeg::scan_length(&data[..data.len() - 1]),
+        jpeg::Extent::Incomplete
+    );
+    assert_eq!(jpeg::scan_length(b"\x00\x01"), jpeg::Extent::Corrupt);
+    assert_eq!(jpeg::dimensions(&data), Some((32, 24)));
+}
