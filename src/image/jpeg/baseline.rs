@@ -11,7 +11,7 @@
 //! Every length and index in the input is checked; corrupt data is an error, never a panic.
 
 use super::huffman::{Bits, Huffman};
-use super::idct::{idct8x8, ycbcr_to_rgb, COEF_LIMIT};
+use super::idct::{dc_only, idct8x8, ycbcr_to_rgb, COEF_LIMIT};
 use super::tables::{TableSpec, STANDARD};
 use super::JpegError;
 use crate::image::RgbImage;
@@ -325,11 +325,19 @@ impl Baseline {
                         let q = &self.qt[c.tq];
                         for by in 0..c.v {
                             for bx in 0..c.h {
-                                block(&mut bits, dc, ac, q, &mut pred[ci], &mut coef)?;
+                                let ac_coded =
+                                    block(&mut bits, dc, ac, q, &mut pred[ci], &mut coef)?;
                                 let y = (my * c.v + by) * 8;
                                 let x = (mx * c.h + bx) * 8;
                                 let at = c.offset + y * c.stride + x;
-                                idct8x8(&coef, &mut planes[at..], c.stride);
+                                if ac_coded {
+                                    idct8x8(&coef, &mut planes[at..], c.stride);
+                                } else {
+                                    let v = dc_only(coef[0]);
+                                    for row in planes[at..].chunks_mut(c.stride).take(8) {
+                                        row[..8].fill(v);
+                                    }
+                                }
                             }
                         }
                     }
@@ -387,26 +395,33 @@ impl Baseline {
                 }
             }
             let ly = &self.planes[y.offset + r * y.stride..][..w];
-            for (x, (px, &l)) in dst.chunks_exact_mut(3).zip(ly).enumerate() {
-                let (u, v) = if hs == 0 {
-                    ((su[x] + 2) >> 2, (sv[x] + 2) >> 2)
-                } else {
-                    let i = x >> 1;
-                    let j = if x % 2 == 0 {
-                        i.saturating_sub(1)
-                    } else {
-                        (i + 1).min(cw - 1)
-                    };
-                    ((3 * su[i] + su[j] + 8) >> 4, (3 * sv[i] + sv[j] + 8) >> 4)
-                };
-                px.copy_from_slice(&ycbcr_to_rgb(l, u as u8, v as u8));
+            if hs == 0 {
+                for (x, (px, &l)) in dst.chunks_exact_mut(3).zip(ly).enumerate() {
+                    let (u, v) = ((su[x] + 2) >> 2, (sv[x] + 2) >> 2);
+                    px.copy_from_slice(&ycbcr_to_rgb(l, u as u8, v as u8));
+                }
+                continue;
+            }
+            // Two output pixels per chroma sample: the left one leans on the left neighbour.
+            for (i, (pair, lp)) in dst.chunks_mut(6).zip(ly.chunks(2)).enumerate() {
+                let (a, b) = (i.saturating_sub(1), (i + 1).min(cw - 1));
+                let (u3, v3) = (3 * su[i] + 8, 3 * sv[i] + 8);
+                let left =
+                    ycbcr_to_rgb(lp[0], ((u3 + su[a]) >> 4) as u8, ((v3 + sv[a]) >> 4) as u8);
+                pair[..3].copy_from_slice(&left);
+                if let (Some(&l), Some(px)) = (lp.get(1), pair.get_mut(3..6)) {
+                    let right =
+                        ycbcr_to_rgb(l, ((u3 + su[b]) >> 4) as u8, ((v3 + sv[b]) >> 4) as u8);
+                    px.copy_from_slice(&right);
+                }
             }
         }
         self.chroma_sums = sums;
     }
 }
 
-/// Decodes one block's coefficients, dequantised, into `coef` in natural order.
+/// Decodes one block's coefficients, dequantised, into `coef` in natural order. Returns
+/// whether any AC coefficient was coded; a flat block need not go through the IDCT.
 #[inline(always)]
 fn block(
     bits: &mut Bits<'_>,
@@ -415,7 +430,7 @@ fn block(
     q: &[i32; 64],
     pred: &mut i32,
     coef: &mut [i32; 64],
-) -> Result<(), JpegError> {
+) -> Result<bool, JpegError> {
     coef.fill(0);
     let t = dc.decode(bits)? as u32;
     if t > 15 {
@@ -424,6 +439,7 @@ fn block(
     *pred = pred.wrapping_add(bits.receive_extend(t));
     coef[0] = pred.saturating_mul(q[0]).clamp(-COEF_LIMIT, COEF_LIMIT);
     let mut k = 1;
+    let mut coded = false;
     while k < 64 {
         let rs = ac.decode(bits)?;
         let (run, size) = ((rs >> 4) as usize, (rs & 15) as u32);
@@ -440,7 +456,8 @@ fn block(
         }
         let v = bits.receive_extend(size).saturating_mul(q[k]);
         coef[ZIGZAG[k] as usize] = v.clamp(-COEF_LIMIT, COEF_LIMIT);
+        coded = true;
         k += 1;
     }
-    Ok(())
+    Ok(coded)
 }

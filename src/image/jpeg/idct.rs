@@ -75,6 +75,13 @@ pub fn idct8x8(coef: &[i32; 64], out: &mut [u8], stride: usize) {
     }
 }
 
+/// The sample value of a block whose only non-zero coefficient is `dc`: what [`idct8x8`]
+/// writes to all 64 samples, without the transform.
+#[inline(always)]
+pub fn dc_only(dc: i32) -> u8 {
+    (((dc + 4) >> 3) + 128).clamp(0, 255) as u8
+}
+
 // JFIF (full-range BT.601) in 16.16 fixed point.
 const CR_R: i32 = 91881; // 1.402
 const CB_G: i32 = 22554; // 0.344136
@@ -141,6 +148,17 @@ mod tests {
                     "{i}: {got:?} vs {want:?}"
                 );
             }
+        }
+    }
+
+    #[test]
+    fn the_dc_only_shortcut_equals_the_transform() {
+        for dc in -COEF_LIMIT..=COEF_LIMIT {
+            let mut coef = [0i32; 64];
+            coef[0] = dc;
+            let mut out = [0u8; 64];
+            idct8x8(&coef, &mut out, 8);
+            assert!(out.iter().all(|&v| v == dc_only(dc)), "dc {dc}: {out:?}");
         }
     }
 
