@@ -54,6 +54,14 @@ struct Capture {
 
 impl Capture {
     fn open(w: &Wanted) -> Result<Self, SourceError> {
+        use std::os::unix::ffi::OsStrExt;
+        // The `v4l` crate panics on a path with a NUL byte (a TOML string can hold one).
+        if w.path.as_os_str().as_bytes().contains(&0) {
+            return Err(SourceError::Invalid(format!(
+                "{}: a device path cannot contain a NUL byte",
+                w.path.display()
+            )));
+        }
         let device = Device::with_path(&w.path).map_err(|source| SourceError::Open {
             path: w.path.clone(),
             source,
@@ -115,7 +123,8 @@ impl V4l2Source {
             size: (cfg.width, cfg.height),
             fps: cfg.fps,
             buffers: cfg.buffers,
-            timeout: cfg.timeout(),
+            // `v4l` panics on a timeout beyond i32::MAX ms; validation allows 10 minutes.
+            timeout: cfg.timeout().min(Duration::from_secs(600)),
             reconnect_max: cfg.reconnect_max().max(FIRST_BACKOFF),
         };
         let capture = Capture::open(&wanted)?;
@@ -295,5 +304,27 @@ impl FrameSource for V4l2Source {
 
     fn stats(&self) -> SourceStats {
         self.stats
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bad_and_missing_device_paths_are_errors_not_panics() {
+        let cfg = |device: &str| SourceConfig {
+            device: PathBuf::from(device),
+            ..SourceConfig::default()
+        };
+        let e = V4l2Source::open(&cfg("/dev/vid\0eo"))
+            .err()
+            .expect("an error");
+        assert!(matches!(e, SourceError::Invalid(_)), "{e}");
+        let e = V4l2Source::open(&cfg("/dev/video-missing"))
+            .err()
+            .expect("an error");
+        assert!(matches!(e, SourceError::Open { .. }), "{e}");
+        assert!(e.to_string().contains("/dev/video-missing"), "{e}");
     }
 }
