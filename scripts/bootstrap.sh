@@ -11,6 +11,8 @@ source "$(dirname "$0")/lib.sh"
 
 apt_ensure gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user binutils-aarch64-linux-gnu \
   ca-certificates python3-venv
+# libclang: bindgen generates the V4L2 bindings (v4l2-sys-mit) from the kernel headers.
+apt_ensure libclang-dev
 
 if command -v rustup >/dev/null; then
   rustup target list --installed | grep -qx aarch64-unknown-linux-gnu ||

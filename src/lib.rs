@@ -11,10 +11,12 @@ pub mod detect;
 pub mod event;
 pub mod geom;
 pub mod health;
+pub mod image;
 pub mod journal;
 pub mod metrics;
 pub mod motion;
 pub mod rules;
+pub mod source;
 pub mod track;
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod arm;
 pub mod check;
 pub mod events;
 pub mod journal_stress;
+pub mod probe;
 pub mod signal;
 pub mod track_eval;
 
@@ -47,6 +48,8 @@ pub enum Command {
     /// Append events as fast as the disk allows, printing each id once committed (for tests).
     #[command(hide = true)]
     JournalStress(journal_stress::Args),
+    /// List V4L2 cameras with their formats, sizes, frame rates and controls.
+    Probe(probe::Args),
 }
 
 impl Cli {
@@ -63,6 +66,7 @@ impl Cli {
             Command::TrackEval(a) => track_eval::run(a),
             Command::Events(a) => events::run(a),
             Command::JournalStress(a) => journal_stress::run(a),
+            Command::Probe(a) => probe::run(a),
         }
     }
 }

@@ -44,6 +44,9 @@ pub struct Config {
     pub tracker: crate::track::TrackerConfig,
     #[serde(default)]
     pub journal: crate::journal::JournalConfig,
+    /// `[source]`: the camera or footage.
+    #[serde(default)]
+    pub source: crate::source::SourceConfig,
 }
 
 impl Validate for Config {
@@ -64,6 +67,7 @@ impl Validate for Config {
         self.health.validate(&join(at, "health"), report);
         self.tracker.validate(&join(at, "tracker"), report);
         self.journal.validate(&join(at, "journal"), report);
+        self.source.validate(&join(at, "source"), report);
     }
 }
 

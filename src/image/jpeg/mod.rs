@@ -1,0 +1,263 @@
+//! JPEG decoding: camera MJPEG frames on the hot path, and any JPEG file as a still image.
+//!
+//! [`JpegDecoder`] first tries [`baseline::Baseline`], the project's allocation-free decoder for
+//! the baseline JPEGs cameras send. A frame it does not support (progressive, 12-bit,
+//! arithmetic-coded, CMYK) goes to `zune-jpeg`, which handles everything but allocates about
+//! twenty buffers per image; such frames are counted ([`JpegDecoder::general_path_frames`]).
+//!
+//! USB webcams may omit the Huffman tables (DHT) and rely on the standard ones of Annex K. The
+//! baseline decoder assumes them when a frame has none; for `zune-jpeg` they are inserted into a
+//! copy of the frame ([`with_standard_tables`]).
+
+pub mod baseline;
+mod huffman;
+mod idct;
+pub mod tables;
+
+use super::RgbImage;
+use std::borrow::Cow;
+use zune_core::bytestream::ZCursor;
+use zune_core::colorspace::ColorSpace;
+use zune_core::options::DecoderOptions;
+
+/// Why a JPEG could not be decoded. All variants mean "skip this frame".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JpegError {
+    #[error("truncated JPEG: {0}")]
+    Truncated(&'static str),
+    #[error("corrupt JPEG: {0}")]
+    Corrupt(&'static str),
+    #[error("unsupported JPEG: {0}")]
+    Unsupported(&'static str),
+    /// `zune-jpeg`'s message, for frames that went to the general decoder.
+    #[error("JPEG: {0}")]
+    General(String),
+}
+
+/// Decodes JPEG frames into a reused RGB image; see the module doc.
+pub struct JpegDecoder {
+    baseline: baseline::Baseline,
+    general: u64,
+}
+
+impl Default for JpegDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl JpegDecoder {
+    pub fn new() -> Self {
+        Self {
+            baseline: baseline::Baseline::new(),
+            general: 0,
+        }
+    }
+
+    /// Decodes `data` into `out`, resizing it to the image.
+    pub fn decode(&mut self, data: &[u8], out: &mut RgbImage) -> Result<(), JpegError> {
+        match self.baseline.decode(data, out) {
+            Err(JpegError::Unsupported(_)) => {
+                self.general += 1;
+                decode_general(data, out)
+            }
+            other => other,
+        }
+    }
+
+    /// Frames that needed the general (allocating) decoder since creation.
+    pub fn general_path_frames(&self) -> u64 {
+        self.general
+    }
+}
+
+/// Decodes any JPEG with `zune-jpeg` into `out`, inserting the standard Huffman tables when the
+/// data has none. Allocates; for still images and unusual frames.
+pub fn decode_general(data: &[u8], out: &mut RgbImage) -> Result<(), JpegError> {
+    let data = with_standard_tables(data);
+    let options = DecoderOptions::default()
+        .jpeg_set_out_colorspace(ColorSpace::RGB)
+        .set_max_width(1 << 14)
+        .set_max_height(1 << 14);
+    let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(&data[..]), options);
+    d.decode_headers()
+        .map_err(|e| JpegError::General(format!("{e:?}")))?;
+    let (w, h) = d
+        .dimensions()
+        .ok_or(JpegError::Corrupt("no frame header"))?;
+    out.set_size(w as u32, h as u32);
+    d.decode_into(out.as_bytes_mut())
+        .map_err(|e| JpegError::General(format!("{e:?}")))
+}
+
+/// Whether `data` defines any Huffman table before its first scan.
+pub fn has_huffman_tables(data: &[u8]) -> bool {
+    first_scan(data).is_some_and(|(_, dht)| dht)
+}
+
+/// `data` with the standard DHT segment inserted before its first scan if it has no table of
+/// its own; borrowed unchanged otherwise (or when it is not a JPEG at all).
+pub fn with_standard_tables(data: &[u8]) -> Cow<'_, [u8]> {
+    match first_scan(data) {
+        Some((sos, false)) => {
+            let dht = tables::standard_dht_segment();
+            let mut v = Vec::with_capacity(data.len() + dht.len());
+            v.extend_from_slice(&data[..sos]);
+            v.extend_from_slice(&dht);
+            v.extend_from_slice(&data[sos..]);
+            Cow::Owned(v)
+        }
+        _ => Cow::Borrowed(data),
+    }
+}
+
+/// The marker segments of a JPEG's header, up to and including its first SOS: (marker, offset
+/// of its `FF`, length in bytes including the marker). Stops early at anything malformed.
+struct Segments<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+fn segments(data: &[u8]) -> Segments<'_> {
+    let pos = if data.starts_with(&[0xFF, 0xD8]) {
+        2
+    } else {
+        usize::MAX
+    };
+    Segments { data, pos }
+}
+
+impl Iterator for Segments<'_> {
+    type Item = (u8, usize, usize);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if *self.data.get(self.pos)? != 0xFF {
+            return None;
+        }
+        let m = *self.data.get(self.pos + 1)?;
+        let len = match m {
+            0xFF => 1, // a fill byte
+            0x01 | 0xD0..=0xD8 => 2,
+            _ => {
+                let b = self.data.get(self.pos + 2..self.pos + 4)?;
+                2 + u16::from_be_bytes([b[0], b[1]]) as usize
+            }
+        };
+        let item = (m, self.pos, len);
+        // After the first scan header comes entropy-coded data, not segments.
+        self.pos = if m == 0xDA {
+            usize::MAX
+        } else {
+            self.pos + len
+        };
+        Some(item)
+    }
+}
+
+/// The offset of the first SOS marker, and whether a DHT came before it.
+fn first_scan(data: &[u8]) -> Option<(usize, bool)> {
+    let mut dht = false;
+    for (m, pos, _) in segments(data) {
+        match m {
+            0xDA => return Some((pos, dht)),
+            0xC4 => dht = true,
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Removes every DHT segment before the first scan, as a webcam would send the frame.
+pub fn strip_huffman_tables(data: &[u8]) -> Vec<u8> {
+    if first_scan(data).is_none() {
+        return data.to_vec();
+    }
+    let mut out = Vec::with_capacity(data.len());
+    out.extend_from_slice(&data[..2]);
+    for (m, pos, len) in segments(data) {
+        if m == 0xDA {
+            out.extend_from_slice(&data[pos..]);
+            break;
+        }
+        if m != 0xC4 {
+            out.extend_from_slice(&data[pos..pos + len]);
+        }
+    }
+    out
+}
+
+/// How much of a byte stream the JPEG at its start takes, as [`scan_length`] finds it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Extent {
+    /// A whole JPEG, SOI to EOI, of this many bytes.
+    Complete(usize),
+    /// More bytes are needed.
+    Incomplete,
+    /// Not a JPEG, or its marker structure is broken.
+    Corrupt,
+}
+
+/// Finds where the JPEG that starts `data` ends, by walking its marker segments and scanning
+/// its entropy-coded data for the EOI marker (so an `FF D9` inside an embedded thumbnail or a
+/// segment is not mistaken for the end). Used to split MJPEG streams without copying.
+pub fn scan_length(data: &[u8]) -> Extent {
+    match data {
+        [] | [0xFF] => return Extent::Incomplete,
+        [0xFF, 0xD8, ..] => {}
+        _ => return Extent::Corrupt,
+    }
+    let mut pos = 2;
+    loop {
+        let (Some(&ff), Some(&m)) = (data.get(pos), data.get(pos + 1)) else {
+            return Extent::Incomplete;
+        };
+        if ff != 0xFF {
+            return Extent::Corrupt;
+        }
+        match m {
+            0xFF => pos += 1,
+            0xD9 => return Extent::Complete(pos + 2),
+            0x01 | 0xD0..=0xD7 => pos += 2,
+            0xD8 | 0x00 => return Extent::Corrupt,
+            _ => {
+                let Some(len) = data.get(pos + 2..pos + 4) else {
+                    return Extent::Incomplete;
+                };
+                let len = u16::from_be_bytes([len[0], len[1]]) as usize;
+                if len < 2 {
+                    return Extent::Corrupt;
+                }
+                pos += 2 + len;
+                if m == 0xDA {
+                    // Entropy-coded data: runs to the next marker that is not a stuffed byte,
+                    // a restart marker or a fill byte.
+                    loop {
+                        let Some(off) = data
+                            .get(pos..)
+                            .and_then(|d| d.iter().position(|&b| b == 0xFF))
+                        else {
+                            return Extent::Incomplete;
+                        };
+                        pos += off;
+                        match data.get(pos + 1) {
+                            None => return Extent::Incomplete,
+                            Some(0x00 | 0xD0..=0xD7) => pos += 2,
+                            Some(0xFF) => pos += 1,
+                            Some(_) => break,
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Width and height from the frame header of a JPEG, without decoding it.
+pub fn dimensions(data: &[u8]) -> Option<(u32, u32)> {
+    let (_, pos, _) = segments(data)
+        .find(|&(m, _, _)| matches!(m, 0xC0..=0xCF) && !matches!(m, 0xC4 | 0xC8 | 0xCC))?;
+    let b = data.get(pos + 5..pos + 9)?;
+    let h = u16::from_be_bytes([b[0], b[1]]);
+    let w = u16::from_be_bytes([b[2], b[3]]);
+    Some((w as u32, h as u32))
+}

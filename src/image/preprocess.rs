@@ -1,0 +1,143 @@
+//! The preprocess stage: one frame of any [`PixelFormat`] to the detector's RGB input.
+
+use super::convert::{self, ConvertError};
+use super::jpeg::{JpegDecoder, JpegError};
+use super::resize::{CropBox, ResizeError, Resizer};
+use super::{FrameRef, PixelFormat, Rgb8View, RgbImage, Roi};
+
+/// Why one frame could not be preprocessed. Every variant concerns that frame alone: count it,
+/// skip it, and go on with the next.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PreprocessError {
+    #[error("frame {sequence}: {source}")]
+    Convert {
+        sequence: u64,
+        #[source]
+        source: ConvertError,
+    },
+    #[error("frame {sequence}: {source}")]
+    Jpeg {
+        sequence: u64,
+        #[source]
+        source: JpegError,
+    },
+    #[error("frame {sequence}: {source}")]
+    Resize {
+        sequence: u64,
+        #[source]
+        source: ResizeError,
+    },
+}
+
+/// What the stage has seen since it was created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct PreprocessStats {
+    /// Frames written to the destination.
+    pub frames: u64,
+    /// Frames skipped because they were truncated, corrupt or unsupported.
+    pub bad_frames: u64,
+    /// JPEG frames that needed the general (allocating) decoder.
+    pub general_jpeg_frames: u64,
+}
+
+/// Turns frames into the detector's `width`×`height` RGB888 input, through an optional region
+/// of interest, writing straight into the caller's buffer (the model's input tensor).
+///
+/// Owned by the hot thread. The full-size RGB image and the resizer are allocated on the first
+/// frame and again only when the frame size changes; every other call allocates nothing (MJPEG
+/// frames that need the general decoder excepted; see [`super::jpeg`]). The full-size RGB of
+/// the last frame stays readable through [`Preprocessor::rgb`] for snapshots.
+pub struct Preprocessor {
+    width: u32,
+    height: u32,
+    roi: Option<Roi>,
+    rgb: RgbImage,
+    jpeg: JpegDecoder,
+    resizer: Option<Resizer>,
+    stats: PreprocessStats,
+}
+
+impl Preprocessor {
+    /// A stage producing `width`×`height` images of `roi` (the whole frame when `None`).
+    pub fn new(width: u32, height: u32, roi: Option<Roi>) -> Self {
+        Self {
+            width,
+            height,
+            roi,
+            rgb: RgbImage::default(),
+            jpeg: JpegDecoder::new(),
+            resizer: None,
+            stats: PreprocessStats::default(),
+        }
+    }
+
+    /// The output size.
+    pub fn output_size(&self) -> (u32, u32) {
+        (self.width, self.height)
+    }
+
+    /// Decodes or converts `frame`, then crops and resizes it into `dst`, which must hold
+    /// `width * height * 3` bytes.
+    pub fn run(&mut self, frame: &FrameRef<'_>, dst: &mut [u8]) -> Result<(), PreprocessError> {
+        let sequence = frame.sequence;
+        let result = self.run_inner(frame, dst).map_err(|e| e.at(sequence));
+        match &result {
+            Ok(()) => self.stats.frames += 1,
+            Err(e) => {
+                self.stats.bad_frames += 1;
+                log::debug!("skipping {e}");
+            }
+        }
+        self.stats.general_jpeg_frames = self.jpeg.general_path_frames();
+        result
+    }
+
+    fn run_inner(&mut self, frame: &FrameRef<'_>, dst: &mut [u8]) -> Result<(), Failure> {
+        if frame.format == PixelFormat::Mjpeg {
+            self.jpeg
+                .decode(frame.data, &mut self.rgb)
+                .map_err(Failure::Jpeg)?;
+        } else {
+            convert::to_rgb(frame, &mut self.rgb).map_err(Failure::Convert)?;
+        }
+        let (w, h) = (self.rgb.width(), self.rgb.height());
+        if self.resizer.as_ref().map(Resizer::source_size) != Some((w, h)) {
+            let crop = match &self.roi {
+                Some(roi) => CropBox::from_roi(roi, w, h),
+                None => CropBox::full(w, h),
+            };
+            self.resizer =
+                Some(Resizer::new(w, h, crop, self.width, self.height).map_err(Failure::Resize)?);
+        }
+        match self.resizer.as_mut() {
+            Some(r) => r.resize(self.rgb.view(), dst).map_err(Failure::Resize),
+            None => Err(Failure::Resize(ResizeError::Empty)),
+        }
+    }
+
+    /// The last frame at full size, as RGB.
+    pub fn rgb(&self) -> Rgb8View<'_> {
+        self.rgb.view()
+    }
+
+    pub fn stats(&self) -> PreprocessStats {
+        self.stats
+    }
+}
+
+/// A failure before it is tagged with the frame's sequence number.
+enum Failure {
+    Convert(ConvertError),
+    Jpeg(JpegError),
+    Resize(ResizeError),
+}
+
+impl Failure {
+    fn at(self, sequence: u64) -> PreprocessError {
+        match self {
+            Failure::Convert(source) => PreprocessError::Convert { sequence, source },
+            Failure::Jpeg(source) => PreprocessError::Jpeg { sequence, source },
+            Failure::Resize(source) => PreprocessError::Resize { sequence, source },
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! Correctness of the per-frame image path against references: the BT.601 formula for YUV,
+//! `zune-jpeg` for JPEG, `fast_image_resize`'s scalar path for resizing. Also run under
+//! qemu-aarch64 (`scripts/test.d/30-sources-aarch64.sh`), where the resize runs NEON code.
+
+#[path = "common/media.rs"]
+mod media;
+
+use fast_image_resize as fir;
+use jpeg_encoder::SamplingFactor;
+use picket::image::jpeg::{self, JpegDecoder, JpegError};
+use picket::image::resize::{CropBox, Resizer};
+use picket::image::{convert, FrameRef, PixelFormat, Preprocessor, Rgb8View, RgbImage};
+
+fn frame(format: PixelFormat, w: u32, h: u32, data: &[u8]) -> FrameRef<'_> {
+    FrameRef::new(format, w, h, data)
+}
+
+fn zune(data: &[u8]) -> RgbImage {
+    let mut out = RgbImage::default();
+    jpeg::decode_general(data, &mut out).unwrap();
+    out
+}
+
+#[test]
+fn baseline_decoder_agrees_with_zune_jpeg_for_camera_samplings() {
+    use SamplingFactor::*;
+    for (w, h) in [(64, 48), (37, 29), (640, 480)] {
+        let rgb = media::scene(w, h, 3);
+        for sampling in [F_1_1, F_2_1, F_2_2, F_1_2] {
+            let data = media::jpeg(&rgb, w, h, 90, sampling);
+            let mut d = JpegDecoder::new();
+            let mut ours = RgbImage::default();
+            d.decode(&data, &mut ours).unwrap();
+            let theirs = zune(&data);
+            assert_eq!((ours.width(), ours.height()), (w, h));
+            let (max, mean) = media::diff(ours.as_bytes(), theirs.as_bytes());
+            // Same IDCT family, colour formula and chroma interpolation; they round differently
+            // in places (measured: at most 4, mean below 0.41).
+            assert!(max <= 4, "{w}x{h} {sampling:?}: max {max}");
+            assert!(mean < 0.5, "{w}x{h} {sampling:?}: mean {mean}");
+            assert_eq!(d.general_path_frames(), 0);
+        }
+    }
+}
+
+#[test]
+fn frames_without_huffman_tables_decode_to_the_same_pixels() {
+    let rgb = media::scene(160, 120, 0);
+    let with = media::jpeg(&rgb, 160, 120, 85, SamplingFactor::F_2_1);
+    let without = jpeg::strip_huffman_tables(&with);
+    assert!(jpeg::has_huffman_tables(&with));
+    assert!(!jpeg::has_huffman_tables(&without));
+    assert!(without.len() < with.len());
+    let mut d = JpegDecoder::new();
+    let (mut a, mut b) = (RgbImage::default(), RgbImage::default());
+    d.decode(&with, &mut a).unwrap();
+    d.decode(&without, &mut b).unwrap();
+    assert_eq!(a, b);
+    // The general decoder gets the tables inserted and agrees exactly too.
+    assert_eq!(zune(&with), zune(&without));
+}
+
+#[test]
+fn restart_markers_grey_and_odd_sizes_decode() {
+    let rgb = media::scene(75, 41, 1);
+    let plain = media::jpeg(&rgb, 75, 41, 80, SamplingFactor::F_2_2);
+    let restarts = media::jpeg_with(&rgb, 75, 41, 80, |e| {
+        e.set_sampling_factor(SamplingFactor::F_2_2);
+        e.set_restart_interval(3);
+    });
+    let mut d = JpegDecoder::new();
+    let (mut a, mut b) = (RgbImage::default(), RgbImage::default());
+    d.decode(&plain, &mut a).unwrap();
+    d.decode(&restarts, &mut b).unwrap();
+    assert_eq!(a, b);
+
+    let luma: Vec<u8> = rgb.chunks_exact(3).map(|p| p[1]).collect();
+    let grey = media::jpeg_grey(&luma, 75, 41);
+    d.decode(&grey, &mut a).unwrap();
+    assert!(a
+        .as_bytes()
+        .chunks_exact(3)
+        .all(|p| p[0] == p[1] && p[1] == p[2]));
+    let (max, _) = media::diff(a.as_bytes(), zune(&grey).as_bytes());
+    assert!(max <= 1, "grey max {max}");
+}
+
+#[test]
+fn progressive_and_4_1_1_frames_take_the_general_decoder() {
+    let rgb = media::scene(96, 64, 2);
+    let progressive = media::jpeg_with(&rgb, 96, 64, 80, |e| e.set_progressive(true));
+    let f411 = media::jpeg(&rgb, 96, 64, 80, SamplingFactor::F_4_1);
+    let mut d = JpegDecoder::new();
+    let mut out = RgbImage::default();
+    for data in [&progressive, &f411] {
+        d.decode(data, &mut out).unwrap();
+        assert_eq!(out, zune(data));
+    }
+    assert_eq!(d.general_path_frames(), 2);
+}
+
+#[test]
+fn truncated_and_corrupt_jpegs_are_errors_never_panics() {
+    let rgb = media::scene(64, 48, 0);
+    let data = media::jpeg(&rgb, 64, 48, 90, SamplingFactor::F_2_1);
+    let mut d = JpegDecoder::new();
+    let mut out = RgbImage::default();
+    let mut truncated = 0;
+    for cut in 0..data.len() - 2 {
+        match d.decode(&data[..cut], &mut out) {
+            Err(JpegError::Truncated(_)) => truncated += 1,
+            Err(_) => {}
+            Ok(()) => panic!("a JPEG cut to {cut} of {} bytes decoded", data.len()),
+        }
+    }
+    assert!(
+        truncated > data.len() / 2,
+        "{truncated} truncations reported"
+    );
+    // Flip bytes everywhere: any result but a panic is acceptable.
+    let mut bad = 0;
+    for at in (2..data.len()).step_by(3) {
+        let mut c = data.clone();
+        c[at] ^= 0x5A;
+        if d.decode(&c, &mut out).is_err() {
+            bad += 1;
+        }
+    }
+    assert!(bad > 0);
+    // The decoder still works afterwards.
+    d.decode(&data, &mut out).unwrap();
+    assert_eq!((out.width(), out.height()), (64, 48));
+}
+
+/// `fast_image_resize` with its scalar code (`CpuExtensions::None`), the reference.
+fn fir_scalar(src: &[u8], sw: u32, sh: u32, crop: CropBox, dw: u32, dh: u32) -> Vec<u8> {
+    let src = fir::images::ImageRef::new(sw, sh, src, fir::PixelType::U8x3).unwrap();
+    let mut dst = fir::images::Image::new(dw, dh, fir::PixelType::U8x3);
+    let mut r = fir::Resizer::new();
+    // SAFETY: scalar code runs on every CPU.
+    unsafe { r.set_cpu_extensions(fir::CpuExtensions::None) };
+    let opts = fir::ResizeOptions::new()
+        .resize_alg(fir::ResizeAlg::Convolution(fir::FilterType::Bilinear))
+        .crop(crop.left, crop.top, crop.width, crop.height);
+    r.resize(&src, &mut dst, &opts).unwrap();
+    dst.into_vec()
+}
+
+#[test]
+fn resize_matches_fast_image_resize_scalar_within_one() {
+    let crop = CropBox {
+        left: 100.5,
+        top: 50.25,
+        width: 320.0,
+        height: 241.5,
+    };
+    let cases = [
+        (640, 480, CropBox::full(640, 480), 300, 300),
+        (1280, 720, CropBox::full(1280, 720), 300, 300),
+        (100, 80, CropBox::full(100, 80), 300, 300),
+        (300, 300, CropBox::full(300, 300), 300, 300),
+        (640, 480, crop, 300, 300),
+        (37, 29, CropBox::full(37, 29), 13, 31),
+    ];
+    for (sw, sh, crop, dw, dh) in cases {
+        let src = media::scene(sw, sh, 5);
+        let want = fir_scalar(&src, sw, sh, crop, dw, dh);
+        let mut r = Resizer::new(sw, sh, crop, dw, dh).unwrap();
+        let mut got = vec![0; (dw * dh * 3) as usize];
+        let view = Rgb8View {
+            width: sw,
+            height: sh,
+            data: &src,
+        };
+        r.resize(view, &mut got).unwrap();
+        let (max, _) = media::diff(&got, &want);
+        assert!(max <= 1, "{sw}x{sh} {crop:?} -> {dw}x{dh}: max {max}");
+    }
+}
+
+#[test]
+fn raw_frames_convert_pixel_by_pixel_with_their_own_chroma() {
+    let (w, h) = (62u32, 46u32);
+    let rgb = media::scene(w, h, 7);
+    let (wu, hu) = (w as usize, h as usize);
+    let (cw, ch) = (wu / 2, hu / 2);
+    let i420 = media::i420(&rgb, w, h);
+    let nv12 = media::nv12(&rgb, w, h);
+    let yuyv = media::yuyv(&rgb, w);
+    let mut out = RgbImage::default();
+    for (format, data) in [
+        (PixelFormat::I420, &i420),
+        (PixelFormat::Nv12, &nv12),
+        (PixelFormat::Yuyv, &yuyv),
+    ] {
+        convert::to_rgb(&frame(format, w, h, data), &mut out).unwrap();
+        for y in 0..hu {
+            for x in 0..wu {
+                let (l, u, v) = match format {
+                    PixelFormat::Yuyv => {
+                        let q = &data[y * wu * 2 + (x / 2) * 4..];
+                        (q[(x % 2) * 2], q[1], q[3])
+                    }
+                    PixelFormat::I420 => {
+                        let c = (y / 2) * cw + x / 2;
+                        (
+                            data[y * wu + x],
+                            data[wu * hu + c],
+                            data[wu * hu + cw * ch + c],
+                        )
+                    }
+                    _ => {
+                        let c = wu * hu + (y / 2) * wu + (x / 2) * 2;
+                        (data[y * wu + x], data[c], data[c + 1])
+                    }
+                };
+                // `yuv_to_rgb` is held to the formula within ±1 for every triple by its unit
+                // test; here every pixel must use its own luma and its block's chroma.
+                let want = convert::yuv_to_rgb(l, u, v);
+                let got = &out.as_bytes()[(y * wu + x) * 3..][..3];
+                assert_eq!(got, want, "{format} ({x},{y})");
+            }
+        }
+        // And the picture survives the round trip through YUV (chroma is subsampled).
+        let (_, mean) = media::diff(out.as_bytes(), &rgb);
+        assert!(mean < 12.0, "{format}: mean error {mean}");
+    }
+}
+
+#[test]
+fn preprocessor_decodes_crops_and_resizes_into_the_callers_buffer() {
+    let (w, h) = (320u32, 240u32);
+    let rgb = media::scene(w, h, 0);
+    let data = media::jpeg(&rgb, w, h, 90, SamplingFactor::F_2_1);
+    let roi = picket::geom::NormRect::new(0.25, 0.5, 0.75, 1.0);
+    let mut p = Preprocessor::new(100, 60, Some(roi));
+    let mut dst = vec![0u8; 100 * 60 * 3];
+    p.run(&frame(PixelFormat::Mjpeg, 0, 0, &data), &mut dst)
+        .unwrap();
+    let mut full = RgbImage::default();
+    JpegDecoder::new().decode(&data, &mut full).unwrap();
+    let crop = CropBox {
+        left: 80.0,
+        top: 120.0,
+        width: 160.0,
+        height: 120.0,
+    };
+    let want = fir_scalar(full.as_bytes(), w, h, crop, 100, 60);
+    let (max, _) = media::diff(&dst, &want);
+    assert!(max <= 1, "max {max}");
+    assert_eq!(p.rgb().width, w);
+    // A corrupt frame is an error for that frame only, and counted.
+    let e = p.run(&frame(PixelFormat::Mjpeg, 0, 0, &data[..100]), &mut dst);
+    assert!(e.is_err());
+    let s = p.stats();
+    assert_eq!((s.frames, s.bad_frames), (1, 1));
+}
+
+#[test]
+fn stream_splitting_is_not_fooled_by_end_markers_inside_segments() {
+    let rgb = media::scene(32, 24, 0);
+    let data = media::jpeg_with(&rgb, 32, 24, 80, |e| {
+        e.add_app_segment(1, b"Exif\0\0\xFF\xD9 a thumbnail's end")
+            .unwrap()
+    });
+    assert_eq!(jpeg::scan_length(&data), jpeg::Extent::Complete(data.len()));
+    let mut two = data.clone();
+    two.extend_from_slice(&data);
+    assert_eq!(jpeg::scan_length(&two), jpeg::Extent::Complete(data.len()));
+    assert_eq!(
+        jpeg::scan_length(&data[..data.len() - 1]),
+        jpeg::Extent::Incomplete
+    );
+    assert_eq!(jpeg::scan_length(b"\x00\x01"), jpeg::Extent::Corrupt);
+    assert_eq!(jpeg::dimensions(&data), Some((32, 24)));
+}

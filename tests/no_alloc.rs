@@ -1,0 +1,140 @@
+//! The per-frame path allocates nothing: source → decode or convert → crop and resize into the
+//! detector's buffer, over 200 frames after warm-up, for MJPEG (webcam-style, without Huffman
+//! tables), YUYV and I420 input. The counter counts this thread's allocations only.
+
+#[path = "common/media.rs"]
+mod media;
+
+use jpeg_encoder::SamplingFactor;
+use picket::alloc_count::{count, CountingAlloc};
+use picket::image::{jpeg, PixelFormat, Preprocessor};
+use picket::source::file::StreamSource;
+use picket::source::{FrameSource, Pacing};
+use std::io::Read;
+
+#[global_allocator]
+static ALLOC: CountingAlloc = CountingAlloc;
+
+const W: u32 = 320;
+const H: u32 = 240;
+const WARM_UP: usize = 10;
+const COUNTED: usize = 200;
+
+/// `head`, then `body` repeated `times` times, read without allocating.
+struct Repeat {
+    head: Vec<u8>,
+    body: Vec<u8>,
+    pos: usize,
+    times: usize,
+}
+
+impl Read for Repeat {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let total = self.head.len() + self.body.len() * self.times;
+        if self.pos >= total {
+            return Ok(0);
+        }
+        let (src, at) = if self.pos < self.head.len() {
+            (&self.head, self.pos)
+        } else {
+            (&self.body, (self.pos - self.head.len()) % self.body.len())
+        };
+        let n = out.len().min(src.len() - at);
+        out[..n].copy_from_slice(&src[at..at + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// Runs the stage over every frame and returns the allocations of the counted ones.
+fn allocations_per_run(mut src: StreamSource, roi: bool) -> u64 {
+    let roi = roi.then(|| picket::geom::NormRect::new(0.1, 0.2, 0.9, 1.0));
+    let mut pre = Preprocessor::new(300, 300, roi);
+    let mut dst = vec![0u8; 300 * 300 * 3];
+    for _ in 0..WARM_UP {
+        let f = src.next().unwrap();
+        pre.run(&f, &mut dst).unwrap();
+    }
+    let ((), n) = count(|| {
+        for _ in 0..COUNTED {
+            let f = src.next().unwrap();
+            pre.run(&f, &mut dst).unwrap();
+        }
+    });
+    assert_eq!(pre.stats().frames, (WARM_UP + COUNTED) as u64);
+    assert_eq!(pre.stats().bad_frames, 0);
+    assert_eq!(src.stats().frames, (WARM_UP + COUNTED) as u64);
+    n
+}
+
+fn source(format: PixelFormat, head: Vec<u8>, body: Vec<u8>, times: usize) -> StreamSource {
+    let reader = Repeat {
+        head,
+        body,
+        pos: 0,
+        times,
+    };
+    StreamSource::new("test", Box::new(reader), format, (W, H), 30.0, Pacing::Fast)
+}
+
+#[test]
+fn mjpeg_frames_without_huffman_tables_allocate_nothing() {
+    let mut body = Vec::new();
+    for t in 0..5 {
+        let j = media::jpeg(&media::scene(W, H, t * 7), W, H, 85, SamplingFactor::F_2_1);
+        body.extend_from_slice(&jpeg::strip_huffman_tables(&j));
+    }
+    let src = source(
+        PixelFormat::Mjpeg,
+        Vec::new(),
+        body,
+        (WARM_UP + COUNTED) / 5,
+    );
+    assert_eq!(allocations_per_run(src, true), 0);
+}
+
+#[test]
+fn mjpeg_4_2_0_frames_with_tables_and_restarts_allocate_nothing() {
+    let mut body = Vec::new();
+    for t in 0..3 {
+        body.extend_from_slice(&media::jpeg_with(&media::scene(W, H, t), W, H, 75, |e| {
+            e.set_sampling_factor(SamplingFactor::F_2_2);
+            e.set_restart_interval(8);
+        }));
+    }
+    let src = source(
+        PixelFormat::Mjpeg,
+        Vec::new(),
+        body,
+        (WARM_UP + COUNTED).div_ceil(3),
+    );
+    assert_eq!(allocations_per_run(src, false), 0);
+}
+
+#[test]
+fn yuyv_frames_allocate_nothing() {
+    let body = media::yuyv(&media::scene(W, H, 1), W);
+    let src = source(PixelFormat::Yuyv, Vec::new(), body, WARM_UP + COUNTED);
+    assert_eq!(allocations_per_run(src, true), 0);
+}
+
+#[test]
+fn i420_frames_from_y4m_allocate_nothing() {
+    let y4m = media::y4m(W, H, 1, false);
+    let header_end = y4m.iter().position(|&b| b == b'\n').unwrap() + 1;
+    let reader = Repeat {
+        head: y4m[..header_end].to_vec(),
+        body: y4m[header_end..].to_vec(),
+        pos: 0,
+        times: WARM_UP + COUNTED,
+    };
+    let src = StreamSource::y4m(
+        std::path::Path::new("test.y4m"),
+        Box::new(reader),
+        25.0,
+        Pacing::Fast,
+    )
+    .unwrap();
+    assert_eq!(src.info().format, PixelFormat::I420);
+    assert_eq!(allocations_per_run(src, false), 0);
+}
