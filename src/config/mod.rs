@@ -17,10 +17,17 @@ use std::path::{Path, PathBuf};
 /// The whole configuration of one picket.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Config {}
+#[serde(default)]
+pub struct Config {
+    pub model: crate::detect::config::ModelConfig,
+    pub detector: crate::detect::config::DetectorConfig,
+}
 
 impl Validate for Config {
-    fn validate(&self, _at: &str, _report: &mut Report) {}
+    fn validate(&self, at: &str, report: &mut Report) {
+        self.model.validate(&join(at, "model"), report);
+        self.detector.validate(&join(at, "detector"), report);
+    }
 }
 
 /// Semantic checks of a parsed section. `at` is this section's dotted path (`""` at the top);
