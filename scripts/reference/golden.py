@@ -2,9 +2,11 @@
 delegates) on the committed inputs and decodes its raw outputs in numpy, independently of the
 Rust code but with the same algorithm, into golden person detections.
 
-Also writes a sample of the generated SSD anchors for the Rust anchor tests.
+Also writes the raw int8 output tensors (RAW_DIR/<input>.boxes and .logits, the bytes as the
+model produced them), so that decoding can be checked on its own, and a sample of the generated
+SSD anchors for the Rust anchor tests.
 
-usage: golden.py MODEL LABELS INPUT_DIR OUT_JSON ANCHORS_JSON
+usage: golden.py MODEL LABELS INPUT_DIR OUT_JSON ANCHORS_JSON RAW_DIR
 """
 
 import hashlib
@@ -84,7 +86,8 @@ def decode(boxes, logits, cls, anc):
 
 
 def main():
-    model, labels_path, in_dir, out_json, anchors_json = sys.argv[1:6]
+    model, labels_path, in_dir, out_json, anchors_json, raw_dir = sys.argv[1:7]
+    os.makedirs(raw_dir, exist_ok=True)
     labels = [l.strip() for l in open(labels_path) if l.strip()]
     cls = labels.index(CLASS)
     it = tfl.Interpreter(
@@ -107,16 +110,21 @@ def main():
         it.invoke()
         raw_boxes = it.get_tensor(box_d["index"])[0]
         raw_logits = it.get_tensor(cls_d["index"])[0]
+        stem = os.path.splitext(entry["input"])[0]
+        raw_boxes.tofile(os.path.join(raw_dir, stem + ".boxes"))
+        raw_logits.tofile(os.path.join(raw_dir, stem + ".logits"))
         dets = decode(dequant(raw_boxes, box_d), dequant(raw_logits, cls_d), cls, anc)
         images.append(dict(entry, detections=dets))
         print(f"{entry['input']}: {len(dets)} {CLASS}", file=sys.stderr)
     golden = {
         "model_sha256": hashlib.sha256(open(model, "rb").read()).hexdigest(),
-        "runtime": "tflite-runtime " + tfl.__version__ if hasattr(tfl, "__version__") else "tflite-runtime",
+        "runtime": "tflite-runtime 2.14.0, reference kernels (no delegates)",
         "threshold": THRESHOLD,
         "nms_iou": NMS_IOU,
         "class": CLASS,
         "class_index": cls,
+        "boxes_quant": [float(box_d["quantization"][0]), int(box_d["quantization"][1])],
+        "logits_quant": [float(cls_d["quantization"][0]), int(cls_d["quantization"][1])],
         "images": images,
     }
     with open(out_json, "w") as f:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the parity data under tests/data/: the 300x300 inputs made from real media, and
-# the golden detections of the Python reference (tflite-runtime 2.14, reference kernels, numpy
-# decoding). Run it by hand when the model or the decode algorithm changes, then commit the result.
+# the raw outputs and golden detections of the Python reference (tflite-runtime 2.14, reference
+# kernels, numpy decoding). Run it by hand when the model or the decode algorithm changes, then commit the result.
 #
 #   scripts/reference/run.sh            inputs + goldens
 #   scripts/reference/run.sh --golden   goldens only, from the committed inputs
@@ -16,5 +16,5 @@ if [ "${1:-}" != "--golden" ]; then
 fi
 "$venv/bin/python" scripts/reference/golden.py models/ssd_mobilenetv2_oidv4_int8_u8in.tflite \
   models/object_detection_oidv4_labelmap.txt tests/data/inputs tests/data/golden.json \
-  tests/data/anchors.json
+  tests/data/anchors.json tests/data/raw
 log "reference: wrote tests/data/golden.json and tests/data/anchors.json"
