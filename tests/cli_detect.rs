@@ -44,41 +44,30 @@ fn detect_prints_json_and_draws_boxes() {
     assert!(jpeg.starts_with(&[0xff, 0xd8, 0xff]) && jpeg.len() > 1000);
 }
 
+/// Runs picket with `args`, which must fail with exit status 1 and a message containing `want`.
+fn fails_with(args: &[&str], want: &str) {
+    let o = picket(args);
+    assert_eq!(o.status.code(), Some(1), "{args:?}");
+    assert!(stderr(&o).contains(want), "{args:?}: {}", stderr(&o));
+}
+
 #[test]
 fn detect_refuses_bad_input_with_a_clear_message() {
-    let o = picket(&["detect", "Cargo.toml"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("Cargo.toml: not a JPEG or PNG"),
-        "{}",
-        stderr(&o)
+    fails_with(&["detect", "Cargo.toml"], "Cargo.toml: not a JPEG or PNG");
+    let person = "tests/data/inputs/person.png";
+    fails_with(
+        &["detect", person, "--threshold", "1.5"],
+        "--threshold: must be in (0, 1], not 1.5",
     );
-
-    let o = picket(&[
-        "detect",
-        "tests/data/inputs/person.png",
-        "--threshold",
-        "1.5",
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("--threshold: must be in (0, 1], not 1.5"),
-        "{}",
-        stderr(&o)
-    );
-
-    let o = picket(&[
-        "detect",
-        "tests/data/inputs/person.png",
-        "--model",
+    fails_with(
+        &["detect", person, "--model", "no/such.tflite"],
         "no/such.tflite",
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("no/such.tflite"), "{}", stderr(&o));
-
-    let o = picket(&["detect", "no/such/image.jpg"]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("no/such/image.jpg"), "{}", stderr(&o));
+    );
+    fails_with(&["detect", "no/such/image.jpg"], "no/such/image.jpg");
+    fails_with(
+        &["bench", "--threads", "0"],
+        "--threads: must be between 1 and 16",
+    );
 }
 
 #[test]
