@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# aarch64: the detection unit tests and the parity tests under qemu-aarch64 (the cargo runner in
+# aarch64: the detection unit tests, the parity tests and the bad-model tests (whose TFLite
+# messages cross the C va_list ABI) under qemu-aarch64 (the cargo runner in
 # .cargo/config.toml), once with each aarch64 TFLite library:
 #   - TF 2.9, the one the binary links against and finds through its RUNPATH;
 #   - LiteRT 2.0.3 (TF 2.21), swapped in at run time through LD_LIBRARY_PATH, as on a board
@@ -21,7 +22,7 @@ missing=$(qemu-aarch64 -L "$sysroot" "$sysroot/lib/ld-linux-aarch64.so.1" --list
 
 run() {
   cargo test --locked --target "$target" --lib detect::
-  cargo test --locked --target "$target" --test detect_parity
+  cargo test --locked --target "$target" --test detect_parity --test tflite_errors
 }
 
 log "aarch64 (qemu): TF 2.9, linked"
