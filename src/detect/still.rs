@@ -210,6 +210,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("x.jpg: cannot decode"), "{e}");
+        let png = std::fs::read(p).unwrap();
+        let e = RgbImage::decode(&png[..5000], Path::new("cut.png")).unwrap_err();
+        assert!(e.to_string().contains("cut.png: cannot decode"), "{e}");
     }
 
     #[test]
