@@ -22,6 +22,8 @@ pub enum DetectError {
         #[source]
         source: SsdError,
     },
+    #[error("model {}: it has {count} inputs; picket feeds exactly one image", path.display())]
+    InputCount { path: PathBuf, count: usize },
     #[error(
         "model {}: input {shape:?} {dtype} is not supported; picket feeds one [1,H,W,3] \
          tensor of uint8 RGB, or float32 RGB scaled to [-1,1]",
@@ -147,10 +149,9 @@ fn input_kind(interp: &Interpreter, path: &Path) -> Result<(Input, u32, u32), De
         dtype: t.dtype,
     };
     let [t] = inputs[..] else {
-        return Err(DetectError::UnsupportedInput {
+        return Err(DetectError::InputCount {
             path: path.to_owned(),
-            shape: inputs.iter().flat_map(|t| t.dims.clone()).collect(),
-            dtype: ElementType::Other(-1),
+            count: inputs.len(),
         });
     };
     let (h, w) = match t.dims[..] {
