@@ -3,7 +3,9 @@
 
 pub mod alarm;
 pub mod arm;
+pub mod bench;
 pub mod check;
+pub mod detect;
 pub mod events;
 pub mod journal_stress;
 pub mod probe;
@@ -50,6 +52,10 @@ pub enum Command {
     JournalStress(journal_stress::Args),
     /// List V4L2 cameras with their formats, sizes, frame rates and controls.
     Probe(probe::Args),
+    /// Find people (or other classes) in still images.
+    Detect(detect::Args),
+    /// Time the detector on this machine.
+    Bench(bench::Args),
 }
 
 impl Cli {
@@ -67,6 +73,8 @@ impl Cli {
             Command::Events(a) => events::run(a),
             Command::JournalStress(a) => journal_stress::run(a),
             Command::Probe(a) => probe::run(a),
+            Command::Detect(a) => detect::run(a),
+            Command::Bench(a) => bench::run(a),
         }
     }
 }

@@ -14,39 +14,37 @@ use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-/// The whole configuration of one picket.
+/// The whole configuration of one picket. Every section is optional and defaults as documented
+/// on its type.
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct Config {
-    #[serde(default)]
+    /// `[source]`: the camera or footage.
+    pub source: crate::source::SourceConfig,
+    /// `[model]`: the TFLite model, its labels, threads and XNNPACK.
+    pub model: crate::detect::config::ModelConfig,
+    /// `[detector]`: classes, score threshold and NMS.
+    pub detector: crate::detect::config::DetectorConfig,
+    /// `[motion]`: skip inference while nothing moves.
+    pub motion: crate::motion::MotionConfig,
+    /// `[tracker]`: association thresholds and the track life cycle.
+    pub tracker: crate::track::TrackerConfig,
+    /// `[[zones]]`, `[[lines]]` and `[[rules]]`: what counts as an alarm.
     pub zones: Vec<crate::rules::ZoneConfig>,
-    #[serde(default)]
     pub lines: Vec<crate::rules::LineConfig>,
-    #[serde(default)]
     pub rules: Vec<crate::rules::RuleConfig>,
-    #[serde(default)]
+    /// `[arming]`: schedule and state file.
     pub arming: crate::rules::ArmingConfig,
-    #[serde(default)]
+    /// `[inputs]`, `[[outputs]]`, `[[alarms]]` and `[healthy]`: the GPIO side.
     pub inputs: crate::alarm::InputsConfig,
-    #[serde(default)]
     pub outputs: Vec<crate::alarm::OutputConfig>,
-    #[serde(default)]
     pub alarms: Vec<crate::alarm::AlarmConfig>,
     pub healthy: Option<crate::alarm::HealthyConfig>,
-    #[serde(default)]
-    pub motion: crate::motion::MotionConfig,
-    #[serde(default)]
-    pub metrics: crate::metrics::MetricsConfig,
-    #[serde(default)]
-    pub health: crate::health::HealthConfig,
-    /// `[tracker]`: association thresholds and the track life cycle.
-    #[serde(default)]
-    pub tracker: crate::track::TrackerConfig,
-    #[serde(default)]
+    /// `[journal]`: the SQLite event ring buffer.
     pub journal: crate::journal::JournalConfig,
-    /// `[source]`: the camera or footage.
-    #[serde(default)]
-    pub source: crate::source::SourceConfig,
+    /// `[metrics]` and `[health]`: monitoring.
+    pub metrics: crate::metrics::MetricsConfig,
+    pub health: crate::health::HealthConfig,
 }
 
 impl Validate for Config {
@@ -68,6 +66,8 @@ impl Validate for Config {
         self.tracker.validate(&join(at, "tracker"), report);
         self.journal.validate(&join(at, "journal"), report);
         self.source.validate(&join(at, "source"), report);
+        self.model.validate(&join(at, "model"), report);
+        self.detector.validate(&join(at, "detector"), report);
     }
 }
 

@@ -3,8 +3,74 @@
 //! A detector owns its model's input buffer. The preprocess stage writes the resized RGB frame
 //! straight into [`Detector::input`], then [`Detector::detect`] runs inference and decodes into a
 //! caller-owned [`Detections`], whose storage is allocated once.
+//!
+//! - [`tflite`]: the project's own wrapper of the TfLite C API ([`tflite_ffi`] declares it);
+//! - [`ssd`]: decoding both SSD output styles, with [`anchors`] and [`nms`];
+//! - [`labels`]: label maps; [`config`]: the `[model]` and `[detector]` sections;
+//! - [`detector`]: [`SsdDetector`], the model, decoder and labels together;
+//! - [`still`]: still images for `picket detect`.
+
+pub mod anchors;
+pub mod config;
+pub mod detector;
+pub mod labels;
+pub mod nms;
+pub mod ssd;
+pub mod tflite;
+mod tflite_ffi;
+
+pub use detector::{DetectError, SsdDetector};
 
 use crate::geom::NormRect;
+use std::path::{Path, PathBuf};
+
+/// A model that finds objects in one RGB image.
+///
+/// The caller owns the frame loop: write the frame, resized to [`Detector::input_size`], as
+/// packed RGB888 rows into [`Detector::input`], then call [`Detector::detect`]. Both run on the
+/// hot thread and allocate nothing after the first frame.
+pub trait Detector {
+    /// The model's input width and height in pixels.
+    fn input_size(&self) -> (u32, u32);
+    /// The input buffer: `width × height × 3` bytes of RGB.
+    fn input(&mut self) -> &mut [u8];
+    /// Runs the model on the input and replaces `out` with what it found, best first, in
+    /// normalised coordinates of the input image.
+    fn detect(&mut self, out: &mut Detections) -> Result<(), DetectError>;
+}
+
+/// The shipped model's and label map's file names, under `models/`.
+pub const SHIPPED_MODEL: &str = "ssd_mobilenetv2_oidv4_int8_u8in.tflite";
+pub const SHIPPED_LABELS: &str = "object_detection_oidv4_labelmap.txt";
+
+/// Where the shipped `models/` directory is: the first that exists of
+/// 1. `../share/picket/models` beside the binary (a package installs `/usr/bin/picket` and
+///    `/usr/share/picket/models/`);
+/// 2. `models` under the current directory (a checkout);
+/// 3. `models` in the source tree the binary was built from (`cargo run`, tests).
+pub fn shipped_models_dir() -> PathBuf {
+    let beside_exe = std::env::current_exe()
+        .ok()
+        .and_then(|e| e.parent().map(|d| d.join("../share/picket/models")));
+    let candidates = [
+        beside_exe,
+        Some(PathBuf::from("models")),
+        Some(Path::new(env!("CARGO_MANIFEST_DIR")).join("models")),
+    ];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|d| d.join(SHIPPED_MODEL).is_file())
+        .unwrap_or_else(|| PathBuf::from("/usr/share/picket/models"))
+}
+
+/// The model and label-map paths a `[model]` section means, filling in the shipped ones.
+pub fn model_paths(m: &config::ModelConfig) -> (PathBuf, PathBuf) {
+    let dir = shipped_models_dir();
+    let model = m.path.clone().unwrap_or_else(|| dir.join(SHIPPED_MODEL));
+    let labels = m.labels.clone().unwrap_or_else(|| dir.join(SHIPPED_LABELS));
+    (model, labels)
+}
 
 /// One detected object, in normalised frame coordinates.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]

@@ -13,6 +13,7 @@
 //! [`still`] loads a whole JPEG or PNG file into an owned [`RgbImage`] for one-off use.
 
 pub mod convert;
+pub mod draw;
 pub mod jpeg;
 mod preprocess;
 pub mod resize;

@@ -1,0 +1,108 @@
+//! `picket bench`: time the detector on this machine: inference (median and p99), and the
+//! pre- and post-processing around it, with the model's tensor spec.
+
+use super::detect::ModelArgs;
+use crate::detect::detector::describe;
+use crate::detect::{Detections, Detector, SsdDetector};
+use crate::image::resize::{CropBox, Resizer};
+use crate::image::{still, RgbImage};
+use anyhow::Context;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Timed runs, after 10 untimed warm-up runs.
+    #[arg(long, default_value_t = 200)]
+    pub runs: usize,
+    /// A JPEG or PNG to run on; default: a synthetic 640×480 gradient.
+    #[arg(long)]
+    pub image: Option<PathBuf>,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let (model, det_cfg) = args.model.sections()?;
+    let mut det = SsdDetector::new(&model, &det_cfg)?;
+    let (w, h) = det.input_size();
+    let (img, name) = match &args.image {
+        Some(p) => (still::load(p)?, p.display().to_string()),
+        None => (gradient(640, 480), "synthetic gradient".to_owned()),
+    };
+    let mut found = Detections::with_capacity(det_cfg.max_detections);
+    let (iw, ih) = (img.width(), img.height());
+    let mut resizer = Resizer::new(iw, ih, CropBox::full(iw, ih), w, h).context("resizer")?;
+    let runs = args.runs.max(1);
+    let (mut pre, mut inv, mut post) = (Vec::new(), Vec::new(), Vec::new());
+    for i in 0..runs + 10 {
+        let t0 = Instant::now();
+        resizer.resize(img.view(), det.input()).context("resize")?;
+        let t1 = Instant::now();
+        det.invoke().context("invoke")?;
+        let t2 = Instant::now();
+        det.decode(&mut found).context("decode")?;
+        let t3 = Instant::now();
+        if i >= 10 {
+            pre.push(t1 - t0);
+            inv.push(t2 - t1);
+            post.push(t3 - t2);
+        }
+    }
+    let (m, _) = crate::detect::model_paths(&model);
+    println!("model    {}", m.display());
+    println!("{}", describe(&det));
+    println!(
+        "threads  {}, {runs} runs after 10 warm-up, on {name} ({}×{})",
+        model.threads, iw, ih
+    );
+    println!(
+        "invoke   median {:.2} ms  p99 {:.2} ms",
+        ms(pct(&mut inv, 50)),
+        ms(pct(&mut inv, 99))
+    );
+    println!(
+        "pre      median {:.3} ms  (stretch-resize to {w}×{h})",
+        ms(pct(&mut pre, 50))
+    );
+    println!(
+        "post     median {:.3} ms  (decode, threshold, NMS; {} found)",
+        ms(pct(&mut post, 50)),
+        found.len()
+    );
+    Ok(())
+}
+
+/// The `p`th percentile (nearest rank) of `v`.
+fn pct(v: &mut [Duration], p: usize) -> Duration {
+    v.sort_unstable();
+    let rank = (v.len() * p).div_ceil(100).clamp(1, v.len());
+    v[rank - 1]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+fn gradient(width: u32, height: u32) -> RgbImage {
+    let mut pixels = Vec::with_capacity(width as usize * height as usize * 3);
+    for y in 0..height {
+        for x in 0..width {
+            pixels.extend_from_slice(&[(x * 255 / width) as u8, (y * 255 / height) as u8, 128]);
+        }
+    }
+    RgbImage::from_vec(width, height, pixels).expect("the gradient has width × height pixels")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_are_nearest_rank() {
+        let mut v: Vec<Duration> = (1..=100).rev().map(Duration::from_millis).collect();
+        assert_eq!(pct(&mut v, 50), Duration::from_millis(50));
+        assert_eq!(pct(&mut v, 99), Duration::from_millis(99));
+        assert_eq!(pct(&mut v[..1], 99), Duration::from_millis(1));
+    }
+}

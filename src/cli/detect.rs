@@ -1,0 +1,171 @@
+//! `picket detect IMAGE...`: run the detector on still images and print what it finds, as text
+//! or JSON, optionally writing copies with the boxes drawn.
+
+use crate::config::{self, Config};
+use crate::detect::config::{check_fraction, DetectorConfig, ModelConfig};
+use crate::detect::{Detections, Detector, SsdDetector};
+use crate::geom::{NormRect, PixelRect};
+use crate::image::still;
+use anyhow::{bail, Context};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// JPEG or PNG images.
+    #[arg(required = true)]
+    pub images: Vec<PathBuf>,
+    #[command(flatten)]
+    pub model: ModelArgs,
+    /// Minimum score, in (0, 1]; default from the config, else 0.4.
+    #[arg(long)]
+    pub threshold: Option<f32>,
+    /// Print one JSON array instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Write each image as DIR/<name>.jpg with its boxes drawn.
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+}
+
+/// The model options `detect` and `bench` share. Flags override the config file's sections.
+#[derive(Debug, clap::Args)]
+pub struct ModelArgs {
+    /// The `.tflite` model; default: the shipped one.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+    /// Its label map; default: the shipped one.
+    #[arg(long)]
+    pub labels: Option<PathBuf>,
+    /// Inference threads; default from the config, else 2.
+    #[arg(long)]
+    pub threads: Option<u16>,
+    /// Run without the XNNPACK delegate (TFLite's reference kernels).
+    #[arg(long)]
+    pub no_xnnpack: bool,
+    /// Take `[model]` and `[detector]` from this config file.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+}
+
+impl ModelArgs {
+    /// The effective sections: the config file's (or the defaults), then the flags.
+    pub fn sections(&self) -> anyhow::Result<(ModelConfig, DetectorConfig)> {
+        let cfg: Config = match &self.config {
+            Some(p) => config::load(p)?,
+            None => Config::default(),
+        };
+        let mut m = cfg.model;
+        if self.model.is_some() {
+            m.path.clone_from(&self.model);
+            m.labels = None;
+        }
+        if self.labels.is_some() {
+            m.labels.clone_from(&self.labels);
+        }
+        if let Some(t) = self.threads {
+            if !(1..=crate::detect::config::MAX_THREADS).contains(&t) {
+                bail!(
+                    "--threads: must be between 1 and {}",
+                    crate::detect::config::MAX_THREADS
+                );
+            }
+            m.threads = t;
+        }
+        if self.no_xnnpack {
+            m.xnnpack = false;
+        }
+        Ok((m, cfg.detector))
+    }
+}
+
+#[derive(Serialize)]
+struct ImageReport<'a> {
+    image: &'a Path,
+    width: u32,
+    height: u32,
+    detections: Vec<Found>,
+}
+
+#[derive(Serialize)]
+struct Found {
+    label: String,
+    class: u16,
+    score: f32,
+    /// Normalised to the image.
+    bbox: NormRect,
+    pixels: PixelRect,
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let (model, mut det_cfg) = args.model.sections()?;
+    if let Some(t) = args.threshold {
+        check_fraction(t).map_err(|m| anyhow::anyhow!("--threshold: {m}"))?;
+        det_cfg.threshold = t;
+    }
+    let mut det = SsdDetector::new(&model, &det_cfg)?;
+    if let Some(dir) = &args.out {
+        std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
+    }
+    let (w, h) = det.input_size();
+    let mut found = Detections::with_capacity(det_cfg.max_detections);
+    let mut reports = Vec::new();
+    for path in &args.images {
+        let mut img = still::load(path)?;
+        let t0 = Instant::now();
+        img.stretch_into(det.input(), w, h)
+            .with_context(|| format!("resize {}", path.display()))?;
+        det.detect(&mut found)
+            .with_context(|| format!("detect in {}", path.display()))?;
+        let ms = t0.elapsed().as_secs_f64() * 1e3;
+        let labels = det.labels();
+        let list: Vec<Found> = found
+            .as_slice()
+            .iter()
+            .map(|d| Found {
+                label: labels.get(usize::from(d.class)).unwrap_or("?").to_owned(),
+                class: d.class,
+                score: d.score,
+                bbox: d.bbox,
+                pixels: d.bbox.to_pixels(img.width(), img.height()),
+            })
+            .collect();
+        if !args.json {
+            println!(
+                "{}: {}×{}, {} found in {ms:.1} ms",
+                path.display(),
+                img.width(),
+                img.height(),
+                list.len()
+            );
+            for f in &list {
+                let p = f.pixels;
+                println!(
+                    "  {:<12} {:.3}  x {}..{}  y {}..{}",
+                    f.label, f.score, p.x0, p.x1, p.y0, p.y1
+                );
+            }
+        }
+        if let Some(dir) = &args.out {
+            let thick = (img.width().min(img.height()) / 200).max(2);
+            for f in &list {
+                img.draw_rect(&f.bbox, thick, [255, 32, 32]);
+            }
+            let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+            let out = dir.join(format!("{stem}.jpg"));
+            let jpeg = img.to_jpeg(90)?;
+            std::fs::write(&out, jpeg).with_context(|| format!("write {}", out.display()))?;
+        }
+        reports.push(ImageReport {
+            image: path,
+            width: img.width(),
+            height: img.height(),
+            detections: list,
+        });
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&reports)?);
+    }
+    Ok(())
+}
