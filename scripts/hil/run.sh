@@ -243,14 +243,20 @@ power_cut() {
   log "hil: power cut ($CUT)"
 }
 
-# on_line LINE: echo a console line and act on the markers init.sh prints.
+# on_line LINE [cut]: echo a console line and act on the markers init.sh prints. With `cut`, the
+# console stopped before the line's end (qemu was killed mid-line), and the echo says so.
 on_line() {
   local line=${1%$'\r'}
-  printf '%s\n' "$line"
+  if [ "${2:-}" = cut ]; then
+    printf '%s [hil: cut off mid-line]\n' "$line"
+  else
+    printf '%s\n' "$line"
+  fi
   case $line in
     *'@@HIL ready uptime='*)
       BOOT=$(elapsed "$T0")
       T_CMD=$(date +%s.%N)
+      T_CMD_US=${EPOCHREALTIME//[!0-9]/}
       log "hil: booted in $BOOT s" ;;
     *'@@HIL exit='*)
       RC=${line#*@@HIL exit=}
@@ -260,18 +266,28 @@ on_line() {
   if [ -n "$KILL_ON" ] && [ -n "$T_CMD" ] && [[ $line == *"$KILL_ON"* ]] && [ -z "$RC" ]; then
     power_cut "console printed '$KILL_ON'"
   fi
+  # A busy console never lets the read time out, so the clocks are checked here too.
+  on_tick
 }
 
-# on_tick: check the clocks between console reads.
+# us S: S seconds (decimals allowed) in microseconds.
+us() { awk -v s="$1" 'BEGIN { printf "%d", s * 1e6 }'; }
+
+# kill_after_due: --kill-after's time has come, and the command still runs. No fork: it runs for
+# every console line. EPOCHREALTIME is the time in microseconds, with a decimal point.
+kill_after_due() {
+  [ -n "$KILL_AFTER" ] && [ -n "$T_CMD" ] && [ -z "$RC" ] &&
+    ((${EPOCHREALTIME//[!0-9]/} - T_CMD_US >= KILL_AFTER_US))
+}
+
+# on_tick: check the clocks, between console reads and after every line.
 on_tick() {
-  if [ -n "$KILL_AFTER" ] && [ -n "$T_CMD" ] && [ -z "$RC" ] &&
-    awk -v a="$(elapsed "$T_CMD")" -v b="$KILL_AFTER" 'BEGIN { exit !(a >= b) }'; then
-    power_cut "$KILL_AFTER s after the command started"
-  fi
-  if awk -v a="$(elapsed "$T0")" -v b="$TIMEOUT" 'BEGIN { exit !(a >= b) }'; then
+  kill_after_due && power_cut "$KILL_AFTER s after the command started"
+  if [ -z "$TIMED_OUT" ] && ((${EPOCHREALTIME//[!0-9]/} - T0_US >= TIMEOUT_US)); then
     TIMED_OUT=1
     kill_vm
   fi
+  return 0
 }
 
 # stream: read the console until qemu closes it, half a second at a time so the clocks tick.
@@ -288,7 +304,7 @@ stream() {
         pending+=$chunk
         on_tick
       else
-        [ -n "$pending$chunk" ] && on_line "$pending$chunk"
+        [ -n "$pending$chunk" ] && on_line "$pending$chunk" cut
         break
       fi
     fi
@@ -333,6 +349,7 @@ main() {
   cat "$KDIR/initramfs.cpio.gz" "$WORK/payload.cpio.gz" >"$WORK/initrd"
   prepare_disk
   T0=$(date +%s.%N) T_CMD="" RC="" RUN="" BOOT="" CUT="" TIMED_OUT=""
+  T0_US=${EPOCHREALTIME//[!0-9]/} TIMEOUT_US=$(us "$TIMEOUT") KILL_AFTER_US=$(us "${KILL_AFTER:-0}")
   start_vm
   stream
   finish
