@@ -20,7 +20,8 @@
 #   --env K=V         export K=V to CMD (RUST_LOG, RUST_BACKTRACE pass through by themselves)
 #   --timeout S       kill the VM after S seconds in all (default $HIL_TIMEOUT or 600); exit 124
 #   --kill-after S    power cut: kill the VM S seconds after CMD starts
-#   --kill-on TEXT    power cut: kill the VM as soon as the console prints TEXT
+#   --kill-on TEXT    power cut: kill the VM as soon as the console prints TEXT; with --kill-after
+#                     too, S seconds after that
 # With a power cut requested, the exit code is 0 when the cut happened while CMD ran. Exit 125
 # means the VM stopped without reporting CMD's exit code. With $HIL_STATS set, boot and run times
 # are written there as shell assignments.
@@ -256,15 +257,17 @@ on_line() {
     *'@@HIL ready uptime='*)
       BOOT=$(elapsed "$T0")
       T_CMD=$(date +%s.%N)
-      T_CMD_US=${EPOCHREALTIME//[!0-9]/}
+      [ -z "$KILL_ON" ] && T_ARMED_US=${EPOCHREALTIME//[!0-9]/}
       log "hil: booted in $BOOT s" ;;
     *'@@HIL exit='*)
       RC=${line#*@@HIL exit=}
       RC=${RC%% *}
       RUN=$(elapsed "$T_CMD") ;;
   esac
-  if [ -n "$KILL_ON" ] && [ -n "$T_CMD" ] && [[ $line == *"$KILL_ON"* ]] && [ -z "$RC" ]; then
-    power_cut "console printed '$KILL_ON'"
+  if [ -n "$KILL_ON" ] && [ -z "$T_ARMED_US" ] && [ -n "$T_CMD" ] && [ -z "$RC" ] &&
+    [[ $line == *"$KILL_ON"* ]]; then
+    T_ARMED_US=${EPOCHREALTIME//[!0-9]/}
+    [ -z "$KILL_AFTER" ] && power_cut "console printed '$KILL_ON'"
   fi
   # A busy console never lets the read time out, so the clocks are checked here too.
   on_tick
@@ -273,16 +276,26 @@ on_line() {
 # us S: S seconds (decimals allowed) in microseconds.
 us() { awk -v s="$1" 'BEGIN { printf "%d", s * 1e6 }'; }
 
-# kill_after_due: --kill-after's time has come, and the command still runs. No fork: it runs for
-# every console line. EPOCHREALTIME is the time in microseconds, with a decimal point.
+# kill_after_due: --kill-after's time has come (from the command's start, or from --kill-on's
+# TEXT), and the command still runs. No fork: it runs for every console line. EPOCHREALTIME is
+# the time in microseconds, with a decimal point.
 kill_after_due() {
-  [ -n "$KILL_AFTER" ] && [ -n "$T_CMD" ] && [ -z "$RC" ] &&
-    ((${EPOCHREALTIME//[!0-9]/} - T_CMD_US >= KILL_AFTER_US))
+  [ -n "$KILL_AFTER" ] && [ -n "$T_ARMED_US" ] && [ -z "$RC" ] &&
+    ((${EPOCHREALTIME//[!0-9]/} - T_ARMED_US >= KILL_AFTER_US))
+}
+
+# kill_after_what: what --kill-after counted from, for the log.
+kill_after_what() {
+  if [ -n "$KILL_ON" ]; then
+    printf "%s s after the console printed '%s'" "$KILL_AFTER" "$KILL_ON"
+  else
+    printf '%s s after the command started' "$KILL_AFTER"
+  fi
 }
 
 # on_tick: check the clocks, between console reads and after every line.
 on_tick() {
-  kill_after_due && power_cut "$KILL_AFTER s after the command started"
+  kill_after_due && power_cut "$(kill_after_what)"
   if [ -z "$TIMED_OUT" ] && ((${EPOCHREALTIME//[!0-9]/} - T0_US >= TIMEOUT_US)); then
     TIMED_OUT=1
     kill_vm
@@ -348,7 +361,7 @@ main() {
   make_payload "$WORK/payload.cpio.gz"
   cat "$KDIR/initramfs.cpio.gz" "$WORK/payload.cpio.gz" >"$WORK/initrd"
   prepare_disk
-  T0=$(date +%s.%N) T_CMD="" RC="" RUN="" BOOT="" CUT="" TIMED_OUT=""
+  T0=$(date +%s.%N) T_CMD="" RC="" RUN="" BOOT="" CUT="" TIMED_OUT="" T_ARMED_US=""
   T0_US=${EPOCHREALTIME//[!0-9]/} TIMEOUT_US=$(us "$TIMEOUT") KILL_AFTER_US=$(us "${KILL_AFTER:-0}")
   start_vm
   stream
