@@ -7,8 +7,10 @@
 # PICKET is the aarch64 picket. Each of the CUTS (default $HIL_CUTS or 3) cuts takes two boots on
 # the same disk image:
 #   1. `picket journal-stress` appends events with snapshots to $HIL_DISK/journal/events.db and
-#      prints each id once its commit has returned, with a random batch size; qemu is killed at a
-#      random moment 0.4 to 1.6 s into it, hundreds of commits in, in the middle of one.
+#      prints each id once its commit has returned, with a random batch size. qemu is killed at a
+#      random moment 0 to 2 s after the console shows the writer's 20th new id: a few commits in
+#      at least, however slow the machine. The writer spends nearly all its time in commits
+#      (fsync), so the cut most likely lands in the middle of one.
 #   2. `picket events stats --check` must report integrity ok, and the journal's ids are exported.
 # The host then asserts that every id printed before the cut (complete console lines only) is in
 # the journal, that no id is in the journal twice, and that no id printed in one boot is printed
@@ -55,14 +57,16 @@ fail() {
   FAILURES=$((FAILURES + 1))
 }
 
-# cut N: one power cut and the boot after it; appends to $WORK/reported.
+# cut N: one power cut and the boot after it; appends to $WORK/reported, sets NEWEST.
 cut() {
-  local n=$1 batch ms after out=$WORK/cut$1.console check=$WORK/check$1.console
+  local n=$1 batch ms after on out=$WORK/cut$1.console check=$WORK/check$1.console
   batch=$((1 + RANDOM % 16))
-  ms=$((400 + RANDOM % 1200))
+  ms=$((RANDOM % 2000))
   after=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
-  log "journal power cut $n/$CUTS: writer with batch $batch, cut $after s into it"
-  if ! boot "$out" --kill-after "$after" -- sh -c "$WRITER" writer "$batch"; then
+  # No id before it contains it, so the first console line with it is that id.
+  on=$((NEWEST + 20))
+  log "journal power cut $n/$CUTS: writer with batch $batch, cut $after s after id $on"
+  if ! boot "$out" --kill-on "$on" --kill-after "$after" -- sh -c "$WRITER" writer "$batch"; then
     fail "cut $n: the power cut did not happen while the writer ran" "$out"
     return 0
   fi
@@ -79,11 +83,11 @@ cut() {
 
 # compare N: the ids of cut N against the journal after it.
 compare() {
-  local n=$1 reported found missing dup reused last newest
+  local n=$1 reported found missing dup reused last
   reported=$(wc -l <"$WORK/reported$n")
   found=$(wc -l <"$WORK/found")
   last=$(tail -n1 "$WORK/reported$n")
-  newest=$(sort -n "$WORK/found" | tail -n1)
+  NEWEST=$(sort -n "$WORK/found" | tail -n1)
   missing=$(sort "$WORK/reported$n" | comm -23 - "$WORK/found" | wc -l)
   dup=$(uniq -d "$WORK/found" | wc -l)
   reused=$(sort "$WORK/reported" "$WORK/reported$n" | uniq -d | wc -l)
@@ -92,7 +96,7 @@ compare() {
   FOUND=$found
   DONE=$((DONE + 1))
   printf 'cut %s: %s ids reported (last %s), journal holds %s ids (newest %s): ' \
-    "$n" "$reported" "${last:-none}" "$found" "${newest:-none}"
+    "$n" "$reported" "${last:-none}" "$found" "${NEWEST:-none}"
   printf '%s missing, %s duplicated, %s reused\n' "$missing" "$dup" "$reused"
   [ "$reported" -gt 0 ] || fail "cut $n: no id reported before the cut" "$WORK/cut$n.console"
   [ "$missing" -eq 0 ] || fail "cut $n: $missing reported ids are not in the journal"
@@ -108,7 +112,7 @@ main() {
   WORK=$(mktemp -d)
   trap 'rm -rf "$WORK"' EXIT
   : >"$WORK/reported"
-  REPORTED=0 FOUND=0 DONE=0 FAILURES=0 BOOT_S=0 RUN_S=0
+  NEWEST=0 REPORTED=0 FOUND=0 DONE=0 FAILURES=0 BOOT_S=0 RUN_S=0
   local n
   for n in $(seq 1 "$CUTS"); do cut "$n"; done
   echo "journal power cut: $DONE of $CUTS cuts checked, $REPORTED ids reported," \
