@@ -258,7 +258,8 @@ on_line() {
       BOOT=$(elapsed "$T0")
       T_CMD=$(date +%s.%N)
       [ -z "$KILL_ON" ] && T_ARMED_US=${EPOCHREALTIME//[!0-9]/}
-      log "hil: booted in $BOOT s" ;;
+      log "hil: booted in $BOOT s"
+      return 0 ;; # the marker itself is not the command's output, for --kill-on
     *'@@HIL exit='*)
       RC=${line#*@@HIL exit=}
       RC=${RC%% *}
