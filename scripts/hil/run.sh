@@ -20,7 +20,8 @@
 #   --env K=V         export K=V to CMD (RUST_LOG, RUST_BACKTRACE pass through by themselves)
 #   --timeout S       kill the VM after S seconds in all (default $HIL_TIMEOUT or 600); exit 124
 #   --kill-after S    power cut: kill the VM S seconds after CMD starts
-#   --kill-on TEXT    power cut: kill the VM as soon as the console prints TEXT
+#   --kill-on TEXT    power cut: kill the VM as soon as the console prints TEXT; with --kill-after
+#                     too, S seconds after that
 # With a power cut requested, the exit code is 0 when the cut happened while CMD ran. Exit 125
 # means the VM stopped without reporting CMD's exit code. With $HIL_STATS set, boot and run times
 # are written there as shell assignments.
@@ -243,35 +244,64 @@ power_cut() {
   log "hil: power cut ($CUT)"
 }
 
-# on_line LINE: echo a console line and act on the markers init.sh prints.
+# on_line LINE [cut]: echo a console line and act on the markers init.sh prints. With `cut`, the
+# console stopped before the line's end (qemu was killed mid-line), and the echo says so.
 on_line() {
   local line=${1%$'\r'}
-  printf '%s\n' "$line"
+  if [ "${2:-}" = cut ]; then
+    printf '%s [hil: cut off mid-line]\n' "$line"
+  else
+    printf '%s\n' "$line"
+  fi
   case $line in
     *'@@HIL ready uptime='*)
       BOOT=$(elapsed "$T0")
       T_CMD=$(date +%s.%N)
-      log "hil: booted in $BOOT s" ;;
+      [ -z "$KILL_ON" ] && T_ARMED_US=${EPOCHREALTIME//[!0-9]/}
+      log "hil: booted in $BOOT s"
+      return 0 ;; # the marker itself is not the command's output, for --kill-on
     *'@@HIL exit='*)
       RC=${line#*@@HIL exit=}
       RC=${RC%% *}
       RUN=$(elapsed "$T_CMD") ;;
   esac
-  if [ -n "$KILL_ON" ] && [ -n "$T_CMD" ] && [[ $line == *"$KILL_ON"* ]] && [ -z "$RC" ]; then
-    power_cut "console printed '$KILL_ON'"
+  if [ -n "$KILL_ON" ] && [ -z "$T_ARMED_US" ] && [ -n "$T_CMD" ] && [ -z "$RC" ] &&
+    [[ $line == *"$KILL_ON"* ]]; then
+    T_ARMED_US=${EPOCHREALTIME//[!0-9]/}
+    [ -z "$KILL_AFTER" ] && power_cut "console printed '$KILL_ON'"
+  fi
+  # A busy console never lets the read time out, so the clocks are checked here too.
+  on_tick
+}
+
+# us S: S seconds (decimals allowed) in microseconds.
+us() { awk -v s="$1" 'BEGIN { printf "%d", s * 1e6 }'; }
+
+# kill_after_due: --kill-after's time has come (from the command's start, or from --kill-on's
+# TEXT), and the command still runs. No fork: it runs for every console line. EPOCHREALTIME is
+# the time in microseconds, with a decimal point.
+kill_after_due() {
+  [ -n "$KILL_AFTER" ] && [ -n "$T_ARMED_US" ] && [ -z "$RC" ] &&
+    ((${EPOCHREALTIME//[!0-9]/} - T_ARMED_US >= KILL_AFTER_US))
+}
+
+# kill_after_what: what --kill-after counted from, for the log.
+kill_after_what() {
+  if [ -n "$KILL_ON" ]; then
+    printf "%s s after the console printed '%s'" "$KILL_AFTER" "$KILL_ON"
+  else
+    printf '%s s after the command started' "$KILL_AFTER"
   fi
 }
 
-# on_tick: check the clocks between console reads.
+# on_tick: check the clocks, between console reads and after every line.
 on_tick() {
-  if [ -n "$KILL_AFTER" ] && [ -n "$T_CMD" ] && [ -z "$RC" ] &&
-    awk -v a="$(elapsed "$T_CMD")" -v b="$KILL_AFTER" 'BEGIN { exit !(a >= b) }'; then
-    power_cut "$KILL_AFTER s after the command started"
-  fi
-  if awk -v a="$(elapsed "$T0")" -v b="$TIMEOUT" 'BEGIN { exit !(a >= b) }'; then
+  kill_after_due && power_cut "$(kill_after_what)"
+  if [ -z "$TIMED_OUT" ] && ((${EPOCHREALTIME//[!0-9]/} - T0_US >= TIMEOUT_US)); then
     TIMED_OUT=1
     kill_vm
   fi
+  return 0
 }
 
 # stream: read the console until qemu closes it, half a second at a time so the clocks tick.
@@ -288,7 +318,7 @@ stream() {
         pending+=$chunk
         on_tick
       else
-        [ -n "$pending$chunk" ] && on_line "$pending$chunk"
+        [ -n "$pending$chunk" ] && on_line "$pending$chunk" cut
         break
       fi
     fi
@@ -332,7 +362,8 @@ main() {
   make_payload "$WORK/payload.cpio.gz"
   cat "$KDIR/initramfs.cpio.gz" "$WORK/payload.cpio.gz" >"$WORK/initrd"
   prepare_disk
-  T0=$(date +%s.%N) T_CMD="" RC="" RUN="" BOOT="" CUT="" TIMED_OUT=""
+  T0=$(date +%s.%N) T_CMD="" RC="" RUN="" BOOT="" CUT="" TIMED_OUT="" T_ARMED_US=""
+  T0_US=${EPOCHREALTIME//[!0-9]/} TIMEOUT_US=$(us "$TIMEOUT") KILL_AFTER_US=$(us "${KILL_AFTER:-0}")
   start_vm
   stream
   finish

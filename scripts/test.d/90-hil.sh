@@ -3,7 +3,9 @@
 # tests/hil_*.rs test binary, then runs each binary in its own boot of the arm64 kernel VM
 # (scripts/hil/), where vivid, v4l2loopback, gpio-sim and an ext4 virtio disk are real kernel
 # devices. It also checks the runner's power cut: a file synced before qemu is killed is there on
-# the next boot. Prints the setup time, each boot time and each result; fails if any test fails.
+# the next boot. Then the journal's: every id that picket reported committed before qemu was killed
+# mid-write is in the journal on the next boot, which passes its integrity check. Prints the setup
+# time, each boot time and each result; fails if any test fails.
 # Skips, saying why, only when the VM cannot run here at all (no qemu-system-aarch64 to be had, or
 # no kernel to be fetched and none cached). HIL_SKIP=1 skips it on purpose.
 # shellcheck source=scripts/hil/lib.sh
@@ -110,6 +112,19 @@ power_cut_check() {
   rm -f "$disk" "$stats"
 }
 
+# journal_power_cut: picket's journal through power cuts (scripts/hil/journal-power-cut.sh); its
+# counts go to the log and under its line in the results.
+journal_power_cut() {
+  local stats out rc=0
+  stats=$(mktemp)
+  out=$(mktemp)
+  log "hil: the journal through ${HIL_CUTS:-3} power cuts"
+  HIL_STATS=$stats bash scripts/hil/journal-power-cut.sh "$PICKET" | tee "$out" || rc=$?
+  record "journal power cut" "$rc" "$stats"
+  SUMMARY+=("  $(tail -n1 "$out")")
+  rm -f "$stats" "$out"
+}
+
 main() {
   [ "${HIL_SKIP:-}" = 1 ] && skip "HIL_SKIP=1"
   ensure_qemu
@@ -117,6 +132,7 @@ main() {
   build
   run_test_binaries
   power_cut_check
+  journal_power_cut
   log "hil: results"
   printf '  %s\n' "${SUMMARY[@]}"
   echo "hil: $PASSED passed, $FAILED failed"
