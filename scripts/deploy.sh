@@ -11,8 +11,10 @@
 # 4. checks the config, enables and restarts picket.service, then shows `systemctl status` and
 #    the last log lines. Exits non-zero if the install, the check or the restart failed.
 #
-# The remote user needs sudo. Extra options for both ssh and scp go in PICKET_SSH_OPTS, e.g.
-# "-o Port=2222 -i ~/.ssh/pi" (not -p: scp reads that as "preserve times").
+# The remote user needs sudo without a password prompt (as Pi OS's first user has), because the
+# commands run without a terminal; on a Jetson, add a sudoers rule or deploy as root. Extra
+# options for both ssh and scp go in PICKET_SSH_OPTS, e.g. "-o Port=2222 -i ~/.ssh/pi" (not -p:
+# scp reads that as "preserve times").
 source "$(dirname "$0")/lib.sh"
 cd "$PICKET_ROOT"
 
