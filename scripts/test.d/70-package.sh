@@ -3,6 +3,8 @@
 #   - the arm64 release (cargo-zigbuild, glibc 2.27 floor, checked by build-release.sh) and its
 #     .deb, whose contents are listed and compared with what the package must hold, and which
 #     lintian passes with only the overrides in board/deb/lintian-overrides;
+#   - the arm64 package's files run in the arm64 kernel VM of scripts/hil/ when it is available:
+#     the model found beside the binary, a gpio-sim line driven through gpiocdev's uapi v1 build;
 #   - `systemd-analyze security --offline=true` rates the unit's exposure at 2.0 or less;
 #   - the amd64 build of the same package is deployed with scripts/deploy.sh, over stub ssh and
 #     scp, into a throwaway Debian 12 root (debootstrap minbase, cached as a tarball): the user,
@@ -43,6 +45,30 @@ dpkg-deb --ctrl-tarfile "$deb" | tar -tf - | grep -qx './conffiles' || fail "no 
 log "lintian $(basename "$deb")"
 # Errors and warnings fail; informational tags are printed. Overrides are in the package.
 lintian --fail-on error,warning --display-info --no-tag-display-limit "$deb"
+
+# --- arm64: the package's tree on a real arm64 kernel ---------------------------------------
+# The VM of scripts/hil/ (busybox, no dpkg) gets the package's /usr unpacked; the binary there
+# must find its model through ../share/picket/models and drive a gpio-sim line by name through
+# gpiocdev (built with uapi v1). Skipped when the VM cannot run here (see 90-hil.sh).
+if [ "${HIL_SKIP:-}" != 1 ] && command -v qemu-system-aarch64 >/dev/null &&
+  bash scripts/hil/setup.sh >/dev/null 2>&1; then
+  log "the arm64 package's files in the kernel VM"
+  tree="$(dirname "$deb")/deb-arm64-tf29/root"
+  hil_cfg=$(mktemp)
+  printf '[[outputs]]\nname = "siren"\nkind = "gpiocdev"\nline = "RELAY"\n' >"$hil_cfg"
+  vm_out=$(bash scripts/hil/run.sh --picket "$tree/usr/bin/picket" --file "$tree/usr:/hil/usr" \
+    --file tests/data/inputs/person.png:/hil/files/person.png --file "$hil_cfg:/hil/files/hil.toml" \
+    --timeout 240 -- sh -c 'cd /hil && /hil/usr/bin/picket --version &&
+      /hil/usr/bin/picket alarm-test siren --seconds 1 --config /hil/files/hil.toml &&
+      /hil/usr/bin/picket detect /hil/files/person.png' 2>&1) ||
+    { printf '%s\n' "$vm_out"; fail "the arm64 package's picket failed in the VM"; }
+  rm -f "$hil_cfg"
+  grep -q 'output siren: safe' <<<"$vm_out" || fail "alarm-test did not finish in the VM"
+  grep -q 'Person ' <<<"$vm_out" || fail "picket detect found no person in the VM"
+  grep -E 'output siren|Person |hil: boot' <<<"$vm_out"
+else
+  log "the arm64 package in the kernel VM: SKIPPED (no VM here, or HIL_SKIP=1)"
+fi
 
 # --- the unit's exposure --------------------------------------------------------------------
 exposure=$(systemd-analyze security --offline=true board/deb/picket.service 2>/dev/null |
