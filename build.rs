@@ -7,6 +7,8 @@
 //! `LD_LIBRARY_PATH` can still swap in another build, such as LiteRT's):
 //! - `$ORIGIN` and `$ORIGIN/../lib/picket`, where a release or package ships it;
 //! - the directory it was linked from, so `cargo test` and `cargo run` work with no environment.
+//!   A release (`PICKET_RELEASE=1`, set by `scripts/build-release.sh`) leaves this one out: it
+//!   would name a directory of the build machine in the shipped binary.
 
 use std::env;
 use std::path::PathBuf;
@@ -16,6 +18,7 @@ fn main() {
     println!("cargo:rerun-if-env-changed=PICKET_TFLITE_DIR");
     println!("cargo:rerun-if-env-changed=XDG_CACHE_HOME");
     println!("cargo:rerun-if-env-changed=HOME");
+    println!("cargo:rerun-if-env-changed=PICKET_RELEASE");
 
     let arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
     let dir = match env::var_os("PICKET_TFLITE_DIR") {
@@ -42,5 +45,7 @@ fn main() {
     println!("cargo:rustc-link-lib=dylib=tensorflowlite_c");
     println!("cargo:rustc-link-arg=-Wl,--enable-new-dtags");
     println!("cargo:rustc-link-arg=-Wl,-rpath,$ORIGIN:$ORIGIN/../lib/picket");
-    println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.display());
+    if env::var("PICKET_RELEASE").as_deref() != Ok("1") {
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{}", dir.display());
+    }
 }
