@@ -53,7 +53,10 @@ fn fails_with(args: &[&str], want: &str) {
 
 #[test]
 fn detect_refuses_bad_input_with_a_clear_message() {
-    fails_with(&["detect", "Cargo.toml"], "Cargo.toml: neither JPEG nor PNG");
+    fails_with(
+        &["detect", "Cargo.toml"],
+        "Cargo.toml: neither JPEG nor PNG",
+    );
     let person = "tests/data/inputs/person.png";
     fails_with(
         &["detect", person, "--threshold", "1.5"],
