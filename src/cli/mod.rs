@@ -4,6 +4,7 @@
 pub mod alarm;
 pub mod arm;
 pub mod bench;
+mod bench_stages;
 pub mod check;
 pub mod detect;
 pub mod events;
