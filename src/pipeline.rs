@@ -29,7 +29,7 @@ use snapshots::Slots;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 use worker::{WorkItem, Worker, QUEUE};
 
 /// The appliance's main job: one camera, forever (or to the end of a file).
@@ -311,7 +311,7 @@ impl Hot<'_> {
         // Rules.
         let now = Now {
             mono,
-            wall_ms: wall_ms(),
+            wall_ms: crate::journal::time_now_ms(),
             clock_synced: self.arming.clock_synced(),
         };
         let t = Instant::now();
@@ -367,7 +367,12 @@ impl Hot<'_> {
 
     fn event(&self, kind: EventKind) -> Event {
         let mono = self.epoch.elapsed().as_millis() as u64;
-        Event::new(kind, wall_ms(), mono, self.arming.clock_synced())
+        Event::new(
+            kind,
+            crate::journal::time_now_ms(),
+            mono,
+            self.arming.clock_synced(),
+        )
     }
 
     /// SIGHUP: new zones and rules from the config file, if valid and mapped the same.
@@ -522,12 +527,6 @@ fn from_roi(roi: &NormRect, r: &NormRect) -> NormRect {
         roi.x0 + r.x1 * w,
         roi.y0 + r.y1 * h,
     )
-}
-
-fn wall_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64)
 }
 
 /// Where a frame's results go: the output thread, the worker, the metrics, systemd.

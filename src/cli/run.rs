@@ -76,13 +76,7 @@ impl Args {
             cfg.model.xnnpack = false;
         }
         if let Some(t) = self.threads {
-            if !(1..=crate::detect::config::MAX_THREADS).contains(&t) {
-                bail!(
-                    "--threads: must be between 1 and {}",
-                    crate::detect::config::MAX_THREADS
-                );
-            }
-            cfg.model.threads = t;
+            cfg.model.threads = super::detect::check_threads(t)?;
         }
         if let Some(j) = &self.journal {
             cfg.journal.path.clone_from(j);
@@ -94,7 +88,7 @@ impl Args {
         config::Validate::validate(&cfg, "", &mut report);
         if !report.is_empty() {
             bail!(
-                "{}: the command-line overrides make the config invalid: {report:?}",
+                "{} with the command-line overrides: {report}",
                 self.config.display()
             );
         }
