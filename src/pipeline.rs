@@ -6,11 +6,12 @@
 //! plumbing lives beside it: [`worker`] (journal, snapshots, metrics, health) and
 //! [`snapshots`]; `sd_notify` is [`crate::notify`].
 
+mod outlets;
 mod snapshots;
 pub mod worker;
 
 use crate::alarm::watch::{self, ArmingShared, WatchError};
-use crate::alarm::{self, AlarmError, AlarmHandle, Notices};
+use crate::alarm::{self, AlarmError};
 use crate::config::{self, Config};
 use crate::detect::{DetectError, Detections, Detector, SsdDetector};
 use crate::event::{Event, EventKind};
@@ -24,7 +25,8 @@ use crate::notify::Notifier;
 use crate::rules::{Now, Rules, RulesError, Verdict};
 use crate::source::{FrameSource, SourceError};
 use crate::track::{Track, Tracker};
-use heapless::spsc::{Producer, Queue};
+use heapless::spsc::Queue;
+use outlets::Outlets;
 use snapshots::Slots;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -527,81 +529,6 @@ fn from_roi(roi: &NormRect, r: &NormRect) -> NormRect {
         roi.x0 + r.x1 * w,
         roi.y0 + r.y1 * h,
     )
-}
-
-/// Where a frame's results go: the output thread, the worker, the metrics, systemd.
-struct Outlets<'s> {
-    alarm: AlarmHandle,
-    notices: Notices,
-    notice_buf: heapless::Vec<Event, 16>,
-    work: Producer<'s, WorkItem, QUEUE>,
-    worker: Option<std::thread::Thread>,
-    shots: &'s Slots,
-    shared: &'s worker::Shared,
-    metrics: Metrics,
-    pending_metrics: Option<crate::metrics::Snapshot>,
-    /// Journal items this thread dropped because the worker's queue was full.
-    dropped: u64,
-    notify: Notifier,
-}
-
-impl Outlets<'_> {
-    /// Sends each alarm of the verdict to the output thread.
-    fn alarms(&mut self, verdict: &Verdict) {
-        for &id in &verdict.alarms {
-            self.metrics.inc(Counter::Alarms);
-            if let Err(e) = self.alarm.trigger(id) {
-                log::error!("alarm {id:?}: {e}");
-            }
-        }
-    }
-
-    /// Queues an event for the journal; a full queue drops it, counted.
-    fn event(&mut self, event: Event, shot: Option<u8>) {
-        self.metrics.inc(Counter::Events);
-        if let Err(WorkItem::Event { shot, .. }) =
-            self.work.enqueue(WorkItem::Event { event, shot })
-        {
-            if let Some(i) = shot {
-                self.shots.release(i);
-            }
-            self.dropped += 1;
-        }
-        self.wake();
-    }
-
-    /// Moves the output thread's alarm events to the journal.
-    fn drain_notices(&mut self) {
-        self.notices.drain_into(&mut self.notice_buf);
-        let mut buf = std::mem::take(&mut self.notice_buf);
-        for e in &buf {
-            self.event(e.clone(), None);
-        }
-        buf.clear();
-        self.notice_buf = buf;
-    }
-
-    /// Sends a metrics snapshot when one is due (or `force`d); one that finds the queue full
-    /// waits for the next frame rather than being dropped.
-    fn flush_metrics(&mut self, mono: Duration, force: bool) {
-        let drops = self.dropped + self.shared.journal_dropped.load(Ordering::Relaxed);
-        self.metrics.set(Counter::QueueDrops, drops);
-        if self.pending_metrics.is_none() && (force || self.metrics.due(mono)) {
-            self.pending_metrics = Some(self.metrics.snapshot(mono));
-        }
-        if let Some(s) = self.pending_metrics.take() {
-            if let Err(WorkItem::Metrics(s)) = self.work.enqueue(WorkItem::Metrics(s)) {
-                self.pending_metrics = Some(s);
-            }
-            self.wake();
-        }
-    }
-
-    fn wake(&self) {
-        if let Some(w) = &self.worker {
-            w.unpark();
-        }
-    }
 }
 
 #[cfg(test)]
