@@ -189,6 +189,7 @@ pub fn run_with_source(
         },
         epoch,
         reloads: 0,
+        clock: FrameClock::default(),
     };
     let journal_dir = cfg.journal.path.parent().map(|p| p.to_path_buf());
     let result = std::thread::scope(|scope| {
@@ -250,6 +251,25 @@ struct Hot<'s> {
     out: Outlets<'s>,
     epoch: Instant,
     reloads: u64,
+    clock: FrameClock,
+}
+
+/// The time the seeing stages and the rules go by: the frames' own timestamps (the driver's
+/// capture time, or the position in a replay), moved to picket's clock at the first frame.
+/// Tracking and rules then depend on when frames were taken, not on when they were processed,
+/// so a replay gives the same events however loaded the machine is. Metrics, health, the
+/// watchdog and the output thread keep the wall clock.
+#[derive(Debug, Default)]
+struct FrameClock {
+    /// The first frame's timestamp, and picket's time when it arrived.
+    base: Option<(Duration, Duration)>,
+}
+
+impl FrameClock {
+    fn at(&mut self, stamp: Duration, now: Duration) -> Duration {
+        let (first, arrived) = *self.base.get_or_insert((stamp, now));
+        arrived + stamp.saturating_sub(first)
+    }
 }
 
 /// Whether the loop goes on.
@@ -299,12 +319,10 @@ impl Hot<'_> {
             Ok(f) => f,
             Err(e) => return self.source_news(e),
         };
-        let mono = self.epoch.elapsed();
+        let wall = self.epoch.elapsed();
+        let mono = self.clock.at(frame.timestamp, wall);
         let m = &mut self.out.metrics;
-        m.record(
-            Stage::Source,
-            mono.saturating_sub(t0.duration_since(self.epoch)),
-        );
+        m.record(Stage::Source, t0.elapsed());
         m.inc(Counter::Frames);
 
         // Motion gate → preprocess → detect → track.
@@ -333,12 +351,12 @@ impl Hot<'_> {
         }
         self.out.drain_notices();
         self.out.alarm.heartbeat();
-        self.out.notify.watchdog(mono);
+        self.out.notify.watchdog(wall);
         self.out.metrics.record(Stage::Frame, t0.elapsed());
         self.out
             .metrics
             .set(Counter::InferencesSkipped, self.see.gate.skipped());
-        self.out.flush_metrics(mono, false);
+        self.out.flush_metrics(wall, false);
         Ok(Flow::Next)
     }
 

@@ -6,6 +6,11 @@
 //! The golden file `tests/data/clip/demo-events.txt` holds the rule events in journal order, one
 //! a line: kind, place, and the track as its rank of first appearance (`#1` is the first track
 //! any event names), so the file says *who* did what without depending on the tracker's ids.
+//! Today it reads: five people are seen on the walkway in turn (`intrusion`, each once per
+//! track); the first walks right to left across the midline, the fifth left to right. Tracking
+//! and rules go by the frames' timestamps, not the processing time, so the sequence does not
+//! depend on the machine's load.
+//!
 //! Alarm and health events are checked apart: their timing is the output thread's wall clock,
 //! and `clock_unsynced` depends on the host. Set `PICKET_BLESS=1` to rewrite the golden file
 //! after a deliberate change, and say why in the commit.
