@@ -202,6 +202,7 @@ pub fn run_with_source(
             health: Health::new(&cfg.health, &Probes::default(), journal_dir.as_deref()),
             epoch,
             progress: opts.progress,
+            alarm: alarm.clone(),
         };
         let handle = std::thread::Builder::new()
             .name("picket-worker".into())
@@ -371,6 +372,12 @@ impl Hot<'_> {
                 self.out.metrics.inc(Counter::Reconnects);
                 // The background learnt before the outage may no longer match the view.
                 self.see.gate.reset();
+            }
+            if let Some(id) = crate::rules::RuleId::health(kind) {
+                self.out.metrics.inc(Counter::Alarms);
+                if let Err(e) = self.out.alarm.trigger(id) {
+                    log::error!("alarm for {kind}: {e}");
+                }
             }
             let mut ev = self.event(kind);
             let _ = std::fmt::Write::write_fmt(&mut ev.detail, format_args!(r#"{{"why":"{e}"}}"#));

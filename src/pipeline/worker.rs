@@ -5,7 +5,7 @@
 //!   the journal's own thread, which batches the SQLite commits;
 //! - the metrics [`Publisher`] (Prometheus textfile, one-line log summary);
 //! - the [`Health`] probes (sysfs, `statvfs`, maybe a `vcgencmd` spawn), whose events it
-//!   journals itself.
+//!   journals itself, and whose starts sound the alarms mapped to their kind.
 //!
 //! It wakes when the hot thread unparks it, or every [`POLL`]. On stop it drains the queue first,
 //! so everything enqueued before [`Shared::stop`] was set reaches the journal's sender.
@@ -56,6 +56,8 @@ pub struct Worker<'q> {
     pub epoch: Instant,
     /// Print a progress line on stderr at each metrics snapshot.
     pub progress: bool,
+    /// Health events that start sound the alarms mapped to their kind.
+    pub alarm: crate::alarm::AlarmHandle,
 }
 
 impl Worker<'_> {
@@ -82,6 +84,11 @@ impl Worker<'_> {
                     h.value,
                     h.limit
                 );
+                if let Some(id) = crate::rules::RuleId::health(h.kind).filter(|_| h.active) {
+                    if let Err(e) = self.alarm.trigger(id) {
+                        log::error!("alarm for {}: {e}", h.kind);
+                    }
+                }
                 let synced = crate::rules::arming::clock_synchronised();
                 let e = h.to_event(
                     crate::journal::time_now_ms(),
