@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Picket against its rivals on one clip, model and thread count: the Python peers in
-# scripts/peer/ (tflite-runtime 2.14 and ai-edge-litert 2.3.0, each in its own venv) and, once
-# `picket run` exists, picket with motion gating off and on. Prints frames per CPU-second, wall
+# scripts/peer/ (tflite-runtime 2.14 and ai-edge-litert 2.3.0, each in its own venv), and
+# `picket run` with motion gating off and on. Prints frames per CPU-second, wall
 # fps and peak RSS side by side, then picket's ratios to each peer.
 #
 #   scripts/bench-vs-peer.sh [CLIP] [--threads N] [--frames N]
@@ -50,23 +50,23 @@ peer tflite-runtime peer-tflite-runtime 'tflite-runtime==2.14.0' 'numpy<2' \
   'opencv-python-headless==4.10.0.84'
 peer litert peer-litert 'ai-edge-litert==2.3.0' 'numpy==2.4.6' 'opencv-python-headless==4.10.0.84'
 
-# Picket, when the binary has a `run` command. Its CPU time and peak RSS come from the kernel's
-# accounting of the finished child (getrusage RUSAGE_CHILDREN), so it is measured the same way
-# as the peers measure themselves, startup included in cpu_total_s.
-# TODO(pipeline): adjust the `run` flags below to the final command line. The frame count is
-# the peers' (the whole clip); picket must not stop early or loop.
+# Picket: `picket run` on the same clip, as fast as it goes, journal in a temporary directory.
+# Its CPU time and peak RSS come from the kernel's accounting of the finished child
+# (getrusage RUSAGE_CHILDREN), so it is measured the same way as the peers measure themselves,
+# startup included in cpu_total_s. The frame count is the peers' (the whole clip).
 picket_run() {
-  local gating=$1 cfg last
-  cfg=$(mktemp --suffix=.toml)
+  local gating=$1 dir last
+  dir=$(mktemp -d)
   last=$(tail -n1 "$results")
-  printf '[motion]\nenabled = %s\n' "$gating" >"$cfg"
+  printf '[motion]\nenabled = %s\n\n[health]\nfps_floor = 0.0\n' "$gating" >"$dir/picket.toml"
   log "picket, motion gating $gating, $threads thread(s)"
   python3 - "$gating" "$threads" "$last" ./target/release/picket run \
-    --config "$cfg" --source "file:$clip" --fast --threads "$threads" >>"$results" <<'EOF'
+    --config "$dir/picket.toml" --source "$clip" --fast --threads "$threads" \
+    --journal "$dir/events.db" --state-file "$dir/arming.toml" >>"$results" <<'EOF'
 import json, resource, subprocess, sys, time
 gating, threads, peer, cmd = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4:]
 t0 = time.perf_counter()
-subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
+subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 wall = time.perf_counter() - t0
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 cpu = ru.ru_utime + ru.ru_stime
@@ -76,16 +76,11 @@ print(json.dumps(dict(runtime=f"picket gating {gating}", threads=threads, frames
     cpu_total_s=round(cpu, 3), frames_per_cpu_s=round(frames / cpu, 2),
     peak_rss_mib=round(ru.ru_maxrss / 1024, 1), detections=None, tracks=None)))
 EOF
-  rm -f "$cfg"
+  rm -rf "$dir"
 }
-# The release build is skipped while there is no pipeline to run.
-if [ -f src/pipeline.rs ] && cargo build --release --locked -q &&
-  ./target/release/picket --help 2>/dev/null | grep -qE '^\s+run\b'; then
-  picket_run false
-  picket_run true
-else
-  log "picket has no \`run\` command yet: peers only"
-fi
+cargo build --release --locked -q
+picket_run false
+picket_run true
 
 python3 - "$results" "$clip" <<'EOF'
 import json, sys

@@ -15,6 +15,8 @@ pub mod image;
 pub mod journal;
 pub mod metrics;
 pub mod motion;
+pub mod notify;
+pub mod pipeline;
 pub mod rules;
 pub mod source;
 pub mod track;

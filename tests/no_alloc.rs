@@ -6,11 +6,11 @@
 mod media;
 
 use jpeg_encoder::SamplingFactor;
+use media::Repeat;
 use picket::alloc_count::{count, CountingAlloc};
 use picket::image::{jpeg, PixelFormat, Preprocessor};
 use picket::source::file::StreamSource;
 use picket::source::{FrameSource, Pacing};
-use std::io::Read;
 
 #[global_allocator]
 static ALLOC: CountingAlloc = CountingAlloc;
@@ -19,32 +19,6 @@ const W: u32 = 320;
 const H: u32 = 240;
 const WARM_UP: usize = 10;
 const COUNTED: usize = 200;
-
-/// `head`, then `body` repeated `times` times, read without allocating.
-struct Repeat {
-    head: Vec<u8>,
-    body: Vec<u8>,
-    pos: usize,
-    times: usize,
-}
-
-impl Read for Repeat {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        let total = self.head.len() + self.body.len() * self.times;
-        if self.pos >= total {
-            return Ok(0);
-        }
-        let (src, at) = if self.pos < self.head.len() {
-            (&self.head, self.pos)
-        } else {
-            (&self.body, (self.pos - self.head.len()) % self.body.len())
-        };
-        let n = out.len().min(src.len() - at);
-        out[..n].copy_from_slice(&src[at..at + n]);
-        self.pos += n;
-        Ok(n)
-    }
-}
 
 /// Runs the stage over every frame and returns the allocations of the counted ones.
 fn allocations_per_run(mut src: StreamSource, roi: bool) -> u64 {

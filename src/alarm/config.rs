@@ -262,10 +262,13 @@ pub fn validate(
             }
         }
         for (k, r) in a.rules.iter().enumerate() {
-            if r != "tamper" && !rules.contains(&r.as_str()) {
+            if crate::rules::RuleId::pseudo(r).is_none() && !rules.contains(&r.as_str()) {
                 report.error(
                     join(&path, format!("rules.{k}")),
-                    format!("unknown rule `{r}`"),
+                    format!(
+                        "unknown rule `{r}` (not a rule, `tamper`, nor a health event: \
+                         camera_lost, temp_high, throttled, disk_low, fps_low)"
+                    ),
                 );
             }
         }

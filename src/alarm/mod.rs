@@ -136,7 +136,7 @@ pub fn build(
             .iter()
             .filter_map(|r| match rule_names.iter().position(|n| n == r) {
                 Some(k) => Some(RuleId(k as u8)),
-                None => (r == "tamper").then_some(RuleId::TAMPER),
+                None => RuleId::pseudo(r),
             })
             .collect();
         maps.push(Mapping {

@@ -304,3 +304,32 @@ fn the_watcher_follows_the_state_file_and_passes_resets_on() {
     join.join().unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn a_health_event_kind_sounds_the_outputs_mapped_to_it() {
+    let outputs: Vec<OutputConfig> =
+        toml::from_str::<toml::Table>("[[o]]\nname = \"siren\"\nkind = \"log\"\n").unwrap()["o"]
+            .clone()
+            .try_into()
+            .unwrap();
+    let alarms = vec![AlarmConfig {
+        rules: vec!["camera_lost".into()],
+        outputs: vec!["siren".into()],
+        pattern: "steady".into(),
+        hold_s: 1.0,
+        cooldown_s: 0.0,
+        latch: false,
+    }];
+    let mut e = build(&outputs, &alarms, None, &["door"]).unwrap();
+    let t = Duration::from_secs(1);
+    e.trigger(RuleId(0), t);
+    e.tick(t);
+    assert_eq!(e.take_notices().count(), 0, "the rule `door` is not mapped");
+    e.trigger(
+        RuleId::health(crate::event::EventKind::CameraLost).unwrap(),
+        t,
+    );
+    e.tick(t);
+    let kinds: Vec<_> = e.take_notices().map(|n| n.kind).collect();
+    assert_eq!(kinds, [crate::event::EventKind::AlarmOn]);
+}

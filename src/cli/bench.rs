@@ -1,5 +1,8 @@
 //! `picket bench`: time the detector on this machine: inference (median and p99), and the
-//! pre- and post-processing around it, with the model's tensor spec.
+//! pre- and post-processing around it, with the model's tensor spec. With `--input yuyv` or
+//! `--input mjpeg` it times the hot thread's stages instead, on a 640×480 camera frame of that
+//! format: everything but `Invoke` (convert or decode, resize, decode the outputs, track) as a
+//! share of `Invoke`.
 
 use super::detect::ModelArgs;
 use crate::detect::detector::describe;
@@ -20,9 +23,15 @@ pub struct Args {
     /// A JPEG or PNG to run on; default: a synthetic 640×480 gradient.
     #[arg(long)]
     pub image: Option<PathBuf>,
+    /// Time the per-frame stages on a camera frame of this format (`yuyv` or `mjpeg`).
+    #[arg(long, value_name = "FORMAT")]
+    pub input: Option<String>,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(f) = &args.input {
+        return super::bench_stages::run(&args, f);
+    }
     let (model, det_cfg) = args.model.sections()?;
     let mut det = SsdDetector::new(&model, &det_cfg)?;
     let (w, h) = det.input_size();
@@ -74,17 +83,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
 }
 
 /// The `p`th percentile (nearest rank) of `v`.
-fn pct(v: &mut [Duration], p: usize) -> Duration {
+pub(super) fn pct(v: &mut [Duration], p: usize) -> Duration {
     v.sort_unstable();
     let rank = (v.len() * p).div_ceil(100).clamp(1, v.len());
     v[rank - 1]
 }
 
-fn ms(d: Duration) -> f64 {
+pub(super) fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
 
-fn gradient(width: u32, height: u32) -> RgbImage {
+pub(super) fn gradient(width: u32, height: u32) -> RgbImage {
     let mut pixels = Vec::with_capacity(width as usize * height as usize * 3);
     for y in 0..height {
         for x in 0..width {

@@ -65,19 +65,24 @@ impl ModelArgs {
             m.labels.clone_from(&self.labels);
         }
         if let Some(t) = self.threads {
-            if !(1..=crate::detect::config::MAX_THREADS).contains(&t) {
-                bail!(
-                    "--threads: must be between 1 and {}",
-                    crate::detect::config::MAX_THREADS
-                );
-            }
-            m.threads = t;
+            m.threads = check_threads(t)?;
         }
         if self.no_xnnpack {
             m.xnnpack = false;
         }
         Ok((m, cfg.detector))
     }
+}
+
+/// `--threads`, checked against the model's limit.
+pub fn check_threads(t: u16) -> anyhow::Result<u16> {
+    if !(1..=crate::detect::config::MAX_THREADS).contains(&t) {
+        bail!(
+            "--threads: must be between 1 and {}",
+            crate::detect::config::MAX_THREADS
+        );
+    }
+    Ok(t)
 }
 
 #[derive(Serialize)]

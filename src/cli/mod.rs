@@ -4,11 +4,13 @@
 pub mod alarm;
 pub mod arm;
 pub mod bench;
+mod bench_stages;
 pub mod check;
 pub mod detect;
 pub mod events;
 pub mod journal_stress;
 pub mod probe;
+pub mod run;
 pub mod signal;
 pub mod track_eval;
 
@@ -24,6 +26,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Watch the camera: detect, track, judge, sound alarms and journal events, until stopped.
+    Run(run::Args),
     /// Validate a config file and report every problem with its line and column.
     Check(check::Args),
     /// Arm now (or, with --auto, follow the weekly schedule again); survives restarts.
@@ -61,6 +65,7 @@ pub enum Command {
 impl Cli {
     pub fn run(self) -> anyhow::Result<()> {
         match self.command {
+            Command::Run(a) => run::run(a),
             Command::Check(a) => check::run(a),
             Command::Arm(a) => arm::arm(a),
             Command::Disarm(a) => arm::disarm(a),

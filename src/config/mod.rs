@@ -103,6 +103,20 @@ impl Report {
     }
 }
 
+/// `path: message`, one a line: for values that come from elsewhere than a file (command-line
+/// overrides), which have no line and column.
+impl fmt::Display for Report {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, (path, message)) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{path}: {message}")?;
+        }
+        Ok(())
+    }
+}
+
 /// One located problem.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Problem {

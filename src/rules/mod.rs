@@ -44,6 +44,30 @@ pub struct RuleId(pub u8);
 impl RuleId {
     /// The pseudo-rule a tamper input raises; alarm mappings name it `tamper`.
     pub const TAMPER: RuleId = RuleId(u8::MAX);
+
+    /// Health events that can sound an alarm when they start, as pseudo-rules named by their
+    /// kind (`rules = ["camera_lost", "temp_high"]` in an `[[alarms]]` mapping).
+    pub const HEALTH: [EventKind; 5] = [
+        EventKind::CameraLost,
+        EventKind::TempHigh,
+        EventKind::Throttled,
+        EventKind::DiskLow,
+        EventKind::FpsLow,
+    ];
+
+    /// The pseudo-rule of a health event kind, if it is one of [`RuleId::HEALTH`].
+    pub fn health(kind: EventKind) -> Option<RuleId> {
+        let i = Self::HEALTH.iter().position(|&k| k == kind)?;
+        Some(RuleId(0xf0 + i as u8))
+    }
+
+    /// The pseudo-rule an alarm mapping names: `tamper` or a health event kind.
+    pub fn pseudo(name: &str) -> Option<RuleId> {
+        if name == "tamper" {
+            return Some(RuleId::TAMPER);
+        }
+        EventKind::parse(name).and_then(RuleId::health)
+    }
 }
 
 /// The moment being judged.
@@ -319,11 +343,15 @@ impl Rules {
         self.rules.iter().map(|r| r.name.as_str())
     }
 
-    /// A rule's name, or `tamper`.
+    /// A rule's name, `tamper`, or a health event kind.
     pub fn rule_name(&self, id: RuleId) -> &str {
-        self.rules
-            .get(id.0 as usize)
-            .map_or("tamper", |r| r.name.as_str())
+        match self.rules.get(id.0 as usize) {
+            Some(r) => r.name.as_str(),
+            None => RuleId::HEALTH
+                .into_iter()
+                .find(|&k| RuleId::health(k) == Some(id))
+                .map_or("tamper", EventKind::as_str),
+        }
     }
 
     /// Crossings of a line so far, as `[left_to_right, right_to_left]`, counted while armed or

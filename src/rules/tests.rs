@@ -462,3 +462,19 @@ schedule = ["daily 18:00-07:00", "weekdays 18:00-07:00"]
     }
     assert_eq!(err.problems().len(), want.len(), "{msg}");
 }
+
+#[test]
+fn health_events_are_pseudo_rules_apart_from_real_ones() {
+    use crate::event::EventKind;
+    let ids: Vec<RuleId> = RuleId::HEALTH
+        .into_iter()
+        .map(|k| RuleId::health(k).unwrap())
+        .collect();
+    assert!(ids
+        .iter()
+        .all(|id| usize::from(id.0) >= MAX_RULES && *id != RuleId::TAMPER));
+    assert_eq!(RuleId::pseudo("fps_low"), RuleId::health(EventKind::FpsLow));
+    assert_eq!(RuleId::pseudo("tamper"), Some(RuleId::TAMPER));
+    assert_eq!(RuleId::pseudo("intrusion"), None);
+    assert_eq!(RuleId::health(EventKind::CameraBack), None);
+}

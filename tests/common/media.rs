@@ -155,3 +155,29 @@ pub fn diff(a: &[u8], b: &[u8]) -> (u8, f64) {
     }
     (max, sum as f64 / a.len().max(1) as f64)
 }
+
+/// `head`, then `body` repeated `times` times, read without allocating.
+pub struct Repeat {
+    pub head: Vec<u8>,
+    pub body: Vec<u8>,
+    pub pos: usize,
+    pub times: usize,
+}
+
+impl std::io::Read for Repeat {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        let total = self.head.len() + self.body.len() * self.times;
+        if self.pos >= total {
+            return Ok(0);
+        }
+        let (src, at) = if self.pos < self.head.len() {
+            (&self.head, self.pos)
+        } else {
+            (&self.body, (self.pos - self.head.len()) % self.body.len())
+        };
+        let n = out.len().min(src.len() - at);
+        out[..n].copy_from_slice(&src[at..at + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}

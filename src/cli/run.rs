@@ -1,0 +1,132 @@
+//! `picket run`: the appliance's main job (see [`crate::pipeline::Pipeline`]), with overrides of
+//! the config for replays and tests.
+
+use super::signal;
+use crate::config::{self, Config};
+use crate::image::PixelFormat;
+use crate::pipeline::{self, Control, Options};
+use crate::source::{parse_size, Pacing, SourceKind};
+use anyhow::{bail, Context};
+use std::path::PathBuf;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The config file.
+    #[arg(long, default_value = "/etc/picket/picket.toml")]
+    pub config: PathBuf,
+    /// Read frames from here instead: a file or directory, `stdin` (or `-`), or `/dev/videoN`.
+    #[arg(long, value_name = "PATH|stdin|/dev/videoN")]
+    pub source: Option<String>,
+    /// Frame size, WxH (a camera's request, or the size of raw frames on stdin).
+    #[arg(long, value_name = "WxH")]
+    pub size: Option<String>,
+    /// Pixel format (a camera's request, or the format of frames on stdin).
+    #[arg(long)]
+    pub format: Option<String>,
+    /// Replay files as fast as possible rather than at their frame rate.
+    #[arg(long)]
+    pub fast: bool,
+    /// Run the model without the XNNPACK delegate.
+    #[arg(long)]
+    pub no_xnnpack: bool,
+    /// Inference threads.
+    #[arg(long)]
+    pub threads: Option<u16>,
+    /// The journal file, instead of `[journal] path`.
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<PathBuf>,
+    /// The arming state file, instead of `[arming] state_file`.
+    #[arg(long, value_name = "PATH")]
+    pub state_file: Option<PathBuf>,
+    /// Stop after this many frames.
+    #[arg(long, value_name = "N")]
+    pub max_frames: Option<u64>,
+    /// Show a progress line on stderr (at each metrics interval).
+    #[arg(long)]
+    pub progress: bool,
+}
+
+impl Args {
+    /// The config file with the flags applied, validated again.
+    pub fn config(&self) -> anyhow::Result<Config> {
+        let mut cfg: Config = config::load(&self.config)?;
+        if let Some(s) = &self.source {
+            let s = s.strip_prefix("file:").unwrap_or(s);
+            if s == "stdin" || s == "-" {
+                cfg.source.kind = SourceKind::Stdin;
+            } else if s.starts_with("/dev/video") || s.starts_with("/dev/v4l/") {
+                cfg.source.kind = SourceKind::V4l2;
+                cfg.source.device = s.into();
+            } else {
+                cfg.source.kind = SourceKind::File;
+                cfg.source.path = Some(s.into());
+            }
+        }
+        if let Some(s) = &self.size {
+            let (w, h) = parse_size(s).map_err(|m| anyhow::anyhow!("--size: {m}"))?;
+            (cfg.source.width, cfg.source.height) = (w, h);
+        }
+        if let Some(f) = &self.format {
+            cfg.source.format = Some(f.parse::<PixelFormat>().context("--format")?);
+        }
+        if self.fast {
+            cfg.source.pacing = Pacing::Fast;
+        }
+        if self.no_xnnpack {
+            cfg.model.xnnpack = false;
+        }
+        if let Some(t) = self.threads {
+            cfg.model.threads = super::detect::check_threads(t)?;
+        }
+        if let Some(j) = &self.journal {
+            cfg.journal.path.clone_from(j);
+        }
+        if let Some(s) = &self.state_file {
+            cfg.arming.state_file.clone_from(s);
+        }
+        let mut report = config::Report::default();
+        config::Validate::validate(&cfg, "", &mut report);
+        if !report.is_empty() {
+            bail!(
+                "{} with the command-line overrides: {report}",
+                self.config.display()
+            );
+        }
+        Ok(cfg)
+    }
+}
+
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let cfg = args.config()?;
+    let opts = Options {
+        max_frames: args.max_frames,
+        config_path: Some(args.config.clone()),
+        progress: args.progress,
+        count_allocations_from: None,
+    };
+    let ctl = Control {
+        stop: signal::stop_flag(),
+        reload: signal::reload_flag(),
+    };
+    let s = pipeline::run(&cfg, &opts, ctl)
+        .with_context(|| format!("picket run --config {}", args.config.display()))?;
+    log::info!(
+        "stopped: {} frames, {} inferences ({} skipped), {} events ({} dropped), {} alarms; \
+         journal: {} committed, last id {}",
+        s.frames,
+        s.inferences,
+        s.skipped,
+        s.events,
+        s.dropped,
+        s.alarms,
+        s.journal.committed,
+        s.journal.last_id.map_or("-".to_owned(), |i| i.to_string()),
+    );
+    if s.journal.unwritten > 0 {
+        bail!(
+            "{} events could not be written to the journal",
+            s.journal.unwritten
+        );
+    }
+    Ok(())
+}

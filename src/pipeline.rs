@@ -1,0 +1,595 @@
+//! One frame's path, top to bottom: source → motion gate → preprocess → detect → track → rules →
+//! alarms and journal. `DESIGN.md` draws it; [`Pipeline`] states its contract.
+//!
+//! The file has two halves: [`run`] sets everything up once (threads, queues, buffers) and tears
+//! it down in order; [`Hot::step`] is one frame, and reads like the diagram. The threads'
+//! plumbing lives beside it: [`worker`] (journal, snapshots, metrics, health) and
+//! [`snapshots`]; `sd_notify` is [`crate::notify`].
+
+mod outlets;
+mod snapshots;
+pub mod worker;
+
+use crate::alarm::watch::{self, ArmingShared, WatchError};
+use crate::alarm::{self, AlarmError};
+use crate::config::{self, Config};
+use crate::detect::{DetectError, Detections, Detector, SsdDetector};
+use crate::event::{Event, EventKind};
+use crate::geom::NormRect;
+use crate::health::{Health, Probes};
+use crate::image::{FrameRef, PixelFormat, Preprocessor};
+use crate::journal::{Journal, JournalError, JournalStatus};
+use crate::metrics::{Counter, Metrics, Publisher, Stage};
+use crate::motion::{LumaInput, MotionError, MotionGate, Tracks};
+use crate::notify::Notifier;
+use crate::rules::{Now, Rules, RulesError, Verdict};
+use crate::source::{FrameSource, SourceError};
+use crate::track::{Track, Tracker};
+use heapless::spsc::Queue;
+use outlets::Outlets;
+use snapshots::Slots;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use worker::{WorkItem, Worker, QUEUE};
+
+/// The appliance's main job: one camera, forever (or to the end of a file).
+///
+/// # Contract
+/// - **Threads.** The thread that calls [`run`] becomes the **hot thread**: it owns the source,
+///   the motion gate, the preprocessor, the detector, the tracker and the rules, runs them in
+///   order on every frame, and allocates nothing per frame once warmed up. Beside it run:
+///   - the **output thread** ([`crate::alarm::spawn`]), which owns the GPIO lines and times the
+///     patterns; the hot thread sends it one command per alarm, never dropped;
+///   - the **worker thread** ([`worker`]), fed over a bounded `heapless::spsc` queue with events,
+///     snapshot slots and metrics snapshots; it draws and encodes snapshots, publishes metrics,
+///     polls health, and hands events to the **journal thread** ([`Journal`]);
+///   - the **input watcher** ([`crate::alarm::watch`]): keyswitch, tamper, the arming file.
+/// - **What may be lost.** Only journal items: when the worker's queue (or the journal's) is
+///   full the item is counted in `queue_drops` and dropped. Alarms go to the output thread on
+///   their own queue, and a slow disk never delays them; metrics snapshots wait for room.
+/// - **Control.** [`Control::stop`] (SIGTERM, SIGINT) ends the loop after the current frame;
+///   [`Control::reload`] (SIGHUP) re-reads the config file and swaps in its zones and rules if it
+///   is valid and names the same rules in the same order (the alarm mappings are by rule), else
+///   logs why and keeps the old ones. A reload restarts the rules' memories (dwell times).
+/// - **Shutdown**, at stop, end of file or a fatal error: `stopped` is journalled, the outputs go
+///   to their safe level (the output thread ends holding them inactive), the worker drains its
+///   queue, the journal commits and checkpoints. `sd_notify` says `STOPPING=1`.
+/// - **Watchdog.** `READY=1` after the first frame; `WATCHDOG=1` from the loop's progress only,
+///   so a stuck source or detector lets systemd restart picket.
+/// - **What survives a crash.** The committed journal (at most the last uncommitted batch is
+///   lost) and the arming state file. Tracks, rule memories and latched alarms do not; a panic
+///   drives every output inactive through [`crate::alarm::pin::install_panic_hook`].
+pub enum Pipeline {}
+
+/// Why the pipeline could not start or go on.
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("source: {0}")]
+    Source(#[from] SourceError),
+    #[error("detector: {0}")]
+    Detect(#[from] DetectError),
+    #[error("rules: {0}")]
+    Rules(#[from] RulesError),
+    #[error("outputs: {0}")]
+    Alarm(#[from] AlarmError),
+    #[error("inputs: {0}")]
+    Watch(#[from] WatchError),
+    #[error("journal: {0}")]
+    Journal(#[from] JournalError),
+    #[error("motion gate: {0}")]
+    Motion(#[from] MotionError),
+    #[error("cannot start the {0} thread: {1}")]
+    Spawn(&'static str, std::io::Error),
+}
+
+/// Run-time switches that are not part of the config.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Stop after this many frames (tests, benchmarks).
+    pub max_frames: Option<u64>,
+    /// The file SIGHUP reloads zones and rules from; none ignores reloads.
+    pub config_path: Option<PathBuf>,
+    /// A progress line on stderr at each metrics snapshot.
+    pub progress: bool,
+    /// Count the hot thread's allocations from this frame on, into [`Summary::allocations`]
+    /// (only meaningful where [`crate::alloc_count::CountingAlloc`] is the global allocator).
+    pub count_allocations_from: Option<u64>,
+}
+
+/// What the signal handlers (or a test) set.
+#[derive(Debug, Clone, Copy)]
+pub struct Control<'a> {
+    pub stop: &'a AtomicBool,
+    pub reload: &'a AtomicBool,
+}
+
+/// The counts of a finished run.
+#[derive(Debug, Clone)]
+pub struct Summary {
+    pub frames: u64,
+    pub inferences: u64,
+    pub skipped: u64,
+    pub events: u64,
+    pub alarms: u64,
+    /// Journal items dropped because a queue was full.
+    pub dropped: u64,
+    pub reloads: u64,
+    /// Hot-thread allocations counted (see [`Options::count_allocations_from`]).
+    pub allocations: Option<u64>,
+    pub journal: JournalStatus,
+}
+
+/// Opens the configured source and runs the pipeline on it. See [`Pipeline`].
+pub fn run(cfg: &Config, opts: &Options, ctl: Control<'_>) -> Result<Summary, PipelineError> {
+    let source = crate::source::open(&cfg.source)?;
+    run_with_source(cfg, source, opts, ctl)
+}
+
+/// Runs the pipeline on `source` until stopped or the source ends. See [`Pipeline`].
+pub fn run_with_source(
+    cfg: &Config,
+    source: Box<dyn FrameSource + Send>,
+    opts: &Options,
+    ctl: Control<'_>,
+) -> Result<Summary, PipelineError> {
+    let epoch = Instant::now();
+    alarm::pin::install_panic_hook();
+    let info = source.info().clone();
+    log::info!("source: {}", info.description);
+    let rules = Rules::from_config(cfg)?;
+    let engine = alarm::build_from_config(cfg, &rules)?;
+    let (alarm, notices, outputs) =
+        alarm::spawn(engine, epoch).map_err(|e| PipelineError::Spawn("output", e))?;
+    let arming = Arc::new(ArmingShared::default());
+    let watch_stop = Arc::new(AtomicBool::new(false));
+    let watcher = watch::spawn(
+        &cfg.inputs,
+        cfg.arming.state_file.clone(),
+        arming.clone(),
+        Some(alarm.clone()),
+        watch_stop.clone(),
+    )?;
+    let (journal, tx) = Journal::spawn(&cfg.journal)?;
+    let det = SsdDetector::new(&cfg.model, &cfg.detector)?;
+    log::info!("{}", crate::detect::detector::describe(&det));
+    let (w, h) = det.input_size();
+    let shots = Slots::new(info.width, info.height);
+    let shared = worker::Shared::default();
+    let mut queue: Queue<WorkItem, QUEUE> = Queue::new();
+    let (work, rx) = queue.split();
+
+    let mut hot = Hot {
+        source,
+        see: Seeing {
+            gate: MotionGate::new(&cfg.motion)?,
+            pre: Preprocessor::new(w, h, cfg.source.roi_rect()),
+            det,
+            dets: Detections::with_capacity(cfg.detector.max_detections),
+            tracker: Tracker::new(cfg.tracker.clone()),
+            roi: cfg.source.roi_rect(),
+            last_inference: None,
+        },
+        rules,
+        verdict: Verdict::default(),
+        arming,
+        out: Outlets {
+            alarm: alarm.clone(),
+            notices,
+            notice_buf: heapless::Vec::new(),
+            work,
+            worker: None,
+            shots: &shots,
+            shared: &shared,
+            metrics: Metrics::new(&cfg.metrics),
+            pending_metrics: None,
+            dropped: 0,
+            notify: Notifier::from_env(),
+        },
+        epoch,
+        reloads: 0,
+        clock: FrameClock::default(),
+    };
+    let journal_dir = cfg.journal.path.parent().map(|p| p.to_path_buf());
+    let result = std::thread::scope(|scope| {
+        let worker = Worker {
+            rx,
+            journal: tx,
+            shots: &shots,
+            shared: &shared,
+            publisher: Publisher::new(&cfg.metrics),
+            health: Health::new(&cfg.health, &Probes::default(), journal_dir.as_deref()),
+            epoch,
+            progress: opts.progress,
+            alarm: alarm.clone(),
+        };
+        let handle = std::thread::Builder::new()
+            .name("picket-worker".into())
+            .spawn_scoped(scope, move || worker.run())
+            .map_err(|e| PipelineError::Spawn("worker", e))?;
+        hot.out.worker = Some(handle.thread().clone());
+        let result = hot.run(opts, ctl);
+        // Shutdown, in order: the outputs to their safe level (their alarm_off notices are
+        // journalled), `stopped`, then the worker drains its queue into the journal.
+        hot.out.notify.stopping();
+        let _ = alarm.shutdown();
+        let engine = outputs.join();
+        hot.out.drain_notices();
+        hot.out.event(hot.event(EventKind::Stopped), None);
+        hot.out.flush_metrics(hot.epoch.elapsed(), true);
+        shared.stop.store(true, Ordering::Release);
+        handle.thread().unpark();
+        let _sender = handle.join();
+        drop(engine);
+        result
+    });
+    let journal = journal.shutdown();
+    watch_stop.store(true, Ordering::Relaxed);
+    let _ = watcher.join();
+    let m = &hot.out.metrics;
+    let (allocations, events) = result?;
+    Ok(Summary {
+        frames: m.get(Counter::Frames),
+        inferences: m.get(Counter::Inferences),
+        skipped: hot.see.gate.skipped(),
+        events,
+        alarms: m.get(Counter::Alarms),
+        dropped: hot.out.dropped + journal.dropped,
+        reloads: hot.reloads,
+        allocations,
+        journal,
+    })
+}
+
+/// The hot thread's state: the stages, in the order a frame meets them.
+struct Hot<'s> {
+    source: Box<dyn FrameSource + Send>,
+    see: Seeing,
+    rules: Rules,
+    verdict: Verdict,
+    arming: Arc<ArmingShared>,
+    out: Outlets<'s>,
+    epoch: Instant,
+    reloads: u64,
+    clock: FrameClock,
+}
+
+/// The time the seeing stages and the rules go by: the frames' own timestamps (the driver's
+/// capture time, or the position in a replay), moved to picket's clock at the first frame.
+/// Tracking and rules then depend on when frames were taken, not on when they were processed,
+/// so a replay gives the same events however loaded the machine is. Metrics, health, the
+/// watchdog and the output thread keep the wall clock.
+///
+/// A source whose stamps stand still (a driver that leaves them zero) falls back to the wall
+/// clock from its second frame on.
+#[derive(Debug, Default)]
+struct FrameClock {
+    /// The first frame's timestamp, and picket's time when it arrived.
+    base: Option<(Duration, Duration)>,
+    frames: u64,
+    wall: bool,
+}
+
+impl FrameClock {
+    fn at(&mut self, stamp: Duration, now: Duration) -> Duration {
+        let (first, arrived) = *self.base.get_or_insert((stamp, now));
+        self.frames += 1;
+        if self.frames == 2 && stamp == first {
+            log::warn!("the source's frames carry no timestamps: tracking by arrival time");
+            self.wall = true;
+        }
+        if self.wall {
+            now
+        } else {
+            arrived + stamp.saturating_sub(first)
+        }
+    }
+}
+
+/// Whether the loop goes on.
+enum Flow {
+    Next,
+    End,
+}
+
+impl Hot<'_> {
+    /// The loop. Returns the allocations counted (if asked) and the events produced.
+    fn run(
+        &mut self,
+        opts: &Options,
+        ctl: Control<'_>,
+    ) -> Result<(Option<u64>, u64), PipelineError> {
+        self.out.event(self.event(EventKind::Started), None);
+        let mut alloc_base = None;
+        let mut ready = false;
+        while !ctl.stop.load(Ordering::Relaxed) {
+            let frames = self.out.metrics.get(Counter::Frames);
+            if opts.max_frames.is_some_and(|m| frames >= m) {
+                break;
+            }
+            if opts.count_allocations_from == Some(frames) && alloc_base.is_none() {
+                alloc_base = Some(crate::alloc_count::allocations());
+            }
+            if ctl.reload.swap(false, Ordering::Relaxed) {
+                self.reload(opts.config_path.as_deref());
+            }
+            match self.step()? {
+                Flow::Next => {}
+                Flow::End => break,
+            }
+            if !ready {
+                self.out.notify.ready();
+                ready = true;
+            }
+        }
+        let allocations = alloc_base.map(|b| crate::alloc_count::allocations() - b);
+        Ok((allocations, self.out.metrics.get(Counter::Events)))
+    }
+
+    /// One frame's whole path.
+    fn step(&mut self) -> Result<Flow, PipelineError> {
+        let t0 = Instant::now();
+        let frame = match self.source.next() {
+            Ok(f) => f,
+            Err(e) => return self.source_news(e),
+        };
+        let wall = self.epoch.elapsed();
+        let mono = self.clock.at(frame.timestamp, wall);
+        let m = &mut self.out.metrics;
+        m.record(Stage::Source, t0.elapsed());
+        m.inc(Counter::Frames);
+
+        // Motion gate → preprocess → detect → track.
+        let tracks = self.see.frame(&frame, mono, m)?;
+
+        // Rules.
+        let now = Now {
+            mono,
+            wall_ms: crate::journal::time_now_ms(),
+            clock_synced: self.arming.clock_synced(),
+        };
+        let t = Instant::now();
+        self.rules
+            .judge(tracks, &now, &self.arming.inputs(), &mut self.verdict);
+        m.record(Stage::Rules, t.elapsed());
+
+        // Alarms to the output thread, events (with snapshots) to the worker.
+        self.out.alarms(&self.verdict);
+        for e in &self.verdict.events {
+            let shot = if e.kind.is_rule() {
+                self.out.shots.fill(self.see.pre.rgb())
+            } else {
+                None
+            };
+            self.out.event(e.clone(), shot);
+        }
+        self.out.drain_notices();
+        self.out.alarm.heartbeat();
+        self.out.notify.watchdog(wall);
+        self.out.metrics.record(Stage::Frame, t0.elapsed());
+        self.out
+            .metrics
+            .set(Counter::InferencesSkipped, self.see.gate.skipped());
+        self.out.flush_metrics(wall, false);
+        Ok(Flow::Next)
+    }
+
+    /// A source error: health news is journalled, the end of a file ends the loop.
+    fn source_news(&mut self, e: SourceError) -> Result<Flow, PipelineError> {
+        if e.is_end() {
+            return Ok(Flow::End);
+        }
+        if let Some(kind) = e.event_kind() {
+            log::warn!("{e}");
+            if kind == EventKind::CameraBack {
+                self.out.metrics.inc(Counter::Reconnects);
+                // The background learnt before the outage may no longer match the view.
+                self.see.gate.reset();
+            }
+            if let Some(id) = crate::rules::RuleId::health(kind) {
+                self.out.metrics.inc(Counter::Alarms);
+                if let Err(e) = self.out.alarm.trigger(id) {
+                    log::error!("alarm for {kind}: {e}");
+                }
+            }
+            let mut ev = self.event(kind);
+            let _ = std::fmt::Write::write_fmt(&mut ev.detail, format_args!(r#"{{"why":"{e}"}}"#));
+            self.out.event(ev, None);
+        }
+        if e.is_transient() {
+            // Keep the watchdog fed: reconnecting is progress, and the source backs off itself.
+            self.out.alarm.heartbeat();
+            self.out.notify.watchdog(self.epoch.elapsed());
+            return Ok(Flow::Next);
+        }
+        Err(e.into())
+    }
+
+    fn event(&self, kind: EventKind) -> Event {
+        let mono = self.epoch.elapsed().as_millis() as u64;
+        Event::new(
+            kind,
+            crate::journal::time_now_ms(),
+            mono,
+            self.arming.clock_synced(),
+        )
+    }
+
+    /// SIGHUP: new zones and rules from the config file, if valid and mapped the same.
+    fn reload(&mut self, path: Option<&std::path::Path>) {
+        let Some(path) = path else {
+            log::warn!("SIGHUP: no config file to reload");
+            return;
+        };
+        let new =
+            config::load::<Config>(path)
+                .map_err(|e| e.to_string())
+                .and_then(|cfg| Rules::from_config(&cfg).map_err(|e| e.to_string()))
+                .and_then(|rules| {
+                    if rules.rule_names().eq(self.rules.rule_names()) {
+                        Ok(rules)
+                    } else {
+                        Err("the rules' names or order changed, and the alarms are mapped by rule: \
+                         restart picket to apply it"
+                        .to_owned())
+                    }
+                });
+        match new {
+            Ok(rules) => {
+                self.rules = rules;
+                self.reloads += 1;
+                log::info!("SIGHUP: zones and rules reloaded from {}", path.display());
+            }
+            Err(e) => log::error!("SIGHUP: keeping the current zones and rules: {e}"),
+        }
+    }
+}
+
+/// The seeing stages: motion gate, preprocess, detector, tracker.
+struct Seeing {
+    gate: MotionGate,
+    pre: Preprocessor,
+    det: SsdDetector,
+    dets: Detections,
+    tracker: Tracker,
+    /// Where the detector's input lies in the frame, to map boxes back.
+    roi: Option<NormRect>,
+    /// When inference last ran.
+    last_inference: Option<Duration>,
+}
+
+impl Seeing {
+    /// Gates, preprocesses, detects and tracks `frame`; returns the tracks to judge. A frame the
+    /// gate skips, or that cannot be decoded, leaves the tracks as they were: the tracker takes
+    /// the longer step at its next update, coasting on its Kalman prediction.
+    fn frame(
+        &mut self,
+        frame: &FrameRef<'_>,
+        mono: Duration,
+        m: &mut Metrics,
+    ) -> Result<&[Track], PipelineError> {
+        // A compressed frame must be decoded before the gate can see it; a raw frame is gated
+        // on its own bytes, so a skipped frame costs no conversion at all.
+        let compressed = frame.format == PixelFormat::Mjpeg;
+        let mut ready = false;
+        if compressed {
+            ready = self.preprocess(frame, m);
+        }
+        let t = Instant::now();
+        let state = self.tracks_state();
+        let decision = match luma(frame, compressed.then(|| self.pre.rgb())) {
+            Some(l) => self.gate.decide(mono, state, l),
+            None => Ok(crate::motion::Decision::Run(crate::motion::Reason::First)),
+        };
+        m.record(Stage::Motion, t.elapsed());
+        let runs = decision.map_or_else(
+            |e| {
+                log::debug!("{e}; inferring anyway");
+                true
+            },
+            |d| d.runs(),
+        );
+        if !runs {
+            return Ok(self.tracker.tracks());
+        }
+        if !compressed {
+            ready = self.preprocess(frame, m);
+        }
+        if !ready {
+            return Ok(self.tracker.tracks());
+        }
+        let t = Instant::now();
+        self.det.invoke()?;
+        let t1 = Instant::now();
+        self.det.decode(&mut self.dets)?;
+        if let Some(roi) = self.roi {
+            for d in self.dets.as_mut_slice() {
+                d.bbox = from_roi(&roi, &d.bbox);
+            }
+        }
+        let t2 = Instant::now();
+        m.record(Stage::Invoke, t1 - t);
+        m.record(Stage::Decode, t2 - t1);
+        m.inc(Counter::Inferences);
+        self.last_inference = Some(mono);
+        let tracks = self.tracker.update(&self.dets, mono);
+        m.record(Stage::Track, t2.elapsed());
+        Ok(tracks)
+    }
+
+    fn preprocess(&mut self, frame: &FrameRef<'_>, m: &mut Metrics) -> bool {
+        let t = Instant::now();
+        let ok = self.pre.run(frame, self.det.input()).is_ok();
+        m.record(Stage::Preprocess, t.elapsed());
+        ok
+    }
+
+    /// What the tracker held after the last inference, as the gate needs it.
+    fn tracks_state(&self) -> Tracks {
+        let tracks = self.tracker.tracks();
+        let matched = |t: &Track| Some(t.last_seen) == self.last_inference;
+        if tracks.iter().any(|t| t.is_confirmed() && matched(t)) {
+            Tracks::Confirmed
+        } else if tracks.is_empty() {
+            Tracks::None
+        } else {
+            Tracks::Coasting
+        }
+    }
+}
+
+/// The luma the gate reads: the raw frame's, or the decoded RGB of a compressed one.
+fn luma<'a>(
+    frame: &FrameRef<'a>,
+    rgb: Option<crate::image::Rgb8View<'a>>,
+) -> Option<LumaInput<'a>> {
+    let (w, h) = (frame.width, frame.height);
+    let stride = frame.stride.max(frame.format.min_stride(w));
+    Some(match frame.format {
+        PixelFormat::Mjpeg => {
+            let v = rgb?;
+            LumaInput::rgb(v.data, v.width, v.height, v.width as usize * 3)
+        }
+        PixelFormat::Rgb24 => LumaInput::rgb(frame.data, w, h, stride),
+        PixelFormat::Yuyv => LumaInput::yuyv(frame.data, w, h, stride),
+        PixelFormat::Nv12 | PixelFormat::I420 | PixelFormat::I422 => {
+            LumaInput::luma(frame.data, w, h, stride)
+        }
+    })
+}
+
+/// `r`, normalised to the region `roi` of the frame, normalised to the whole frame.
+fn from_roi(roi: &NormRect, r: &NormRect) -> NormRect {
+    let (w, h) = (roi.x1 - roi.x0, roi.y1 - roi.y0);
+    NormRect::new(
+        roi.x0 + r.x0 * w,
+        roi.y0 + r.y0 * h,
+        roi.x0 + r.x1 * w,
+        roi.y0 + r.y1 * h,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_frame_clock_follows_the_stamps_unless_they_stand_still() {
+        let s = Duration::from_secs;
+        let mut c = FrameClock::default();
+        assert_eq!(c.at(s(100), s(2)), s(2));
+        assert_eq!(c.at(s(101), s(2)), s(3));
+        let mut c = FrameClock::default();
+        c.at(s(0), s(2));
+        assert_eq!(c.at(s(0), s(5)), s(5));
+        assert_eq!(c.at(s(0), s(7)), s(7));
+    }
+
+    #[test]
+    fn boxes_in_the_roi_map_back_to_the_frame() {
+        let roi = NormRect::new(0.5, 0.0, 1.0, 0.5);
+        let r = from_roi(&roi, &NormRect::new(0.0, 0.5, 1.0, 1.0));
+        assert_eq!(r, NormRect::new(0.5, 0.25, 1.0, 0.5));
+    }
+}

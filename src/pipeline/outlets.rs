@@ -1,0 +1,89 @@
+//! Where a frame's results go: alarms to the output thread, events and metrics to the worker's
+//! queue, and the output thread's own alarm events back to the journal. Everything here runs on
+//! the hot thread and allocates nothing.
+
+use super::snapshots::Slots;
+use super::worker::{self, WorkItem, QUEUE};
+use crate::alarm::{AlarmHandle, Notices};
+use crate::event::Event;
+use crate::metrics::{Counter, Metrics, Snapshot};
+use crate::notify::Notifier;
+use crate::rules::Verdict;
+use heapless::spsc::Producer;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+/// Where a frame's results go: the output thread, the worker, the metrics, systemd.
+pub(super) struct Outlets<'s> {
+    pub(super) alarm: AlarmHandle,
+    pub(super) notices: Notices,
+    pub(super) notice_buf: heapless::Vec<Event, 16>,
+    pub(super) work: Producer<'s, WorkItem, QUEUE>,
+    pub(super) worker: Option<std::thread::Thread>,
+    pub(super) shots: &'s Slots,
+    pub(super) shared: &'s worker::Shared,
+    pub(super) metrics: Metrics,
+    pub(super) pending_metrics: Option<Snapshot>,
+    /// Journal items this thread dropped because the worker's queue was full.
+    pub(super) dropped: u64,
+    pub(super) notify: Notifier,
+}
+
+impl Outlets<'_> {
+    /// Sends each alarm of the verdict to the output thread.
+    pub(super) fn alarms(&mut self, verdict: &Verdict) {
+        for &id in &verdict.alarms {
+            self.metrics.inc(Counter::Alarms);
+            if let Err(e) = self.alarm.trigger(id) {
+                log::error!("alarm {id:?}: {e}");
+            }
+        }
+    }
+
+    /// Queues an event for the journal; a full queue drops it, counted.
+    pub(super) fn event(&mut self, event: Event, shot: Option<u8>) {
+        self.metrics.inc(Counter::Events);
+        if let Err(WorkItem::Event { shot, .. }) =
+            self.work.enqueue(WorkItem::Event { event, shot })
+        {
+            if let Some(i) = shot {
+                self.shots.release(i);
+            }
+            self.dropped += 1;
+        }
+        self.wake();
+    }
+
+    /// Moves the output thread's alarm events to the journal.
+    pub(super) fn drain_notices(&mut self) {
+        self.notices.drain_into(&mut self.notice_buf);
+        let mut buf = std::mem::take(&mut self.notice_buf);
+        for e in &buf {
+            self.event(e.clone(), None);
+        }
+        buf.clear();
+        self.notice_buf = buf;
+    }
+
+    /// Sends a metrics snapshot when one is due (or `force`d); one that finds the queue full
+    /// waits for the next frame rather than being dropped.
+    pub(super) fn flush_metrics(&mut self, mono: Duration, force: bool) {
+        let drops = self.dropped + self.shared.journal_dropped.load(Ordering::Relaxed);
+        self.metrics.set(Counter::QueueDrops, drops);
+        if self.pending_metrics.is_none() && (force || self.metrics.due(mono)) {
+            self.pending_metrics = Some(self.metrics.snapshot(mono));
+        }
+        if let Some(s) = self.pending_metrics.take() {
+            if let Err(WorkItem::Metrics(s)) = self.work.enqueue(WorkItem::Metrics(s)) {
+                self.pending_metrics = Some(s);
+            }
+            self.wake();
+        }
+    }
+
+    fn wake(&self) {
+        if let Some(w) = &self.worker {
+            w.unpark();
+        }
+    }
+}

@@ -1,0 +1,143 @@
+//! The worker thread: everything slow that follows a frame, off the hot thread.
+//!
+//! It takes [`WorkItem`]s from the hot thread over a bounded `heapless::spsc` queue and owns:
+//! - the journal's sender: each event, with its snapshot drawn and JPEG-encoded here, goes on to
+//!   the journal's own thread, which batches the SQLite commits;
+//! - the metrics [`Publisher`] (Prometheus textfile, one-line log summary);
+//! - the [`Health`] probes (sysfs, `statvfs`, maybe a `vcgencmd` spawn), whose events it
+//!   journals itself, and whose starts sound the alarms mapped to their kind.
+//!
+//! It wakes when the hot thread unparks it, or every [`POLL`]. On stop it drains the queue first,
+//! so everything enqueued before [`Shared::stop`] was set reaches the journal's sender.
+
+use super::snapshots::Slots;
+use crate::event::Event;
+use crate::health::Health;
+use crate::journal::{JournalItem, JournalSender};
+use crate::metrics::{Counter, Publisher, Snapshot};
+use heapless::spsc::Consumer;
+use std::io::Write as _;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Slots in the hot thread's queue to the worker (one is kept free).
+pub const QUEUE: usize = 64;
+/// The longest the worker sleeps between looks at its queue and the health probes.
+pub const POLL: Duration = Duration::from_millis(100);
+
+/// One message from the hot thread. Fixed-size: enqueueing it never allocates.
+// Both variants are a few hundred bytes; boxing either would allocate on the hot thread.
+#[allow(clippy::large_enum_variant)]
+#[derive(Debug)]
+pub enum WorkItem {
+    /// An event for the journal, with the snapshot slot holding its frame, if any.
+    Event { event: Event, shot: Option<u8> },
+    /// A metrics snapshot to publish.
+    Metrics(Snapshot),
+}
+
+/// What the worker and the hot thread share.
+#[derive(Debug, Default)]
+pub struct Shared {
+    /// Set by the hot thread after its last item; the worker drains and ends.
+    pub stop: AtomicBool,
+    /// Journal items the journal's own queue refused (the hot thread adds its own drops).
+    pub journal_dropped: AtomicU64,
+}
+
+/// What the worker owns.
+pub struct Worker<'q> {
+    pub rx: Consumer<'q, WorkItem, QUEUE>,
+    pub journal: JournalSender,
+    pub shots: &'q Slots,
+    pub shared: &'q Shared,
+    pub publisher: Publisher,
+    pub health: Health,
+    pub epoch: Instant,
+    /// Print a progress line on stderr at each metrics snapshot.
+    pub progress: bool,
+    /// Health events that start sound the alarms mapped to their kind.
+    pub alarm: crate::alarm::AlarmHandle,
+}
+
+impl Worker<'_> {
+    /// Runs until told to stop and the queue is empty; gives the journal's sender back.
+    pub fn run(mut self) -> JournalSender {
+        let mut fps = None;
+        loop {
+            let stopping = self.shared.stop.load(Ordering::Acquire);
+            while let Some(item) = self.rx.dequeue() {
+                match item {
+                    WorkItem::Event { event, shot } => self.journal(event, shot),
+                    WorkItem::Metrics(snap) => {
+                        fps = Some(snap.fps);
+                        self.publish(&snap);
+                    }
+                }
+            }
+            let mono = self.epoch.elapsed();
+            for h in self.health.poll(mono, fps) {
+                log::warn!(
+                    "health: {} {} ({} vs {})",
+                    h.kind,
+                    if h.active { "started" } else { "ended" },
+                    h.value,
+                    h.limit
+                );
+                if let Some(id) = crate::rules::RuleId::health(h.kind).filter(|_| h.active) {
+                    if let Err(e) = self.alarm.trigger(id) {
+                        log::error!("alarm for {}: {e}", h.kind);
+                    }
+                }
+                let synced = crate::rules::arming::clock_synchronised();
+                let e = h.to_event(
+                    crate::journal::time_now_ms(),
+                    mono.as_millis() as u64,
+                    synced,
+                );
+                self.journal(e, None);
+            }
+            if stopping {
+                if self.progress {
+                    eprintln!();
+                }
+                return self.journal;
+            }
+            std::thread::park_timeout(POLL);
+        }
+    }
+
+    fn journal(&mut self, event: Event, shot: Option<u8>) {
+        let bbox = event.bbox;
+        let mut item = JournalItem::new(event);
+        if let Some(jpeg) = shot.and_then(|i| self.shots.encode(i, bbox)) {
+            item = item.with_snapshot(jpeg);
+        }
+        if self.journal.try_send(item).is_err() {
+            self.shared
+                .journal_dropped
+                .store(self.journal.dropped(), Ordering::Relaxed);
+        }
+    }
+
+    fn publish(&mut self, snap: &Snapshot) {
+        match self.publisher.publish(snap) {
+            Ok(Some(line)) => log::info!("{line}"),
+            Ok(None) => {}
+            Err(e) => log::warn!("{e}"),
+        }
+        if self.progress {
+            let mut err = std::io::stderr().lock();
+            let _ = write!(
+                err,
+                "\r{:>6} frames  {:>5.1} fps  {:>5} inferences  {:>4} events  {:>3} alarms ",
+                snap.counter(Counter::Frames),
+                snap.fps,
+                snap.counter(Counter::Inferences),
+                snap.counter(Counter::Events),
+                snap.counter(Counter::Alarms),
+            );
+            let _ = err.flush();
+        }
+    }
+}

@@ -1,0 +1,161 @@
+//! `picket run` end to end, as a user runs it: the committed short clip as a file source, at
+//! full speed, with XNNPACK off (its int8 kernels differ per CPU, the reference kernels do not),
+//! on the shipped demo config (a zone on the walkway, a line across it, alarms on a `log`
+//! output).
+//!
+//! The golden file `tests/data/clip/demo-events.txt` holds the rule events in journal order, one
+//! a line: kind, place, and the track as its rank of first appearance (`#1` is the first track
+//! any event names), so the file says *who* did what without depending on the tracker's ids.
+//! Today it reads: five people are seen on the walkway in turn (`intrusion`, each once per
+//! track); the first walks right to left across the midline, the fifth left to right. Tracking
+//! and rules go by the frames' timestamps, not the processing time, so the sequence does not
+//! depend on the machine's load.
+//!
+//! Alarm and health events are checked apart: their timing is the output thread's wall clock,
+//! and `clock_unsynced` depends on the host. Set `PICKET_BLESS=1` to rewrite the golden file
+//! after a deliberate change, and say why in the commit.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const CLIP: &str = "tests/data/clip/vtest-460-539.mjpeg";
+const GOLDEN: &str = "tests/data/clip/demo-events.txt";
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+struct Run {
+    events: Vec<serde_json::Value>,
+    stderr: String,
+}
+
+/// Runs the demo config on the clip, with `extra` appended to the config, and reads back the
+/// journal.
+fn run_demo(tag: &str, extra: &str) -> Run {
+    let dir = std::env::temp_dir().join(format!("picket-e2e-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg: PathBuf = dir.join("demo.toml");
+    let text = std::fs::read_to_string(root().join("board/config/demo.toml")).unwrap() + extra;
+    std::fs::write(&cfg, text).unwrap();
+    let db = dir.join("events.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .args(["run", "--fast", "--no-xnnpack", "--config"])
+        .arg(&cfg)
+        .arg("--source")
+        .arg(root().join(CLIP))
+        .arg("--journal")
+        .arg(&db)
+        .arg("--state-file")
+        .arg(dir.join("arming.toml"))
+        .env("RUST_LOG", "info")
+        .env_remove("NOTIFY_SOCKET")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "picket run failed:\n{stderr}");
+    let list = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .args(["events", "list", "--limit", "10000", "--json", "--db"])
+        .arg(&db)
+        .output()
+        .unwrap();
+    assert!(
+        list.status.success(),
+        "{}",
+        String::from_utf8_lossy(&list.stderr)
+    );
+    let mut events: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
+    events.sort_by_key(|e| e["id"].as_i64());
+    let _ = std::fs::remove_dir_all(&dir);
+    Run { events, stderr }
+}
+
+/// The rule events as the golden file spells them.
+fn rule_lines(events: &[serde_json::Value]) -> Vec<String> {
+    let rule_kinds = ["intrusion", "loiter", "line_cross", "wander", "crowd"];
+    let mut order: Vec<i64> = Vec::new();
+    let mut lines = Vec::new();
+    for e in events {
+        let kind = e["kind"].as_str().unwrap_or("");
+        if !rule_kinds.contains(&kind) {
+            continue;
+        }
+        let id = e["track_id"].as_i64().unwrap_or(-1);
+        let rank = order.iter().position(|&t| t == id).unwrap_or_else(|| {
+            order.push(id);
+            order.len() - 1
+        }) + 1;
+        let mut line = format!("{kind} {} #{rank}", e["place"].as_str().unwrap_or(""));
+        if let Some(d) = e["direction"].as_str() {
+            line = format!("{line} {d}");
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+fn golden() -> Vec<String> {
+    std::fs::read_to_string(root().join(GOLDEN))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn the_demo_clip_gives_the_golden_events_journalled_and_sounded() {
+    let run = run_demo("golden", "");
+    let got = rule_lines(&run.events);
+    if std::env::var_os("PICKET_BLESS").is_some() {
+        let mut text = String::from(
+            "# Rule events of `picket run` on vtest-460-539.mjpeg with board/config/demo.toml,\n\
+             # XNNPACK off: kind, place, track by order of first appearance. See\n\
+             # tests/pipeline_e2e.rs.\n",
+        );
+        for l in &got {
+            text.push_str(l);
+            text.push('\n');
+        }
+        std::fs::write(root().join(GOLDEN), text).unwrap();
+    }
+    assert_eq!(got, golden(), "\n{}", run.stderr);
+
+    // The journal opens with `started`, closes with `stopped`, and holds every rule event
+    // with its snapshot.
+    let kinds: Vec<&str> = run
+        .events
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds.first(), Some(&"started"));
+    assert_eq!(kinds.last(), Some(&"stopped"));
+    for e in run.events.iter().filter(|e| e["track_id"].is_i64()) {
+        assert!(e["snapshot_bytes"].as_i64().unwrap_or(0) > 1000, "{e}");
+    }
+    // Every alarm the journal shows went to the log output, which switched on and off in the
+    // alarm's pulse pattern, and the outputs ended off.
+    let on = kinds.iter().filter(|k| **k == "alarm_on").count();
+    assert!(on >= 1, "{kinds:?}");
+    assert_eq!(
+        run.stderr.matches("alarm: alarm_on siren").count(),
+        on,
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.matches("output siren: ON").count() >= on);
+    let last_output = run
+        .stderr
+        .lines()
+        .rev()
+        .find(|l| l.contains("output siren:"))
+        .unwrap();
+    assert!(last_output.ends_with("output siren: off"), "{last_output}");
+}
+
+#[test]
+fn motion_gating_at_its_defaults_leaves_the_events_unchanged() {
+    let gated = run_demo("gated", "\n[motion]\nenabled = true\n");
+    assert_eq!(rule_lines(&gated.events), golden());
+}
