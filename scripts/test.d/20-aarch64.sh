@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# aarch64: every unit test of the library once, then the detection unit tests, the parity tests
-# and the bad-model tests (whose TFLite messages cross the C va_list ABI) under qemu-aarch64
-# (the cargo runner in .cargo/config.toml) with each aarch64 TFLite library:
+# aarch64: every unit test of the library, the parity tests and the bad-model tests (whose
+# TFLite messages cross the C va_list ABI) under qemu-aarch64 (the cargo runner in
+# .cargo/config.toml), once with each aarch64 TFLite library:
 #   - TF 2.9, the one the binary links against and finds through its RUNPATH;
 #   - LiteRT 2.0.3 (TF 2.21), swapped in at run time through LD_LIBRARY_PATH, as on a board
 #     that ships it instead. The XNNPACK options layout differs between the two.
@@ -21,16 +21,16 @@ missing=$(qemu-aarch64 -L "$sysroot" "$sysroot/lib/ld-linux-aarch64.so.1" --list
 [ -z "$missing" ] || die "LiteRT's libraries do not resolve under $sysroot: $missing"
 
 run() {
-  cargo test --locked --target "$target" --lib "$@"
+  cargo test --locked --target "$target" --lib
   cargo test --locked --target "$target" --test detect_parity --test tflite_errors
 }
 
-log "aarch64 (qemu): TF 2.9, linked: every unit test"
+log "aarch64 (qemu): TF 2.9, linked"
 (unset LD_LIBRARY_PATH QEMU_SET_ENV; PICKET_EXPECT_TFLITE_VERSION=2.9. run)
 
 # LD_LIBRARY_PATH would reach qemu itself, a host program, as well as the guest. QEMU_SET_ENV
 # sets it in the guest only; its loader then searches the -L sysroot prefix first and falls
 # back to the real path, where the library is.
 log "aarch64 (qemu): LiteRT 2.0.3, through LD_LIBRARY_PATH"
-(QEMU_SET_ENV="LD_LIBRARY_PATH=$litert" PICKET_EXPECT_TFLITE_VERSION=2.21. run detect::)
+(QEMU_SET_ENV="LD_LIBRARY_PATH=$litert" PICKET_EXPECT_TFLITE_VERSION=2.21. run)
 log "aarch64: ok with both libraries"
