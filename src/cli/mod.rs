@@ -8,6 +8,7 @@ mod bench_stages;
 pub mod check;
 pub mod detect;
 pub mod events;
+pub mod feed;
 pub mod journal_stress;
 pub mod probe;
 pub mod run;
@@ -54,6 +55,9 @@ pub enum Command {
     /// Append events as fast as the disk allows, printing each id once committed (for tests).
     #[command(hide = true)]
     JournalStress(journal_stress::Args),
+    /// Play MJPEG footage into a V4L2 output device (v4l2loopback) at its frame rate (for tests).
+    #[command(hide = true)]
+    Feed(feed::Args),
     /// List V4L2 cameras with their formats, sizes, frame rates and controls.
     Probe(probe::Args),
     /// Find people (or other classes) in still images.
@@ -77,6 +81,7 @@ impl Cli {
             Command::TrackEval(a) => track_eval::run(a),
             Command::Events(a) => events::run(a),
             Command::JournalStress(a) => journal_stress::run(a),
+            Command::Feed(a) => feed::run(a),
             Command::Probe(a) => probe::run(a),
             Command::Detect(a) => detect::run(a),
             Command::Bench(a) => bench::run(a),

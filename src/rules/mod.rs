@@ -300,6 +300,7 @@ impl Rules {
         out.events.clear();
         out.alarms.clear();
         out.overflow = 0;
+        out.in_zones = 0;
         let armed = self.judge_arming(now, inputs, out);
         for m in &mut self.memos {
             m.seen = false;
@@ -401,6 +402,7 @@ impl Rules {
 
     fn judge_track(&mut self, t: &Track, mi: usize, now: &Now, armed: bool, out: &mut Verdict) {
         let foot = t.foot();
+        let mut in_zone = false;
         let mut crossed: [Option<Direction>; MAX_LINES] = [None; MAX_LINES];
         for (li, line) in self.lines.iter_mut().enumerate() {
             crossed[li] = self.memos[mi].sides[li].update(&line.wire, foot);
@@ -423,11 +425,13 @@ impl Rules {
                     .map(Some),
                 RuleKind::Crowd => {
                     let inside = self.zones[rule.place].polygon.contains(foot);
+                    in_zone |= inside;
                     slot.visit.update(inside, now.mono, rule.exit_grace);
                     None
                 }
                 kind => {
                     let inside = self.zones[rule.place].polygon.contains(foot);
+                    in_zone |= inside;
                     slot.visit.update(inside, now.mono, rule.exit_grace);
                     dwell = slot.visit.dwell(now.mono);
                     // Judged only while the foot is inside, not during an exit's grace.
@@ -461,6 +465,7 @@ impl Rules {
             let e = self.rule_event(ri, t, now, dwell, rate, dir);
             out.push(e, Some(RuleId(ri as u8)));
         }
+        out.in_zones = out.in_zones.saturating_add(u16::from(in_zone));
     }
 
     fn rule_event(

@@ -65,6 +65,9 @@ pub struct Verdict {
     pub alarms: heapless::Vec<RuleId, MAX_EVENTS>,
     /// Events that did not fit; always 0 unless something is badly wrong.
     pub overflow: u32,
+    /// Confirmed tracks whose foot is inside a zone that a rule watches: the frames a person
+    /// stands in a zone, as the rules see them (the debug log shows it per frame).
+    pub in_zones: u16,
 }
 
 impl Verdict {
