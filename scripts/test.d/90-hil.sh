@@ -2,10 +2,11 @@
 # Test stage: hardware in the loop. Cross-builds the aarch64 release of picket and every
 # tests/hil_*.rs test binary, then runs each binary in its own boot of the arm64 kernel VM
 # (scripts/hil/), where vivid, v4l2loopback, gpio-sim and an ext4 virtio disk are real kernel
-# devices. It also checks the runner's power cut: a file synced before qemu is killed is there on
-# the next boot. Then the journal's: every id that picket reported committed before qemu was killed
-# mid-write is in the journal on the next boot, which passes its integrity check. Prints the setup
-# time, each boot time and each result; fails if any test fails.
+# devices; tests/hil_run.rs runs `picket run` whole there, fed the committed clip. It also checks
+# the runner's power cut: a file synced before qemu is killed is there on the next boot. Then the
+# journal's: every id that picket reported committed before qemu was killed mid-write is in the
+# journal on the next boot, which passes its integrity check. Prints the setup time, each boot
+# time, each result and the figures the tests measured; fails if any test fails.
 # Skips, saying why, only when the VM cannot run here at all (no qemu-system-aarch64 to be had, or
 # no kernel to be fetched and none cached). HIL_SKIP=1 skips it on purpose.
 # shellcheck source=scripts/hil/lib.sh
@@ -81,19 +82,24 @@ record() {
   fi
 }
 
+# run_test_binaries: each test binary in its own boot, its output uncaptured (--nocapture) so
+# that the log shows what each test saw; the lines a test prints as `figure: ...` (the measured
+# figures, such as the alarm latency) go under its line in the results too.
 run_test_binaries() {
-  local bin name rc stats
+  local bin name rc stats out
   stats=$(mktemp)
+  out=$(mktemp)
   for bin in "${TEST_BINS[@]}"; do
     name=$(basename "$bin")
     name=${name%-*}
     log "hil: $name in the VM"
     rc=0
     HIL_STATS=$stats bash scripts/hil/run.sh --picket "$PICKET" --share "$PICKET_ROOT" \
-      --cwd "$PICKET_ROOT" -- "$bin" || rc=$?
+      --cwd "$PICKET_ROOT" -- "$bin" --nocapture | tee "$out" || rc=$?
     record "$name" "$rc" "$stats"
+    mapfile -t -O "${#SUMMARY[@]}" SUMMARY < <(tr -d '\r' <"$out" | sed -n 's/^figure: /  /p')
   done
-  rm -f "$stats"
+  rm -f "$stats" "$out"
 }
 
 # power_cut_check: boot, sync a file, get killed; boot again on the same disk and find the file.
