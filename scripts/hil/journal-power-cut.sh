@@ -2,7 +2,7 @@
 # The journal's power-cut test in the HIL VM: "committed means kept" on a real kernel, a real
 # ext4 and a virtio disk (docs/journal.md, docs/hil.md).
 #
-#   scripts/hil/journal-power-cut.sh PICKET [CUTS]
+#   scripts/hil/journal-power-cut.sh [--run] PICKET [CUTS]
 #
 # PICKET is the aarch64 picket. Each of the CUTS (default $HIL_CUTS or 3) cuts takes two boots on
 # the same disk image:
@@ -11,6 +11,10 @@
 #      random moment 0 to 2 s after the console shows the writer's 20th new id: a few commits in
 #      at least, however slow the machine. The writer spends nearly all its time in commits
 #      (fsync), so the cut most likely lands in the middle of one.
+#      With --run, the writer is `picket run` itself, on the demo config, watching the committed
+#      clip that `picket feed` plays into v4l2loopback; its journal's debug lines
+#      (`committed events A to B`) become the ids printed. Its events come a few a second at
+#      most under TCG, so the cut falls 0 to 3 s after its 6th new id (past the start-up events).
 #   2. `picket events stats --check` must report integrity ok, and the journal's ids are exported.
 # The host then asserts that every id printed before the cut (complete console lines only) is in
 # the journal, that no id is in the journal twice, and that no id printed in one boot is printed
@@ -27,6 +31,15 @@ source "$(dirname "$0")/lib.sh"
   # The writer, with its batch size as $1: the journal's directory, then ids on the console.
   WRITER='mkdir -p "$HIL_DISK/journal" &&
 exec picket journal-stress --db '"$DB"' --batch "$1" --snapshot-every 20'
+  # --run's writer: the feeder in the background, picket run's committed ids on the console
+  # (and nothing else, so that --kill-on matches an id).
+  RUN_WRITER='mkdir -p "$HIL_DISK/journal" &&
+picket feed --device "$HIL_LOOPBACK" --fps 1 --loops 0 "$PICKET_ROOT/tests/data/clip/vtest-460-539.mjpeg" >/tmp/feed.log 2>&1 &
+until grep -q "^feeding " /tmp/feed.log; do sleep 1; done
+RUST_LOG=info,picket::journal=debug picket run --config "$PICKET_ROOT/board/config/demo.toml" \
+  --source "$HIL_LOOPBACK" --format mjpeg --size 384x288 --journal '"$DB"' \
+  --state-file "$HIL_DISK/journal/arming.toml" 2>&1 |
+while read -r l; do case $l in *"committed events "*) set -- ${l##*committed events }; seq "$1" "$3" ;; esac; done'
   # The check: integrity, then one `journal-id N` line per event (export's "id" field).
   CHECKER='picket events stats --check --db '"$DB"' || exit 1
 picket events export --format jsonl --db '"$DB"' >/tmp/ids.jsonl || exit 1
@@ -52,21 +65,24 @@ boot() {
 
 # fail WHAT FILE: say what failed, show the end of that boot's console, and count it.
 fail() {
-  log "journal power cut: FAILED: $1"
+  log "$NAME: FAILED: $1"
   [ -n "${2:-}" ] && tail -n 20 "$2" | sed 's/^/  | /' >&2
   FAILURES=$((FAILURES + 1))
 }
 
 # cut N: one power cut and the boot after it; appends to $WORK/reported, sets NEWEST.
 cut() {
-  local n=$1 batch ms after on out=$WORK/cut$1.console check=$WORK/check$1.console
+  local n=$1 batch ms after on what out=$WORK/cut$1.console check=$WORK/check$1.console
   batch=$((1 + RANDOM % 16))
-  ms=$((RANDOM % 2000))
+  ms=$((RANDOM % CUT_MS))
   after=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
   # No id before it contains it, so the first console line with it is that id.
-  on=$((NEWEST + 20))
-  log "journal power cut $n/$CUTS: writer with batch $batch, cut $after s after id $on"
-  if ! boot "$out" --kill-on "$on" --kill-after "$after" -- sh -c "$WRITER" writer "$batch"; then
+  on=$((NEWEST + CUT_IDS))
+  what="writer with batch $batch"
+  [ ${#RUN_OPTS[@]} -eq 0 ] || what="picket run on the clip"
+  log "$NAME $n/$CUTS: $what, cut $after s after id $on"
+  if ! boot "$out" "${RUN_OPTS[@]}" --kill-on "$on" --kill-after "$after" -- \
+    sh -c "$WRITER" writer "$batch"; then
     fail "cut $n: the power cut did not happen while the writer ran" "$out"
     return 0
   fi
@@ -105,6 +121,12 @@ compare() {
 }
 
 main() {
+  NAME="journal power cut" CUT_IDS=20 CUT_MS=2000 RUN_OPTS=()
+  if [ "${1:-}" = --run ]; then
+    shift
+    NAME="picket run power cut" CUT_IDS=6 CUT_MS=3000 WRITER=$RUN_WRITER
+    RUN_OPTS=(--share "$PICKET_ROOT" --env "PICKET_ROOT=$PICKET_ROOT")
+  fi
   if [ $# -lt 1 ] || [ $# -gt 2 ]; then usage; fi
   PICKET=$1
   CUTS=${2:-${HIL_CUTS:-3}}
@@ -115,7 +137,7 @@ main() {
   NEWEST=0 REPORTED=0 FOUND=0 DONE=0 FAILURES=0 BOOT_S=0 RUN_S=0
   local n
   for n in $(seq 1 "$CUTS"); do cut "$n"; done
-  echo "journal power cut: $DONE of $CUTS cuts checked, $REPORTED ids reported," \
+  echo "$NAME: $DONE of $CUTS cuts checked, $REPORTED ids reported," \
     "$FOUND ids in the journal, $FAILURES failures"
   [ -z "${HIL_STATS:-}" ] || printf 'boot=%s\nrun=%s\n' "$BOOT_S" "$RUN_S" >"$HIL_STATS"
   [ "$FAILURES" -eq 0 ] && [ "$DONE" -eq "$CUTS" ]

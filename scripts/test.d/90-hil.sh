@@ -118,15 +118,20 @@ power_cut_check() {
   rm -f "$disk" "$stats"
 }
 
-# journal_power_cut: picket's journal through power cuts (scripts/hil/journal-power-cut.sh); its
-# counts go to the log and under its line in the results.
+# journal_power_cut [--run]: picket's journal through power cuts (scripts/hil/journal-power-cut.sh),
+# written by `picket journal-stress`, or with --run by `picket run` on the fed clip; the counts go
+# to the log and under its line in the results.
 journal_power_cut() {
-  local stats out rc=0
+  local stats out rc=0 name="journal power cut" cuts=${HIL_CUTS:-3}
+  if [ "${1:-}" = --run ]; then
+    name="picket run power cut" cuts=${HIL_RUN_CUTS:-2}
+  fi
   stats=$(mktemp)
   out=$(mktemp)
-  log "hil: the journal through ${HIL_CUTS:-3} power cuts"
-  HIL_STATS=$stats bash scripts/hil/journal-power-cut.sh "$PICKET" | tee "$out" || rc=$?
-  record "journal power cut" "$rc" "$stats"
+  log "hil: $name, $cuts cuts"
+  HIL_STATS=$stats bash scripts/hil/journal-power-cut.sh "$@" "$PICKET" "$cuts" | tee "$out" ||
+    rc=$?
+  record "$name" "$rc" "$stats"
   SUMMARY+=("  $(tail -n1 "$out")")
   rm -f "$stats" "$out"
 }
@@ -139,6 +144,7 @@ main() {
   run_test_binaries
   power_cut_check
   journal_power_cut
+  journal_power_cut --run
   log "hil: results"
   printf '  %s\n' "${SUMMARY[@]}"
   echo "hil: $PASSED passed, $FAILED failed"

@@ -113,7 +113,8 @@ pub fn run(a: Args) -> anyhow::Result<()> {
     if let Err(e) = Output::set_params(&dev, &params) {
         log::warn!("{}: VIDIOC_S_PARM: {e}", a.device.display());
     }
-    println!(
+    // Said once the first frame is in, when a reader can open the capture side.
+    let started = format!(
         "feeding {}: MJPG {w}x{h} at {} fps, clip frames {}..{}, {}",
         a.device.display(),
         a.fps,
@@ -144,6 +145,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
                 return Err(e).with_context(|| format!("write to {}", a.device.display()));
             }
             written += 1;
+            if written == 1 {
+                println!("{started}");
+            }
             if let Some(left) =
                 (t0 + period * written as u32).checked_duration_since(Instant::now())
             {
