@@ -111,9 +111,33 @@ fn relay(chip: &Path, hold_s: u32) -> String {
     )
 }
 
-/// Everything a loopback scenario needs, or `None` (skipped) outside the VM.
-fn loopback_rig() -> Option<(PathBuf, GpioSim)> {
-    Some((hil::device("HIL_LOOPBACK")?, GpioSim::from_env()?))
+/// A loopback scenario's setup: the devices, its turn, a config with the relay held `hold_s`,
+/// and a watcher on the relay line, pulled as `pull` first.
+struct Rig {
+    loopback: PathBuf,
+    sim: GpioSim,
+    cfg: PathBuf,
+    db: PathBuf,
+    watch: LineWatch,
+    _turn: MutexGuard<'static, ()>,
+}
+
+/// The [`Rig`] for scenario `name`, or `None` (skipped) outside the VM.
+fn relay_rig(name: &str, pull: Pull, hold_s: u32) -> Option<Rig> {
+    let (loopback, sim) = (hil::device("HIL_LOOPBACK")?, GpioSim::from_env()?);
+    let turn = turn();
+    sim.set_pull(line::RELAY, pull).unwrap();
+    let dir = scratch(name);
+    let (cfg, db) = config(&dir, &loopback_source(&loopback), &relay(&sim.chip, hold_s));
+    let watch = LineWatch::start(&sim, line::RELAY);
+    Some(Rig {
+        loopback,
+        sim,
+        cfg,
+        db,
+        watch,
+        _turn: turn,
+    })
 }
 
 /// The frames picket processed, from its debug lines.
@@ -135,15 +159,17 @@ fn run_until_intrusion(loopback: &Path, cfg: &Path) -> (Feeder, Picket, applianc
 
 #[test]
 fn people_on_the_walkway_sound_the_relay_within_n_frames_and_it_falls_after_the_hold() {
-    let Some((loopback, sim)) = loopback_rig() else {
+    let hold_s = 2;
+    let Some(Rig {
+        loopback,
+        cfg,
+        db,
+        watch,
+        ..
+    }) = relay_rig("relay", Pull::Down, hold_s)
+    else {
         return;
     };
-    let _turn = turn();
-    sim.set_pull(line::RELAY, Pull::Down).unwrap();
-    let dir = scratch("relay");
-    let hold_s = 2;
-    let (cfg, db) = config(&dir, &loopback_source(&loopback), &relay(&sim.chip, hold_s));
-    let watch = LineWatch::start(&sim, line::RELAY);
 
     let (feeder, mut p, hit) = run_until_intrusion(&loopback, &cfg);
     let trigger = rule_event(&hit).expect("the intrusion's frame");
@@ -194,10 +220,12 @@ fn people_on_the_walkway_sound_the_relay_within_n_frames_and_it_falls_after_the_
     // to the line. The rest is the frame's wait in the driver's queue and its inference.
     println!(
         "figure: alarm latency {} from the V4L2 timestamp of frame {} to RELAY=1 \
-         ({} of it from the frame's verdict to the line), under TCG",
+         ({} of it from the frame's verdict to the line), under TCG; RELAY=1 {before} processed \
+         frames (N = {N}) from frame {}, the first with a person in the zone",
         ms(on.at.saturating_sub(trigger.stamp)),
         trigger.seq,
         ms(on.at.saturating_sub(seen[k].at)),
+        first.seq,
     );
     assert!(
         (1..=N).contains(&before),
@@ -280,7 +308,7 @@ fn a_lost_camera_is_journalled_sounds_only_its_output_and_comes_back() {
     let (relay_levels, fault_levels) = (relay_watch.stop(), fault_watch.stop());
     assert!(status.success(), "picket run: {status}");
     println!(
-        "figure: camera lost at {} s, back at {} s ({:.1} s down), frames again at {} s; fault \
+        "figure: camera lost at {} s, back at {} s ({:.1} s down), 3 frames more by {} s; fault \
          lamp on at {} s, off at {} s; RELAY never moved",
         secs(lost.at),
         secs(back.at),
@@ -326,15 +354,18 @@ fn press_disconnect(dev: &Path) {
 
 #[test]
 fn sigterm_with_the_alarm_on_drives_the_relay_off_while_picket_holds_it() {
-    let Some((loopback, sim)) = loopback_rig() else {
+    // Pulled up: released, the line would read 1; only picket driving it reads 0.
+    let Some(Rig {
+        loopback,
+        sim,
+        cfg,
+        db,
+        watch,
+        ..
+    }) = relay_rig("sigterm", Pull::Up, 600)
+    else {
         return;
     };
-    let _turn = turn();
-    // Pulled up: released, the line would read 1; only picket driving it reads 0.
-    sim.set_pull(line::RELAY, Pull::Up).unwrap();
-    let dir = scratch("sigterm");
-    let (cfg, db) = config(&dir, &loopback_source(&loopback), &relay(&sim.chip, 600));
-    let watch = LineWatch::start(&sim, line::RELAY);
 
     let (feeder, p, _) = run_until_intrusion(&loopback, &cfg);
     let on = watch

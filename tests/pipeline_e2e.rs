@@ -15,6 +15,8 @@
 //! and `clock_unsynced` depends on the host. Set `PICKET_BLESS=1` to rewrite the golden file
 //! after a deliberate change, and say why in the commit.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -55,18 +57,7 @@ fn run_demo(tag: &str, extra: &str) -> Run {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(out.status.success(), "picket run failed:\n{stderr}");
-    let list = Command::new(env!("CARGO_BIN_EXE_picket"))
-        .args(["events", "list", "--limit", "10000", "--json", "--db"])
-        .arg(&db)
-        .output()
-        .unwrap();
-    assert!(
-        list.status.success(),
-        "{}",
-        String::from_utf8_lossy(&list.stderr)
-    );
-    let mut events: Vec<serde_json::Value> = serde_json::from_slice(&list.stdout).unwrap();
-    events.sort_by_key(|e| e["id"].as_i64());
+    let events = common::appliance::events(&db);
     let _ = std::fs::remove_dir_all(&dir);
     Run { events, stderr }
 }

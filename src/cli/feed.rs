@@ -47,8 +47,7 @@ fn frames(a: &Args) -> anyhow::Result<Vec<Vec<u8>>> {
         pacing: Pacing::Fast,
         ..SourceConfig::default()
     };
-    let mut src = source::file::open_path(&a.clip, &cfg)
-        .with_context(|| format!("open the clip {}", a.clip.display()))?;
+    let mut src = source::file::open_path(&a.clip, &cfg)?;
     let mut out = Vec::new();
     let mut i = 0u64;
     loop {
@@ -65,6 +64,9 @@ fn frames(a: &Args) -> anyhow::Result<Vec<Vec<u8>>> {
             Err(e) => return Err(e).with_context(|| format!("{}: frame {i}", a.clip.display())),
         }
         i += 1;
+    }
+    if i == 0 {
+        bail!("{}: no JPEG frames in it", a.clip.display());
     }
     if out.is_empty() {
         bail!(

@@ -239,6 +239,24 @@ fn re_entry_fires_again_only_after_the_cooldown() {
 }
 
 #[test]
+fn the_verdict_counts_the_people_standing_in_watched_zones() {
+    let mut s = Sim::new(&intrusion(""));
+    // Two people in the zone's arms, one in its notch (outside), then one of them lost.
+    let mut t = [
+        person(1, 0.2, 0.8),
+        person(2, 0.8, 0.8),
+        person(3, 0.5, 0.3),
+    ];
+    let feet = [Some((0.2, 0.8)), Some((0.8, 0.8)), Some((0.5, 0.3))];
+    s.frame(&mut t, &feet);
+    assert_eq!(s.verdict.in_zones, 2);
+    s.frame(&mut t, &[feet[0], None, feet[2]]);
+    assert_eq!(s.verdict.in_zones, 1, "a lost track is not judged");
+    s.frame(&mut t, &[Some((0.5, 0.3)); 3]);
+    assert_eq!(s.verdict.in_zones, 0);
+}
+
+#[test]
 fn once_per_track_fires_once_per_person() {
     let mut s = Sim::new(&intrusion(""));
     let mut t = [person(1, 0.5, 0.3)];
