@@ -14,7 +14,8 @@
 #      With --run, the writer is `picket run` itself, on the demo config, watching the committed
 #      clip that `picket feed` plays into v4l2loopback; its journal's debug lines
 #      (`committed events A to B`) become the ids printed. Its events come a few a second at
-#      most under TCG, so the cut falls 0 to 3 s after its 6th new id (past the start-up events).
+#      most under TCG, so the cut falls 0 to 3 s after its 6th new id (past the start-up
+#      events).
 #   2. `picket events stats --check` must report integrity ok, and the journal's ids are exported.
 # The host then asserts that every id printed before the cut (complete console lines only) is in
 # the journal, that no id is in the journal twice, and that no id printed in one boot is printed
@@ -34,12 +35,15 @@ exec picket journal-stress --db '"$DB"' --batch "$1" --snapshot-every 20'
   # --run's writer: the feeder in the background, picket run's committed ids on the console
   # (and nothing else, so that --kill-on matches an id).
   RUN_WRITER='mkdir -p "$HIL_DISK/journal" &&
-picket feed --device "$HIL_LOOPBACK" --fps 1 --loops 0 "$PICKET_ROOT/tests/data/clip/vtest-460-539.mjpeg" >/tmp/feed.log 2>&1 &
+picket feed --device "$HIL_LOOPBACK" --fps 1 --loops 0 \
+  "$PICKET_ROOT/tests/data/clip/vtest-460-539.mjpeg" >/tmp/feed.log 2>&1 &
 until grep -q "^feeding " /tmp/feed.log; do sleep 1; done
 RUST_LOG=info,picket::journal=debug picket run --config "$PICKET_ROOT/board/config/demo.toml" \
   --source "$HIL_LOOPBACK" --format mjpeg --size 384x288 --journal '"$DB"' \
   --state-file "$HIL_DISK/journal/arming.toml" 2>&1 |
-while read -r l; do case $l in *"committed events "*) set -- ${l##*committed events }; seq "$1" "$3" ;; esac; done'
+while read -r l; do
+  case $l in *"committed events "*) set -- ${l##*committed events }; seq "$1" "$3" ;; esac
+done'
   # The check: integrity, then one `journal-id N` line per event (export's "id" field).
   CHECKER='picket events stats --check --db '"$DB"' || exit 1
 picket events export --format jsonl --db '"$DB"' >/tmp/ids.jsonl || exit 1
