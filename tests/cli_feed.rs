@@ -44,7 +44,7 @@ fn refused(args: &[&str], want: &str) {
 fn bad_input_is_refused_naming_what_is_wrong() {
     let readme = concat!(env!("CARGO_MANIFEST_DIR"), "/README.md");
     let null = ["--device", "/dev/null"];
-    let cases: [(&[&str], &str); 6] = [
+    let cases: [(&[&str], &str); 7] = [
         (
             &[null[0], null[1], "/nonexistent/clip.mjpeg"],
             "/nonexistent/clip.mjpeg",
@@ -52,6 +52,10 @@ fn bad_input_is_refused_naming_what_is_wrong() {
         (
             &[null[0], null[1], "--from", "100", CLIP],
             "no frames in 100..its end (the clip has 80)",
+        ),
+        (
+            &[null[0], null[1], "--from", "10", "--to", "5", CLIP],
+            "no frames in 10..5\n",
         ),
         (
             &[null[0], null[1], readme],

@@ -50,6 +50,7 @@ fn frames(a: &Args) -> anyhow::Result<Vec<Vec<u8>>> {
     let mut src = source::file::open_path(&a.clip, &cfg)?;
     let mut out = Vec::new();
     let mut i = 0u64;
+    let mut ended = false;
     loop {
         if a.to.is_some_and(|to| i >= to) {
             break;
@@ -60,7 +61,10 @@ fn frames(a: &Args) -> anyhow::Result<Vec<Vec<u8>>> {
             }
             Ok(f) if i >= a.from => out.push(f.data.to_vec()),
             Ok(_) => {}
-            Err(e) if e.is_end() => break,
+            Err(e) if e.is_end() => {
+                ended = true;
+                break;
+            }
             Err(e) => return Err(e).with_context(|| format!("{}: frame {i}", a.clip.display())),
         }
         i += 1;
@@ -69,11 +73,16 @@ fn frames(a: &Args) -> anyhow::Result<Vec<Vec<u8>>> {
         bail!("{}: no JPEG frames in it", a.clip.display());
     }
     if out.is_empty() {
+        let to = a.to.map_or("its end".to_owned(), |t| t.to_string());
+        let length = if ended {
+            format!(" (the clip has {i})")
+        } else {
+            String::new()
+        };
         bail!(
-            "{}: no frames in {}..{} (the clip has {i})",
+            "{}: no frames in {}..{to}{length}",
             a.clip.display(),
-            a.from,
-            a.to.map_or("its end".to_owned(), |t| t.to_string())
+            a.from
         );
     }
     Ok(out)
