@@ -184,7 +184,7 @@ fn people_on_the_walkway_sound_the_relay_within_n_frames_and_it_falls_after_the_
         .expect("RELAY never fell after the hold");
     p.poll();
     let seen = frames(&p);
-    let (status, _) = p.stop(EXIT);
+    let (status, lines) = p.stop(EXIT);
     feeder.stop();
     let transitions = watch.stop();
     assert!(status.success(), "picket run: {status}");
@@ -249,12 +249,29 @@ fn people_on_the_walkway_sound_the_relay_within_n_frames_and_it_falls_after_the_
 
     let journal = events(&db);
     eprintln!("journal: {:?}", kinds(&journal));
-    let intrusion = journal
+    // Every rule event picket logged is journalled, in order, the triggering one first.
+    let logged: Vec<(String, u64)> = lines
         .iter()
-        .find(|e| e["kind"] == "intrusion")
-        .expect("an intrusion in the journal");
-    assert_eq!(intrusion["place"], "walkway");
-    assert_eq!(intrusion["track_id"].as_u64(), Some(trigger.track));
+        .filter_map(rule_event)
+        .map(|e| (format!("{} {}", e.kind, e.place), e.track))
+        .collect();
+    let journalled: Vec<(String, u64)> = journal
+        .iter()
+        .filter(|e| e["kind"] == "intrusion")
+        .map(|e| {
+            let place = e["place"].as_str().unwrap_or("");
+            (
+                format!("intrusion {place}"),
+                e["track_id"].as_u64().unwrap_or(0),
+            )
+        })
+        .collect();
+    eprintln!("rule events logged {logged:?}, journalled {journalled:?}");
+    assert_eq!(journalled, logged);
+    assert_eq!(
+        journalled.first(),
+        Some(&("intrusion walkway".to_owned(), trigger.track))
+    );
     let k = kinds(&journal);
     let alarm_on = k.iter().position(|&k| k == "alarm_on").expect("alarm_on");
     let alarm_off = k.iter().position(|&k| k == "alarm_off").expect("alarm_off");
