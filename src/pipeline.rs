@@ -354,25 +354,12 @@ impl Hot<'_> {
         self.rules
             .judge(tracks, &now, &self.arming.inputs(), &mut self.verdict);
         m.record(Stage::Rules, t.elapsed());
-        // The frame's number and its source timestamp (a camera's is CLOCK_MONOTONIC), so that
-        // an event or an alarm can be traced to the frame that caused it.
-        let stamp = stamp.as_secs_f64();
-        log::debug!(
-            "frame {seq} stamped {stamp:.6} s: {} tracks, {} in zones",
-            tracks.len(),
-            self.verdict.in_zones
-        );
+        outlets::log_frame(seq, stamp, tracks.len(), &self.verdict);
 
         // Alarms to the output thread, events (with snapshots) to the worker.
         self.out.alarms(&self.verdict);
         for e in &self.verdict.events {
             let shot = if e.kind.is_rule() {
-                log::info!(
-                    "frame {seq} stamped {stamp:.6} s: {} {} track {}",
-                    e.kind,
-                    e.place,
-                    e.track_id.unwrap_or(0)
-                );
                 self.out.shots.fill(self.see.pre.rgb())
             } else {
                 None

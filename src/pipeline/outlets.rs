@@ -13,6 +13,27 @@ use heapless::spsc::Producer;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+/// Logs the frame's number and its source timestamp (a camera's is CLOCK_MONOTONIC) at debug,
+/// with its tracks and how many stand in a watched zone, and each rule event with them at info,
+/// so that an event or an alarm can be traced to the frame that raised it (the HIL tests count
+/// frames and measure the alarm latency from these lines). Called before the alarms are sent.
+/// The per-frame line costs nothing unless debug logging is on; rule events are rare.
+pub(super) fn log_frame(seq: u64, stamp: Duration, tracks: usize, verdict: &Verdict) {
+    let stamp = stamp.as_secs_f64();
+    log::debug!(
+        "frame {seq} stamped {stamp:.6} s: {tracks} tracks, {} in zones",
+        verdict.in_zones
+    );
+    for e in verdict.events.iter().filter(|e| e.kind.is_rule()) {
+        log::info!(
+            "frame {seq} stamped {stamp:.6} s: {} {} track {}",
+            e.kind,
+            e.place,
+            e.track_id.unwrap_or(0)
+        );
+    }
+}
+
 /// Where a frame's results go: the output thread, the worker, the metrics, systemd.
 pub(super) struct Outlets<'s> {
     pub(super) alarm: AlarmHandle,
