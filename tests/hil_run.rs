@@ -218,8 +218,9 @@ fn people_on_the_walkway_sound_the_relay_within_n_frames_and_it_falls_after_the_
         (off.at - on.at).as_secs_f64(),
     );
     // The latency from the frame's V4L2 timestamp to the line, and its last leg: from the
-    // frame's verdict (its debug line, printed just before the alarm goes to the output thread)
-    // to the line. The rest is the frame's wait in the driver's queue and its inference.
+    // frame's verdict (its debug line, logged just before the alarm goes to the output thread;
+    // to the millisecond) to the line. The rest is the frame's wait in the driver's queue and
+    // its inference.
     println!(
         "figure: alarm latency {} from the V4L2 timestamp of frame {} to RELAY=1 \
          ({} of it from the frame's verdict to the line), under TCG; RELAY=1 {before} processed \

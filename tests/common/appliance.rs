@@ -26,15 +26,29 @@ pub const CLIP: &str = concat!(
     "/tests/data/clip/vtest-460-539.mjpeg"
 );
 
-/// CLOCK_MONOTONIC now.
-pub fn monotonic() -> Duration {
+fn clock(id: libc::clockid_t) -> Duration {
     let mut ts = libc::timespec {
         tv_sec: 0,
         tv_nsec: 0,
     };
-    // SAFETY: `ts` is a valid out-parameter; CLOCK_MONOTONIC always exists on Linux.
-    unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
+    // SAFETY: `ts` is a valid out-parameter; both clocks used here always exist on Linux.
+    unsafe { libc::clock_gettime(id, &mut ts) };
     Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// CLOCK_MONOTONIC now.
+pub fn monotonic() -> Duration {
+    clock(libc::CLOCK_MONOTONIC)
+}
+
+/// When picket wrote log line `l`, from its timestamp (`[2026-11-27T13:49:32.540Z ...`, UTC,
+/// truncated to the millisecond), moved to CLOCK_MONOTONIC; `None` for a line without one.
+/// Unlike [`Logged::at`], it does not depend on when the test got round to reading the line.
+pub fn logged_at(l: &Logged) -> Option<Duration> {
+    let stamp = l.text.strip_prefix('[')?.split(' ').next()?;
+    let wall = stamp.parse::<jiff::Timestamp>().ok()?.as_nanosecond();
+    let offset = clock(libc::CLOCK_REALTIME).as_nanos() as i128 - monotonic().as_nanos() as i128;
+    u64::try_from(wall - offset).ok().map(Duration::from_nanos)
 }
 
 /// Seconds with millisecond precision, for the log.
@@ -186,7 +200,8 @@ pub struct Frame {
     pub tracks: u32,
     /// Confirmed tracks standing in a zone that a rule watches.
     pub in_zones: u32,
-    /// When the test read the line.
+    /// When picket logged the frame ([`logged_at`]): after judging it, before sending its
+    /// alarms.
     pub at: Duration,
 }
 
@@ -221,7 +236,7 @@ pub fn frame(l: &Logged) -> Option<Frame> {
         stamp,
         tracks: tracks.parse().ok()?,
         in_zones: in_zones.parse().ok()?,
-        at: l.at,
+        at: logged_at(l)?,
     })
 }
 
