@@ -57,6 +57,8 @@ pub struct Baseline {
     planes: Vec<u8>,
     /// Scratch for chroma upsampling: one row of each chroma plane, vertically filtered.
     chroma_sums: Vec<i32>,
+    /// Scratch for chroma upsampling: one output row of Cb then one of Cr, at full width.
+    chroma_rows: Vec<u8>,
 }
 
 impl Default for Baseline {
@@ -91,6 +93,7 @@ impl Baseline {
             restart: 0,
             planes: Vec::new(),
             chroma_sums: Vec::new(),
+            chroma_rows: Vec::new(),
         }
     }
 
@@ -376,47 +379,59 @@ impl Baseline {
         if sums.len() < 2 * cw {
             sums.resize(2 * cw, 0);
         }
+        let mut full = std::mem::take(&mut self.chroma_rows);
+        if full.len() < 2 * w {
+            full.resize(2 * w, 0);
+        }
         let (su, sv) = sums.split_at_mut(cw);
+        let (fu, fv) = full.split_at_mut(w);
         for (r, dst) in rows.enumerate() {
             // "Fancy" upsampling as libjpeg and zune-jpeg do it: each chroma sample weighs 3:1
             // against its neighbour on the side of the output pixel, vertically then
-            // horizontally; `sums` holds the vertical pass, scaled by 4.
+            // horizontally; `sums` holds the vertical pass, scaled by 4, and `full` the
+            // horizontal one, so the colour conversion below is one plain loop over pixels.
             let near = r >> vs;
             let far = match (vs, r % 2) {
                 (0, _) => near,
                 (_, 0) => near.saturating_sub(1),
                 _ => (near + 1).min(ch - 1),
             };
-            for (c, sum) in [(&cb, &mut *su), (&cr, &mut *sv)] {
+            for (c, sum, out) in [(&cb, &mut *su, &mut *fu), (&cr, &mut *sv, &mut *fv)] {
                 let n = &self.planes[c.offset + near * c.stride..][..cw];
                 let f = &self.planes[c.offset + far * c.stride..][..cw];
                 for ((s, &a), &b) in sum.iter_mut().zip(n).zip(f) {
                     *s = 3 * a as i32 + b as i32;
                 }
+                upsample_row(sum, hs, out);
             }
             let ly = &self.planes[y.offset + r * y.stride..][..w];
-            if hs == 0 {
-                for (x, (px, &l)) in dst.chunks_exact_mut(3).zip(ly).enumerate() {
-                    let (u, v) = ((su[x] + 2) >> 2, (sv[x] + 2) >> 2);
-                    px.copy_from_slice(&ycbcr_to_rgb(l, u as u8, v as u8));
-                }
-                continue;
-            }
-            // Two output pixels per chroma sample: the left one leans on the left neighbour.
-            for (i, (pair, lp)) in dst.chunks_mut(6).zip(ly.chunks(2)).enumerate() {
-                let (a, b) = (i.saturating_sub(1), (i + 1).min(cw - 1));
-                let (u3, v3) = (3 * su[i] + 8, 3 * sv[i] + 8);
-                let left =
-                    ycbcr_to_rgb(lp[0], ((u3 + su[a]) >> 4) as u8, ((v3 + sv[a]) >> 4) as u8);
-                pair[..3].copy_from_slice(&left);
-                if let (Some(&l), Some(px)) = (lp.get(1), pair.get_mut(3..6)) {
-                    let right =
-                        ycbcr_to_rgb(l, ((u3 + su[b]) >> 4) as u8, ((v3 + sv[b]) >> 4) as u8);
-                    px.copy_from_slice(&right);
-                }
+            let ycc = ly.iter().zip(&*fu).zip(&*fv);
+            for (px, ((&l, &u), &v)) in dst.chunks_exact_mut(3).zip(ycc) {
+                px.copy_from_slice(&ycbcr_to_rgb(l, u, v));
             }
         }
+        self.chroma_rows = full;
         self.chroma_sums = sums;
+    }
+}
+
+/// One row of chroma at full width from its vertical sums (scaled by 4): copied when the
+/// chroma is not subsampled across (`hs` 0), else two output samples per input sample, each
+/// leaning 3:1 towards its neighbour on its own side.
+fn upsample_row(sum: &[i32], hs: usize, out: &mut [u8]) {
+    if hs == 0 {
+        for (o, &s) in out.iter_mut().zip(sum) {
+            *o = ((s + 2) >> 2) as u8;
+        }
+        return;
+    }
+    let last = sum.len() - 1;
+    for (i, pair) in out.chunks_mut(2).enumerate() {
+        let s3 = 3 * sum[i] + 8;
+        pair[0] = ((s3 + sum[i.saturating_sub(1)]) >> 4) as u8;
+        if let Some(o) = pair.get_mut(1) {
+            *o = ((s3 + sum[(i + 1).min(last)]) >> 4) as u8;
+        }
     }
 }
 
