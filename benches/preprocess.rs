@@ -59,17 +59,22 @@ fn ms(d: Duration) -> String {
     format!("{:8.3} ms", d.as_secs_f64() * 1e3)
 }
 
+/// Whether the host has the AVX2 path of the resizer, for the heading.
+fn simd() -> &'static str {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") {
+        return "AVX2 available";
+    }
+    "no AVX2"
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let rounds = if quick { 15 } else { 61 };
     println!(
         "preprocess stages, median of {rounds} runs ({}; {})",
         std::env::consts::ARCH,
-        if cfg!(target_arch = "x86_64") && std::is_x86_feature_detected!("avx2") {
-            "AVX2 available"
-        } else {
-            "no AVX2"
-        }
+        simd()
     );
     for (w, h) in [(640u32, 480u32), (1280, 720)] {
         println!("\n{w}x{h} → {OUT}x{OUT}");

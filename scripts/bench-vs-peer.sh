@@ -4,20 +4,23 @@
 # `picket run` with motion gating off and on. Prints frames per CPU-second, wall
 # fps and peak RSS side by side, then picket's ratios to each peer.
 #
-#   scripts/bench-vs-peer.sh [CLIP] [--threads N] [--frames N]
+#   scripts/bench-vs-peer.sh [CLIP] [--threads N] [--frames N] [--json FILE]
 #
 # CLIP (MJPEG) defaults to the cached 20 s demo clip (scripts/make-clip.sh --demo). --frames N
-# runs every contender on the clip's first N frames only (0, the default, runs it all). This is
-# a benchmark: it asserts nothing, and its figures depend on the host's load.
+# runs every contender on the clip's first N frames only (0, the default, runs it all). --json
+# FILE also writes the rows, one JSON object a line, each with the frames that runner counted.
+# This is a benchmark: it asserts nothing, and its figures depend on the host's load
+# (scripts/test.d/65-peer-bench.sh runs a short one and checks only that it is sane).
 source "$(dirname "$0")/lib.sh"
 cd "$PICKET_ROOT"
 
-clip="" threads=1 frames=0
+clip="" threads=1 frames=0 json=""
 while [ $# -gt 0 ]; do
   case $1 in
     --threads) threads=$2; shift 2 ;;
     --frames) frames=$2; shift 2 ;;
-    -h | --help) sed -n '2,11p' "$0"; exit 0 ;;
+    --json) json=$2; shift 2 ;;
+    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
     -*) die "unknown option $1" ;;
     *) clip=$1; shift ;;
   esac
@@ -28,13 +31,7 @@ model=models/ssd_mobilenetv2_oidv4_int8_u8in.tflite
 labels=models/object_detection_oidv4_labelmap.txt
 
 results=$(mktemp)
-cut=$(mktemp --suffix=.mjpeg)
-trap 'rm -f "$results" "$cut"' EXIT
-if [ "$frames" -gt 0 ]; then
-  # The same first N frames for everyone, copied without re-encoding.
-  ffmpeg -nostdin -v error -y -i "$clip" -frames:v "$frames" -c:v copy -f mjpeg "$cut"
-  clip=$cut
-fi
+trap 'rm -f "$results"' EXIT
 
 # The peers: the same script under each runtime's venv.
 peer() {
@@ -44,7 +41,7 @@ peer() {
   dir=$(venv_ensure "$venv" "$@")
   log "peer $runtime, $threads thread(s)"
   "$dir/bin/python" scripts/peer/peer.py "$clip" --model "$model" --labels "$labels" \
-    --runtime "$runtime" --threads "$threads" >>"$results"
+    --runtime "$runtime" --threads "$threads" --max-frames "$frames" >>"$results"
 }
 peer tflite-runtime peer-tflite-runtime 'tflite-runtime==2.14.0' 'numpy<2' \
   'opencv-python-headless==4.10.0.84'
@@ -53,24 +50,30 @@ peer litert peer-litert 'ai-edge-litert==2.3.0' 'numpy==2.4.6' 'opencv-python-he
 # Picket: `picket run` on the same clip, as fast as it goes, journal in a temporary directory.
 # Its CPU time and peak RSS come from the kernel's accounting of the finished child
 # (getrusage RUSAGE_CHILDREN), so it is measured the same way as the peers measure themselves,
-# startup included in cpu_total_s. The frame count is the peers' (the whole clip).
+# startup included in cpu_total_s. The frame count is picket's own, from its closing log line.
 picket_run() {
-  local gating=$1 dir last
+  local gating=$1 dir max=()
   dir=$(mktemp -d)
-  last=$(tail -n1 "$results")
+  [ "$frames" -gt 0 ] && max=(--max-frames "$frames")
   printf '[motion]\nenabled = %s\n\n[health]\nfps_floor = 0.0\n' "$gating" >"$dir/picket.toml"
   log "picket, motion gating $gating, $threads thread(s)"
-  python3 - "$gating" "$threads" "$last" ./target/release/picket run \
-    --config "$dir/picket.toml" --source "$clip" --fast --threads "$threads" \
+  python3 - "$gating" "$threads" ./target/release/picket run \
+    --config "$dir/picket.toml" --source "$clip" --fast --threads "$threads" "${max[@]}" \
     --journal "$dir/events.db" --state-file "$dir/arming.toml" >>"$results" <<'EOF'
-import json, resource, subprocess, sys, time
-gating, threads, peer, cmd = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3]), sys.argv[4:]
+import json, os, re, resource, subprocess, sys, time
+gating, threads, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
 t0 = time.perf_counter()
-subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+run = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                     env=dict(os.environ, RUST_LOG="info"))
 wall = time.perf_counter() - t0
+if run.returncode != 0:
+    sys.exit(f"picket failed ({run.returncode}):\n{run.stderr}")
 ru = resource.getrusage(resource.RUSAGE_CHILDREN)
 cpu = ru.ru_utime + ru.ru_stime
-frames = peer["frames"]
+m = re.search(r"stopped: (\d+) frames", run.stderr)
+if not m:
+    sys.exit(f"picket's log has no `stopped:` line:\n{run.stderr}")
+frames = int(m.group(1))
 print(json.dumps(dict(runtime=f"picket gating {gating}", threads=threads, frames=frames,
     wall_s=round(wall, 3), wall_fps=round(frames / wall, 2), cpu_s=round(cpu, 3),
     cpu_total_s=round(cpu, 3), frames_per_cpu_s=round(frames / cpu, 2),
@@ -81,6 +84,7 @@ EOF
 cargo build --release --locked -q
 picket_run false
 picket_run true
+[ -z "$json" ] || cp "$results" "$json"
 
 python3 - "$results" "$clip" <<'EOF'
 import json, sys

@@ -14,6 +14,7 @@ pub mod anchors;
 pub mod config;
 pub mod detector;
 pub mod labels;
+mod model_file;
 pub mod nms;
 pub mod ssd;
 pub mod tflite;

@@ -10,6 +10,7 @@
 //! their shapes, types and quantization cached, and buffers allocated. After that, writing the
 //! input, [`Interpreter::invoke`] and reading the outputs allocate nothing.
 
+use super::model_file::ModelBytes;
 use super::tflite_ffi as ffi;
 use std::ffi::{c_char, c_void, CStr};
 use std::fmt;
@@ -276,13 +277,14 @@ impl Drop for Delegate {
 /// A model loaded into a ready interpreter.
 ///
 /// Owns, and drops in this order: the interpreter, the delegate it runs on, the model, the
-/// model's bytes (TFLite reads them in place), and the error sink. Not `Sync`: one thread runs
+/// model's bytes (TFLite reads them in place; see [`ModelBytes`] for why they are mapped and
+/// their pages released once the interpreter is ready), and the error sink. Not `Sync`: one thread runs
 /// it, but it may move between threads.
 pub struct Interpreter {
     interp: NonNull<ffi::TfLiteInterpreter>,
     delegate: Option<Delegate>,
     model: NonNull<ffi::TfLiteModel>,
-    _bytes: Vec<u8>,
+    _bytes: ModelBytes,
     errors: Box<ErrorSink>,
     inputs: Vec<(NonNull<ffi::TfLiteTensor>, TensorInfo)>,
     outputs: Vec<(NonNull<ffi::TfLiteTensor>, TensorInfo)>,
@@ -294,27 +296,32 @@ pub struct Interpreter {
 unsafe impl Send for Interpreter {}
 
 impl Interpreter {
-    /// Loads the model at `path` and prepares it to run.
+    /// Loads the model at `path` (mapped, not read: see [`ModelBytes`]) and prepares it to run.
     pub fn from_file(path: &Path, opts: Options) -> Result<Self, TfliteError> {
-        let bytes = std::fs::read(path).map_err(|source| TfliteError::Read {
+        let bytes = ModelBytes::open(path).map_err(|source| TfliteError::Read {
             path: path.to_owned(),
             source,
         })?;
-        Self::from_bytes(bytes, path, opts)
+        Self::build(bytes, path, opts)
     }
 
     /// Loads a model from its bytes; `path` only names it in errors.
     pub fn from_bytes(bytes: Vec<u8>, path: &Path, opts: Options) -> Result<Self, TfliteError> {
+        Self::build(ModelBytes::Owned(bytes), path, opts)
+    }
+
+    fn build(bytes: ModelBytes, path: &Path, opts: Options) -> Result<Self, TfliteError> {
         let not_a_model = |reason: &str| TfliteError::NotAModel {
             path: path.to_owned(),
             reason: reason.to_owned(),
         };
         // The flatbuffer file identifier; checked here so the message is ours, not a crash.
-        if bytes.len() < 8 || &bytes[4..8] != b"TFL3" {
+        let b = bytes.as_slice();
+        if b.len() < 8 || &b[4..8] != b"TFL3" {
             return Err(not_a_model("it lacks the TFL3 flatbuffer identifier"));
         }
         // SAFETY: the bytes are moved into the Interpreter below and outlive the model.
-        let model = unsafe { ffi::TfLiteModelCreate(bytes.as_ptr() as *const c_void, bytes.len()) };
+        let model = unsafe { ffi::TfLiteModelCreate(b.as_ptr() as *const c_void, b.len()) };
         let model = NonNull::new(model)
             .ok_or_else(|| not_a_model("flatbuffer verification failed (truncated or corrupt)"))?;
 
@@ -389,6 +396,9 @@ impl Interpreter {
             });
         }
         me.lookup_tensors();
+        // The delegate has packed its weights and the arena is planned: from here on TFLite reads
+        // only a few of the model's pages, which fault back in when it does.
+        me._bytes.release_pages();
         Ok(me)
     }
 

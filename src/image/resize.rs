@@ -3,8 +3,9 @@
 //! The filter is `fast_image_resize`'s `Convolution(Bilinear)` (Pillow's algorithm): a triangle
 //! filter widened by the scale when shrinking, so every source pixel counts and small people do
 //! not alias away. Its arithmetic is reproduced exactly: the same f64 weights, normalised to
-//! i16 fixed point with the same precision, a vertical pass into a temporary image, then a
-//! horizontal pass. Tests hold the result within ±1 of the crate's scalar path.
+//! i16 fixed point with the same precision, a vertical pass then a horizontal pass, one
+//! destination row at a time (so the temporary is one row, not an image). Tests hold the result
+//! within ±1 of the crate's scalar path.
 //!
 //! Why not call `fast_image_resize` itself: it recomputes its coefficient tables on every call,
 //! about 600 heap allocations for one 640×480 → 300×300 resize. A [`Resizer`] computes them once
@@ -187,6 +188,7 @@ pub struct Resizer {
     /// The columns the horizontal pass reads: `x_first..x_first + temp_w`.
     x_first: usize,
     temp_w: usize,
+    /// One row of the vertical pass's result, which the horizontal pass then reads.
     temp: Vec<u8>,
     acc: Vec<i32>,
     #[cfg(target_arch = "x86_64")]
@@ -238,7 +240,7 @@ impl Resizer {
             dst_h,
             x_first,
             temp_w,
-            temp: vec![0; temp_w * 3 * dst_h as usize],
+            temp: vec![0; temp_w * 3],
             acc: vec![0; temp_w * 3],
             horiz,
             vert,
@@ -299,11 +301,13 @@ impl Resizer {
         let stride = self.src_w as usize * 3;
         let row_len = self.temp_w * 3;
         let x0 = self.x_first * 3;
-        let v = &self.vert;
+        let (v, h) = (&self.vert, &self.horiz);
         let initial_v = 1i32 << (v.precision - 1);
-        // Vertical pass, one destination row at a time, over the columns the horizontal pass
-        // will read; whole-row multiply-adds vectorise.
-        for (y, temp_row) in self.temp.chunks_exact_mut(row_len).enumerate() {
+        let initial_h = 1i32 << (h.precision - 1);
+        let dst_rows = dst.chunks_exact_mut(self.dst_w as usize * 3);
+        for (y, dst_row) in dst_rows.enumerate() {
+            // Vertical pass into one temporary row, over the columns the horizontal pass will
+            // read; whole-row multiply-adds vectorise.
             let (first, ks) = v.get(y);
             self.acc.fill(initial_v);
             for (k, &w) in ks.iter().enumerate() {
@@ -312,18 +316,13 @@ impl Resizer {
                     *a += p as i32 * w as i32;
                 }
             }
-            for (t, &a) in temp_row.iter_mut().zip(&self.acc) {
+            for (t, &a) in self.temp.iter_mut().zip(&self.acc) {
                 *t = v.clip(a);
             }
-        }
-        // Horizontal pass.
-        let h = &self.horiz;
-        let initial_h = 1i32 << (h.precision - 1);
-        let dst_rows = dst.chunks_exact_mut(self.dst_w as usize * 3);
-        for (temp_row, dst_row) in self.temp.chunks_exact(row_len).zip(dst_rows) {
+            // Horizontal pass of that row.
             for (x, out) in dst_row.chunks_exact_mut(3).enumerate() {
                 let (first, ks) = h.get(x);
-                let taps = &temp_row[(first - self.x_first) * 3..][..ks.len() * 3];
+                let taps = &self.temp[(first - self.x_first) * 3..][..ks.len() * 3];
                 let mut ss = [initial_h; 3];
                 for (&w, px) in ks.iter().zip(taps.chunks_exact(3)) {
                     for c in 0..3 {

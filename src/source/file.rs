@@ -77,9 +77,12 @@ impl StreamSource {
         fps: f64,
         pacing: Pacing,
     ) -> Self {
+        // Room for two raw frames; for MJPEG, 256 KiB holds several frames of a webcam's stream
+        // and the window doubles for bigger ones. Each read fills the whole window, so all of it
+        // is resident: a larger start is memory spent for nothing.
         let (framing, capacity) = match format.frame_len(width, height) {
             Some(len) => (Framing::Raw { len }, len * 2),
-            None => (Framing::Mjpeg, 1 << 20),
+            None => (Framing::Mjpeg, 1 << 18),
         };
         let description = format!("{name}: {format} {width}x{height} at {fps} fps");
         let info = SourceInfo {

@@ -7,7 +7,11 @@
 //! caller can hand the frame to a general decoder.
 //!
 //! State lives in [`Baseline`] and is reused: the component planes grow when a bigger frame
-//! arrives and are never shrunk, so after the first frame of a stream no call allocates.
+//! arrives and are never shrunk, so after the first frame of a stream no call allocates. The
+//! planes hold two rows of MCUs, not the whole image: each MCU row is converted to RGB as soon
+//! as the chroma its pixels are upsampled from is decoded (for 4:2:0, all but its last pixel row,
+//! which waits for the next MCU row). That keeps a 768×576 frame's planes at 37 KB, not 660 KB,
+//! and hot in the cache.
 //! Every length and index in the input is checked; corrupt data is an error, never a panic.
 
 use super::huffman::{Bits, Huffman};
@@ -15,6 +19,7 @@ use super::idct::{dc_only, idct8x8, ycbcr_to_rgb, COEF_LIMIT};
 use super::tables::{TableSpec, STANDARD};
 use super::JpegError;
 use crate::image::RgbImage;
+use std::ops::Range;
 
 /// Natural-order index of the k-th coefficient in zig-zag order.
 #[rustfmt::skip]
@@ -33,9 +38,18 @@ struct Component {
     tq: usize,
     td: usize,
     ta: usize,
-    /// Offset of this component's plane in `Baseline::planes`, and its row length.
+    /// Offset of this component's plane in `Baseline::planes`, its row length, and how many
+    /// rows it holds (two MCU rows'; image row `y` is at row `y % rows`).
     offset: usize,
     stride: usize,
+    rows: usize,
+}
+
+impl Component {
+    /// Where image row `y` of this component starts in the planes.
+    fn row(&self, y: usize) -> usize {
+        self.offset + (y % self.rows) * self.stride
+    }
 }
 
 /// Reusable decoder state; see the module doc.
@@ -57,6 +71,8 @@ pub struct Baseline {
     planes: Vec<u8>,
     /// Scratch for chroma upsampling: one row of each chroma plane, vertically filtered.
     chroma_sums: Vec<i32>,
+    /// Scratch for chroma upsampling: one output row of Cb then one of Cr, at full width.
+    chroma_rows: Vec<u8>,
 }
 
 impl Default for Baseline {
@@ -91,10 +107,12 @@ impl Baseline {
             restart: 0,
             planes: Vec::new(),
             chroma_sums: Vec::new(),
+            chroma_rows: Vec::new(),
         }
     }
 
-    /// Decodes one JPEG into `out`, resized to the image.
+    /// Decodes one JPEG into `out`, resized to the image. After an error in the image data,
+    /// `out` may hold the rows decoded before it.
     pub fn decode(&mut self, data: &[u8], out: &mut RgbImage) -> Result<(), JpegError> {
         if data.len() < 4 || data[0] != 0xFF || data[1] != 0xD8 {
             return Err(JpegError::Corrupt("no SOI marker"));
@@ -141,9 +159,8 @@ impl Baseline {
                         }
                         0xDA => {
                             self.scan_header(seg)?;
-                            self.scan(&data[pos..])?;
-                            self.write_rgb(out);
-                            return Ok(());
+                            out.set_size(self.width as u32, self.height as u32);
+                            return self.scan(&data[pos..], out.as_bytes_mut());
                         }
                         _ => {} // APPn, COM and friends
                     }
@@ -201,7 +218,8 @@ impl Baseline {
         for c in &mut self.comps[..n] {
             c.offset = offset;
             c.stride = self.mcux * c.h * 8;
-            offset += c.stride * self.mcuy * c.v * 8;
+            c.rows = 2 * c.v * 8;
+            offset += c.stride * c.rows;
         }
         if self.planes.len() < offset {
             self.planes.resize(offset, 0);
@@ -298,12 +316,22 @@ impl Baseline {
         }
     }
 
-    fn scan(&mut self, data: &[u8]) -> Result<(), JpegError> {
+    /// Decodes the scan into the planes and converts each MCU row into `out` (RGB rows of the
+    /// image's width) as soon as it can be.
+    fn scan(&mut self, data: &[u8], out: &mut [u8]) -> Result<(), JpegError> {
         let mut bits = Bits::new(data);
         let mut pred = [0i32; 3];
         let mut coef = [0i32; 64];
         let mut planes = std::mem::take(&mut self.planes);
+        let mut rgb = Rgb {
+            sums: std::mem::take(&mut self.chroma_sums),
+            full: std::mem::take(&mut self.chroma_rows),
+        };
         let mut left = self.restart;
+        // For 4:2:0 an MCU row's last pixel row needs the next MCU row's first chroma row.
+        let lag = usize::from(self.ncomp == 3 && self.comps[0].v == 2);
+        let mcu_h = 8 * self.comps[0].v;
+        let mut done = 0;
         let result = (|| {
             for my in 0..self.mcuy {
                 for mx in 0..self.mcux {
@@ -327,9 +355,7 @@ impl Baseline {
                             for bx in 0..c.h {
                                 let ac_coded =
                                     block(&mut bits, dc, ac, q, &mut pred[ci], &mut coef)?;
-                                let y = (my * c.v + by) * 8;
-                                let x = (mx * c.h + bx) * 8;
-                                let at = c.offset + y * c.stride + x;
+                                let at = c.row((my * c.v + by) * 8) + (mx * c.h + bx) * 8;
                                 if ac_coded {
                                     idct8x8(&coef, &mut planes[at..], c.stride);
                                 } else {
@@ -345,6 +371,13 @@ impl Baseline {
                         return Err(JpegError::Truncated("in the image data"));
                     }
                 }
+                let ready = if my + 1 == self.mcuy {
+                    self.height
+                } else {
+                    ((my + 1) * mcu_h - lag).min(self.height)
+                };
+                self.write_rgb(&planes, out, done..ready, &mut rgb);
+                done = ready;
             }
             if bits.overran() {
                 return Err(JpegError::Truncated("in the image data"));
@@ -352,17 +385,19 @@ impl Baseline {
             Ok(())
         })();
         self.planes = planes;
+        self.chroma_sums = rgb.sums;
+        self.chroma_rows = rgb.full;
         result
     }
 
-    fn write_rgb(&mut self, out: &mut RgbImage) {
-        out.set_size(self.width as u32, self.height as u32);
+    /// Converts image rows `rows` from the planes into `out`.
+    fn write_rgb(&self, planes: &[u8], out: &mut [u8], rows: Range<usize>, rgb: &mut Rgb) {
         let w = self.width;
         let y = self.comps[0];
-        let rows = out.as_bytes_mut().chunks_exact_mut(w * 3);
+        let dst_rows = out.chunks_exact_mut(w * 3).skip(rows.start);
         if self.ncomp == 1 {
-            for (r, dst) in rows.enumerate() {
-                let src = &self.planes[y.offset + r * y.stride..][..w];
+            for (r, dst) in rows.zip(dst_rows) {
+                let src = &planes[y.row(r)..][..w];
                 for (px, &l) in dst.chunks_exact_mut(3).zip(src) {
                     px.fill(l);
                 }
@@ -372,51 +407,67 @@ impl Baseline {
         let (cb, cr) = (self.comps[1], self.comps[2]);
         let (hs, vs) = (y.h - 1, y.v - 1); // log2 of the luma:chroma ratio
         let (cw, ch) = (w.div_ceil(1 << hs), self.height.div_ceil(1 << vs));
-        let mut sums = std::mem::take(&mut self.chroma_sums);
-        if sums.len() < 2 * cw {
-            sums.resize(2 * cw, 0);
+        if rgb.sums.len() < 2 * cw {
+            rgb.sums.resize(2 * cw, 0);
         }
-        let (su, sv) = sums.split_at_mut(cw);
-        for (r, dst) in rows.enumerate() {
+        if rgb.full.len() < 2 * w {
+            rgb.full.resize(2 * w, 0);
+        }
+        let (su, sv) = rgb.sums.split_at_mut(cw);
+        let (fu, fv) = rgb.full.split_at_mut(w);
+        for (r, dst) in rows.zip(dst_rows) {
             // "Fancy" upsampling as libjpeg and zune-jpeg do it: each chroma sample weighs 3:1
             // against its neighbour on the side of the output pixel, vertically then
-            // horizontally; `sums` holds the vertical pass, scaled by 4.
+            // horizontally; `sums` holds the vertical pass, scaled by 4, and `full` the
+            // horizontal one, so the colour conversion below is one plain loop over pixels.
             let near = r >> vs;
             let far = match (vs, r % 2) {
                 (0, _) => near,
                 (_, 0) => near.saturating_sub(1),
                 _ => (near + 1).min(ch - 1),
             };
-            for (c, sum) in [(&cb, &mut *su), (&cr, &mut *sv)] {
-                let n = &self.planes[c.offset + near * c.stride..][..cw];
-                let f = &self.planes[c.offset + far * c.stride..][..cw];
+            for (c, sum, out) in [(&cb, &mut *su, &mut *fu), (&cr, &mut *sv, &mut *fv)] {
+                let n = &planes[c.row(near)..][..cw];
+                let f = &planes[c.row(far)..][..cw];
                 for ((s, &a), &b) in sum.iter_mut().zip(n).zip(f) {
                     *s = 3 * a as i32 + b as i32;
                 }
+                upsample_row(sum, hs, out);
             }
-            let ly = &self.planes[y.offset + r * y.stride..][..w];
-            if hs == 0 {
-                for (x, (px, &l)) in dst.chunks_exact_mut(3).zip(ly).enumerate() {
-                    let (u, v) = ((su[x] + 2) >> 2, (sv[x] + 2) >> 2);
-                    px.copy_from_slice(&ycbcr_to_rgb(l, u as u8, v as u8));
-                }
-                continue;
-            }
-            // Two output pixels per chroma sample: the left one leans on the left neighbour.
-            for (i, (pair, lp)) in dst.chunks_mut(6).zip(ly.chunks(2)).enumerate() {
-                let (a, b) = (i.saturating_sub(1), (i + 1).min(cw - 1));
-                let (u3, v3) = (3 * su[i] + 8, 3 * sv[i] + 8);
-                let left =
-                    ycbcr_to_rgb(lp[0], ((u3 + su[a]) >> 4) as u8, ((v3 + sv[a]) >> 4) as u8);
-                pair[..3].copy_from_slice(&left);
-                if let (Some(&l), Some(px)) = (lp.get(1), pair.get_mut(3..6)) {
-                    let right =
-                        ycbcr_to_rgb(l, ((u3 + su[b]) >> 4) as u8, ((v3 + sv[b]) >> 4) as u8);
-                    px.copy_from_slice(&right);
-                }
+            let ly = &planes[y.row(r)..][..w];
+            let ycc = ly.iter().zip(&*fu).zip(&*fv);
+            for (px, ((&l, &u), &v)) in dst.chunks_exact_mut(3).zip(ycc) {
+                px.copy_from_slice(&ycbcr_to_rgb(l, u, v));
             }
         }
-        self.chroma_sums = sums;
+    }
+}
+
+/// Scratch for the colour conversion, kept in [`Baseline`] between frames.
+struct Rgb {
+    /// One row of each chroma plane, vertically filtered.
+    sums: Vec<i32>,
+    /// One output row of Cb then one of Cr, at full width.
+    full: Vec<u8>,
+}
+
+/// One row of chroma at full width from its vertical sums (scaled by 4): copied when the
+/// chroma is not subsampled across (`hs` 0), else two output samples per input sample, each
+/// leaning 3:1 towards its neighbour on its own side.
+fn upsample_row(sum: &[i32], hs: usize, out: &mut [u8]) {
+    if hs == 0 {
+        for (o, &s) in out.iter_mut().zip(sum) {
+            *o = ((s + 2) >> 2) as u8;
+        }
+        return;
+    }
+    let last = sum.len() - 1;
+    for (i, pair) in out.chunks_mut(2).enumerate() {
+        let s3 = 3 * sum[i] + 8;
+        pair[0] = ((s3 + sum[i.saturating_sub(1)]) >> 4) as u8;
+        if let Some(o) = pair.get_mut(1) {
+            *o = ((s3 + sum[(i + 1).min(last)]) >> 4) as u8;
+        }
     }
 }
 
