@@ -278,8 +278,8 @@ impl Drop for Delegate {
 ///
 /// Owns, and drops in this order: the interpreter, the delegate it runs on, the model, the
 /// model's bytes (TFLite reads them in place; see [`ModelBytes`] for why they are mapped and
-/// their pages released once the interpreter is ready), and the error sink. Not `Sync`: one thread runs
-/// it, but it may move between threads.
+/// their pages released once the interpreter is ready), and the error sink. Not `Sync`: one
+/// thread runs it, but it may move between threads.
 pub struct Interpreter {
     interp: NonNull<ffi::TfLiteInterpreter>,
     delegate: Option<Delegate>,

@@ -69,10 +69,8 @@ pub struct Baseline {
     mcuy: usize,
     restart: usize,
     planes: Vec<u8>,
-    /// Scratch for chroma upsampling: one row of each chroma plane, vertically filtered.
-    chroma_sums: Vec<i32>,
-    /// Scratch for chroma upsampling: one output row of Cb then one of Cr, at full width.
-    chroma_rows: Vec<u8>,
+    /// Scratch for the colour conversion.
+    rgb: Rgb,
 }
 
 impl Default for Baseline {
@@ -106,8 +104,7 @@ impl Baseline {
             mcuy: 0,
             restart: 0,
             planes: Vec::new(),
-            chroma_sums: Vec::new(),
-            chroma_rows: Vec::new(),
+            rgb: Rgb::default(),
         }
     }
 
@@ -323,10 +320,7 @@ impl Baseline {
         let mut pred = [0i32; 3];
         let mut coef = [0i32; 64];
         let mut planes = std::mem::take(&mut self.planes);
-        let mut rgb = Rgb {
-            sums: std::mem::take(&mut self.chroma_sums),
-            full: std::mem::take(&mut self.chroma_rows),
-        };
+        let mut rgb = std::mem::take(&mut self.rgb);
         let mut left = self.restart;
         // For 4:2:0 an MCU row's last pixel row needs the next MCU row's first chroma row.
         let lag = usize::from(self.ncomp == 3 && self.comps[0].v == 2);
@@ -385,8 +379,7 @@ impl Baseline {
             Ok(())
         })();
         self.planes = planes;
-        self.chroma_sums = rgb.sums;
-        self.chroma_rows = rgb.full;
+        self.rgb = rgb;
         result
     }
 
@@ -444,6 +437,7 @@ impl Baseline {
 }
 
 /// Scratch for the colour conversion, kept in [`Baseline`] between frames.
+#[derive(Default)]
 struct Rgb {
     /// One row of each chroma plane, vertically filtered.
     sums: Vec<i32>,
