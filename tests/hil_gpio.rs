@@ -12,7 +12,7 @@
 
 mod common;
 
-use common::hil::device;
+use common::hil::{picket_bin, GpioSim, Pull};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -22,33 +22,24 @@ use std::time::{Duration, Instant};
 
 const WAIT: Duration = Duration::from_secs(20);
 
-fn picket() -> PathBuf {
-    std::env::var_os("PICKET_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_picket")))
-}
-
 /// The tests share the simulated chip's lines, so they take turns (the harness runs tests in
 /// parallel).
 static CHIP: Mutex<()> = Mutex::new(());
 
-/// The devices and this test's turn on them, or `None` (skipped) outside the VM.
-fn hil() -> Option<(PathBuf, PathBuf, MutexGuard<'static, ()>)> {
-    let (chip, sysfs) = (device("HIL_GPIOCHIP")?, device("HIL_GPIOSIM_SYSFS")?);
-    Some((chip, sysfs, CHIP.lock().unwrap_or_else(|e| e.into_inner())))
+/// The chip and this test's turn on it, or `None` (skipped) outside the VM.
+fn hil() -> Option<(GpioSim, MutexGuard<'static, ()>)> {
+    let sim = GpioSim::from_env()?;
+    Some((sim, CHIP.lock().unwrap_or_else(|e| e.into_inner())))
 }
 
-fn value(sysfs: &Path, line: u32) -> String {
-    let p = sysfs.join(format!("sim_gpio{line}/value"));
-    std::fs::read_to_string(&p)
-        .unwrap_or_else(|e| panic!("read {}: {e}", p.display()))
-        .trim()
-        .to_owned()
+fn value(sim: &GpioSim, line: u32) -> u8 {
+    sim.value(line)
+        .unwrap_or_else(|e| panic!("read line {line}: {e}"))
 }
 
-fn pull(sysfs: &Path, line: u32, how: &str) {
-    let p = sysfs.join(format!("sim_gpio{line}/pull"));
-    std::fs::write(&p, how).unwrap_or_else(|e| panic!("write {}: {e}", p.display()));
+fn pull(sim: &GpioSim, line: u32, how: Pull) {
+    sim.set_pull(line, how)
+        .unwrap_or_else(|e| panic!("pull line {line} {how:?}: {e}"));
 }
 
 /// A scratch directory with a config whose outputs and inputs use the simulated chip.
@@ -94,7 +85,7 @@ fn expect_line(rx: &Receiver<String>, want: &str) {
 }
 
 fn start(args: &[&str]) -> (Child, Receiver<String>) {
-    let mut child = Command::new(picket())
+    let mut child = Command::new(picket_bin())
         .args(args)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -105,10 +96,10 @@ fn start(args: &[&str]) -> (Child, Receiver<String>) {
 }
 
 /// Waits until `line` reads `want` while `child` is still running: the level is picket's own.
-fn held_at(child: &mut Child, sysfs: &Path, line: u32, want: &str) {
+fn held_at(child: &mut Child, sim: &GpioSim, line: u32, want: u8) {
     let deadline = Instant::now() + WAIT;
     while Instant::now() < deadline {
-        let v = value(sysfs, line);
+        let v = value(sim, line);
         let running = child.try_wait().unwrap().is_none();
         assert!(
             running,
@@ -129,45 +120,45 @@ fn finish(mut child: Child) -> i32 {
 
 #[test]
 fn alarm_test_sets_the_relay_line_then_clears_it() {
-    let Some((chip, sysfs, _turn)) = hil() else {
+    let Some((sim, _turn)) = hil() else {
         return;
     };
-    pull(&sysfs, 0, "pull-down");
-    let cfg = config("test", &chip, "");
+    pull(&sim, 0, Pull::Down);
+    let cfg = config("test", &sim.chip, "");
     let c = cfg.to_str().unwrap();
     let (mut child, out) = start(&["alarm-test", "by_name", "-s", "1", "--hold", "-c", c]);
     expect_line(&out, "output by_name: on");
-    assert_eq!(value(&sysfs, 0), "1");
+    assert_eq!(value(&sim, 0), 1);
     expect_line(&out, "output by_name: safe");
-    held_at(&mut child, &sysfs, 0, "0");
+    held_at(&mut child, &sim, 0, 0);
     assert_eq!(finish(child), 0);
 }
 
 #[test]
 fn sigterm_drives_the_line_inactive_while_picket_holds_it() {
-    let Some((chip, sysfs, _turn)) = hil() else {
+    let Some((sim, _turn)) = hil() else {
         return;
     };
-    pull(&sysfs, 0, "pull-up");
-    let cfg = config("term", &chip, "");
+    pull(&sim, 0, Pull::Up);
+    let cfg = config("term", &sim.chip, "");
     let c = cfg.to_str().unwrap();
     let (mut child, out) = start(&["alarm-test", "relay", "-s", "600", "--hold", "-c", c]);
     expect_line(&out, "output relay: on");
-    assert_eq!(value(&sysfs, 0), "1");
+    assert_eq!(value(&sim, 0), 1);
     // SAFETY: a plain kill(2) of our own child.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);
-    held_at(&mut child, &sysfs, 0, "0");
+    held_at(&mut child, &sim, 0, 0);
     assert_eq!(finish(child), 0);
-    pull(&sysfs, 0, "pull-down");
+    pull(&sim, 0, Pull::Down);
 }
 
 #[test]
 fn a_panic_drives_the_line_inactive_while_picket_holds_it() {
-    let Some((chip, sysfs, _turn)) = hil() else {
+    let Some((sim, _turn)) = hil() else {
         return;
     };
-    pull(&sysfs, 0, "pull-up");
-    let cfg = config("panic", &chip, "");
+    pull(&sim, 0, Pull::Up);
+    let cfg = config("panic", &sim.chip, "");
     let c = cfg.to_str().unwrap();
     let (mut child, out) = start(&[
         "alarm-test",
@@ -180,35 +171,35 @@ fn a_panic_drives_the_line_inactive_while_picket_holds_it() {
         c,
     ]);
     expect_line(&out, "output relay: on");
-    held_at(&mut child, &sysfs, 0, "0");
+    held_at(&mut child, &sim, 0, 0);
     assert_eq!(finish(child), 101, "a panic exits 101 after the safe state");
-    pull(&sysfs, 0, "pull-down");
+    pull(&sim, 0, Pull::Down);
 }
 
 #[test]
 fn a_keyswitch_arms_and_disarms() {
-    let Some((chip, sysfs, _turn)) = hil() else {
+    let Some((sim, _turn)) = hil() else {
         return;
     };
-    pull(&sysfs, 1, "pull-down");
+    pull(&sim, 1, Pull::Down);
     let key = format!(
         "\n[inputs.keyswitch]\nchip = \"{}\"\noffset = 1\ndebounce_ms = 20\n",
-        chip.display()
+        sim.chip.display()
     );
-    let cfg = config("key", &chip, &key);
+    let cfg = config("key", &sim.chip, &key);
     let c = cfg.to_str().unwrap();
     let (child, out) = start(&["inputs", "watch", "-c", c]);
     expect_line(&out, "mode: disarmed");
-    pull(&sysfs, 1, "pull-up");
+    pull(&sim, 1, Pull::Up);
     expect_line(&out, "mode: armed");
-    let status = Command::new(picket())
+    let status = Command::new(picket_bin())
         .args(["status", "-c", c])
         .output()
         .unwrap();
     let text = String::from_utf8_lossy(&status.stdout);
     assert!(text.contains("mode: armed (by key"), "{text}");
     assert!(text.contains("armed: yes (manual)"), "{text}");
-    pull(&sysfs, 1, "pull-down");
+    pull(&sim, 1, Pull::Down);
     expect_line(&out, "mode: disarmed");
     // SAFETY: a plain kill(2) of our own child.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGTERM) }, 0);

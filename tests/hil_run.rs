@@ -311,7 +311,7 @@ fn a_lost_camera_is_journalled_sounds_only_its_output_and_comes_back() {
 
     let mut p = Picket::spawn("picket", &["run", "--config", cfg.to_str().unwrap()]);
     p.wait_for("three frames", STARTUP, |t| t.contains("] frame 2 "));
-    press_disconnect(&vivid);
+    hil::press_disconnect(&vivid);
     let lost = p.wait_for("camera lost", SCENE, |t| t.contains(" lost: "));
     let back = p.wait_for("camera back", SCENE, |t| t.contains(" back after "));
     let last_before = frames(&p).last().map(|f| f.seq).expect("frames before");
@@ -360,16 +360,6 @@ fn a_lost_camera_is_journalled_sounds_only_its_output_and_comes_back() {
     assert!(lost_at < back_at, "{k:?}");
     assert!(k.contains(&"alarm_on") && k.contains(&"alarm_off"), "{k:?}");
     assert!(!k.contains(&"intrusion"), "colour bars are nobody: {k:?}");
-}
-
-/// Presses vivid's Disconnect control through a handle of our own, closed at once (vivid comes
-/// back only when every handle is closed).
-fn press_disconnect(dev: &Path) {
-    let ctl = v4l::Device::with_path(dev).expect("a second handle on vivid");
-    let button = picket::source::v4l2::device::find_control(&ctl, "Disconnect")
-        .expect("list vivid's controls")
-        .expect("vivid has a Disconnect control");
-    picket::source::v4l2::device::set_control(&ctl, button.id, 1).expect("press Disconnect");
 }
 
 #[test]

@@ -7,7 +7,7 @@ mod common;
 
 use picket::event::EventKind;
 use picket::image::{convert, PixelFormat, RgbImage};
-use picket::source::v4l2::{device, V4l2Source};
+use picket::source::v4l2::V4l2Source;
 use picket::source::{FrameSource, SourceConfig, SourceError, SourceKind};
 use std::path::PathBuf;
 use std::sync::Mutex;
@@ -88,16 +88,7 @@ fn vivid_disconnect_mid_stream_is_lost_then_back_without_a_restart() {
         src.next().unwrap_or_else(|e| panic!("frame {i}: {e}"));
     }
 
-    // Press vivid's Disconnect button through a second handle, closed at once: the node comes
-    // back only after every handle on it is closed, ours included.
-    {
-        let ctl = v4l::Device::with_path(&dev).expect("second handle");
-        let button = device::find_control(&ctl, "Disconnect")
-            .expect("list controls")
-            .expect("vivid has a Disconnect control");
-        assert_eq!(button.kind, "button");
-        device::set_control(&ctl, button.id, 1).expect("press Disconnect");
-    }
+    common::hil::press_disconnect(&dev);
 
     let mut lost = false;
     for _ in 0..10 {

@@ -147,6 +147,18 @@ impl GpioSim {
     }
 }
 
+/// Presses vivid's Disconnect button through a handle of our own, closed at once: the node comes
+/// back only after every handle on it is closed, this one included.
+pub fn press_disconnect(dev: &Path) {
+    use picket::source::v4l2::device;
+    let ctl = v4l::Device::with_path(dev).expect("a second handle on vivid");
+    let button = device::find_control(&ctl, "Disconnect")
+        .expect("list vivid's controls")
+        .expect("vivid has a Disconnect control");
+    assert_eq!(button.kind, "button");
+    device::set_control(&ctl, button.id, 1).expect("press Disconnect");
+}
+
 /// The directory on the virtio disk (`HIL_DISK`), or `None` outside the VM.
 pub fn disk() -> Option<PathBuf> {
     device("HIL_DISK")
