@@ -82,32 +82,73 @@ impl CropBox {
             height: (bottom - top).max(0.0),
         }
     }
+
+    /// This box, if it is a non-empty part of a `src_w`×`src_h` image and the destination
+    /// `dst_w`×`dst_h` is not empty.
+    pub(super) fn checked(
+        self,
+        src_w: u32,
+        src_h: u32,
+        dst_w: u32,
+        dst_h: u32,
+    ) -> Result<Self, ResizeError> {
+        if src_w == 0 || src_h == 0 || dst_w == 0 || dst_h == 0 {
+            return Err(ResizeError::Empty);
+        }
+        let c = self;
+        let inside = c.left >= 0.0
+            && c.top >= 0.0
+            && c.width > 0.0
+            && c.height > 0.0
+            && c.left + c.width <= src_w as f64 + 1e-6
+            && c.top + c.height <= src_h as f64 + 1e-6;
+        if !inside {
+            return Err(ResizeError::Crop {
+                left: c.left,
+                top: c.top,
+                width: c.width,
+                height: c.height,
+                src_w,
+                src_h,
+            });
+        }
+        Ok(c)
+    }
 }
 
 /// One pass's weights: for output pixel `i`, `len[i]` taps starting at input pixel `start[i]`,
-/// their i16 weights at `values[i * window..]`.
+/// their i16 weights at `values[i * window..]`, zero past `len[i]`.
 #[derive(Debug, Clone)]
-struct Taps {
-    precision: u8,
+pub(super) struct Taps {
+    pub(super) precision: u8,
     window: usize,
-    start: Vec<u32>,
-    len: Vec<u32>,
+    pub(super) start: Vec<u32>,
+    pub(super) len: Vec<u32>,
     values: Vec<i16>,
 }
 
-impl Taps {
+/// One pass's weights before they are rounded to fixed point; laid out as in [`Taps`].
+#[derive(Debug, Clone)]
+pub(super) struct Weights {
+    window: usize,
+    start: Vec<u32>,
+    len: Vec<u32>,
+    values: Vec<f64>,
+}
+
+impl Weights {
     /// `fast_image_resize`'s `precompute_coefficients` with the bilinear filter and an adaptive
-    /// kernel, then its `Normalizer16`.
-    fn new(in_size: u32, in0: f64, in1: f64, out_size: u32) -> Self {
+    /// kernel.
+    pub(super) fn bilinear(in_size: u32, in0: f64, in1: f64, out_size: u32) -> Self {
         let scale = (in1 - in0) / out_size as f64;
         let filter_scale = scale.max(1.0);
         let radius = filter_scale; // the bilinear filter's support is 1
         let window = radius.ceil() as usize * 2 + 1;
         let recip = 1.0 / filter_scale;
-        let mut weights = vec![0f64; window * out_size as usize];
+        let mut values = vec![0f64; window * out_size as usize];
         let mut start = Vec::with_capacity(out_size as usize);
         let mut len = Vec::with_capacity(out_size as usize);
-        for (out_x, w) in weights.chunks_exact_mut(window).enumerate() {
+        for (out_x, w) in values.chunks_exact_mut(window).enumerate() {
             let in_center = in0 + (out_x as f64 + 0.5) * scale;
             let x_min = (in_center - radius).floor().max(0.0) as u32;
             let x_max = (in_center + radius).ceil().min(in_size as f64) as u32;
@@ -132,7 +173,47 @@ impl Taps {
             start.push(first);
             len.push(n as u32);
         }
-        let max_weight = weights.iter().copied().fold(0.0, f64::max);
+        Self {
+            window,
+            start,
+            len,
+            values,
+        }
+    }
+
+    /// The same filter over an input whose pixels come in pairs that share one sample, as the
+    /// chroma of 4:2:2 does: input pixels `2j` and `2j + 1` both read sample `j`, so their
+    /// weights add up on it.
+    pub(super) fn paired(&self) -> Self {
+        let window = self.window / 2 + 1;
+        let n_out = self.start.len();
+        let mut values = vec![0f64; window * n_out];
+        let (mut start, mut len) = (Vec::with_capacity(n_out), Vec::with_capacity(n_out));
+        for (i, out) in values.chunks_exact_mut(window).enumerate() {
+            let (first, n) = (self.start[i] as usize, self.len[i] as usize);
+            let ws = &self.values[i * self.window..][..n];
+            for (k, &w) in ws.iter().enumerate() {
+                out[(first + k) / 2 - first / 2] += w;
+            }
+            start.push((first / 2) as u32);
+            len.push(if n == 0 {
+                0
+            } else {
+                ((first + n - 1) / 2 - first / 2 + 1) as u32
+            });
+        }
+        Self {
+            window,
+            start,
+            len,
+            values,
+        }
+    }
+
+    /// `fast_image_resize`'s `Normalizer16`: the weights in i16 fixed point, with as many
+    /// fraction bits as the largest weight allows.
+    pub(super) fn fixed(&self) -> Taps {
+        let max_weight = self.values.iter().copied().fold(0.0, f64::max);
         let mut precision = 0u8;
         for p in 0..(32 - 8 - 2) {
             precision = p;
@@ -141,25 +222,44 @@ impl Taps {
             }
         }
         let scale = (1u32 << precision) as f64;
-        let values = weights.iter().map(|v| (v * scale).round() as i16).collect();
-        Self {
+        let values = self.values.iter().map(|v| (v * scale).round() as i16);
+        Taps {
             precision,
-            window,
-            start,
-            len,
-            values,
+            window: self.window,
+            start: self.start.clone(),
+            len: self.len.clone(),
+            values: values.collect(),
         }
     }
+}
 
+impl Taps {
+    /// The taps of output pixel `i`.
     #[inline(always)]
-    fn get(&self, i: usize) -> (usize, &[i16]) {
+    pub(super) fn get(&self, i: usize) -> (usize, &[i16]) {
         let n = self.len[i] as usize;
         (self.start[i] as usize, &self.values[i * self.window..][..n])
     }
 
+    /// The rounding term an accumulator starts from.
     #[inline(always)]
-    fn clip(&self, v: i32) -> u8 {
+    pub(super) fn half(&self) -> i32 {
+        1 << (self.precision - 1)
+    }
+
+    #[inline(always)]
+    pub(super) fn clip(&self, v: i32) -> u8 {
         (v >> self.precision).clamp(0, 255) as u8
+    }
+
+    /// One past the last input pixel any output pixel reads.
+    pub(super) fn end(&self) -> usize {
+        self.start
+            .iter()
+            .zip(&self.len)
+            .map(|(&s, &n)| (s + n) as usize)
+            .max()
+            .unwrap_or(0)
     }
 }
 
@@ -204,34 +304,11 @@ impl Resizer {
         dst_w: u32,
         dst_h: u32,
     ) -> Result<Self, ResizeError> {
-        if src_w == 0 || src_h == 0 || dst_w == 0 || dst_h == 0 {
-            return Err(ResizeError::Empty);
-        }
-        let c = crop;
-        let inside = c.left >= 0.0
-            && c.top >= 0.0
-            && c.width > 0.0
-            && c.height > 0.0
-            && c.left + c.width <= src_w as f64 + 1e-6
-            && c.top + c.height <= src_h as f64 + 1e-6;
-        if !inside {
-            return Err(ResizeError::Crop {
-                left: c.left,
-                top: c.top,
-                width: c.width,
-                height: c.height,
-                src_w,
-                src_h,
-            });
-        }
-        let horiz = Taps::new(src_w, c.left, c.left + c.width, dst_w);
-        let vert = Taps::new(src_h, c.top, c.top + c.height, dst_h);
+        let c = crop.checked(src_w, src_h, dst_w, dst_h)?;
+        let horiz = Weights::bilinear(src_w, c.left, c.left + c.width, dst_w).fixed();
+        let vert = Weights::bilinear(src_h, c.top, c.top + c.height, dst_h).fixed();
         let x_first = horiz.start[0] as usize;
-        let x_last = (0..dst_w as usize)
-            .map(|i| horiz.start[i] as usize + horiz.len[i] as usize)
-            .max()
-            .unwrap_or(x_first)
-            .max(x_first + 1);
+        let x_last = horiz.end().max(x_first + 1);
         let temp_w = x_last - x_first;
         Ok(Self {
             src_w,
@@ -302,8 +379,7 @@ impl Resizer {
         let row_len = self.temp_w * 3;
         let x0 = self.x_first * 3;
         let (v, h) = (&self.vert, &self.horiz);
-        let initial_v = 1i32 << (v.precision - 1);
-        let initial_h = 1i32 << (h.precision - 1);
+        let (initial_v, initial_h) = (v.half(), h.half());
         let dst_rows = dst.chunks_exact_mut(self.dst_w as usize * 3);
         for (y, dst_row) in dst_rows.enumerate() {
             // Vertical pass into one temporary row, over the columns the horizontal pass will
@@ -396,6 +472,25 @@ mod tests {
         // second (207.1).
         assert_eq!(out[0], 71);
         assert_eq!(out[3], 207);
+    }
+
+    #[test]
+    fn paired_weights_filter_a_pixel_doubled_signal_alike() {
+        // Chroma of 4:2:2: 7 samples, each covering two of 13 pixels (the last one alone).
+        let chroma: Vec<f64> = (0..7).map(|j| (j * j * 37 % 101) as f64).collect();
+        let doubled: Vec<f64> = (0..13).map(|i| chroma[i / 2]).collect();
+        let w = Weights::bilinear(13, 1.5, 12.0, 5);
+        let p = w.paired();
+        for x in 0..5 {
+            let sum = |ws: &Weights, at: &[f64]| {
+                let (s, n) = (ws.start[x] as usize, ws.len[x] as usize);
+                let v = &ws.values[x * ws.window..][..n];
+                v.iter().zip(&at[s..]).map(|(w, a)| w * a).sum::<f64>()
+            };
+            let (a, b) = (sum(&w, &doubled), sum(&p, &chroma));
+            assert!((a - b).abs() < 1e-9, "pixel {x}: {a} vs {b}");
+            assert!(p.len[x] as usize <= p.window);
+        }
     }
 
     #[test]
