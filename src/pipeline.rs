@@ -360,7 +360,10 @@ impl Hot<'_> {
         self.out.alarms(&self.verdict);
         for e in &self.verdict.events {
             let shot = if e.kind.is_rule() {
-                self.out.shots.fill(self.see.pre.rgb())
+                self.see
+                    .pre
+                    .rgb(&frame)
+                    .and_then(|f| self.out.shots.fill(f))
             } else {
                 None
             };
@@ -480,7 +483,8 @@ impl Seeing {
         }
         let t = Instant::now();
         let state = self.tracks_state();
-        let decision = match luma(frame, compressed.then(|| self.pre.rgb())) {
+        let rgb = if ready { self.pre.rgb(frame) } else { None };
+        let decision = match luma(frame, rgb) {
             Some(l) => self.gate.decide(mono, state, l),
             None => Ok(crate::motion::Decision::Run(crate::motion::Reason::First)),
         };

@@ -235,8 +235,8 @@ fn preprocessor_decodes_crops_and_resizes_into_the_callers_buffer() {
     let roi = picket::geom::NormRect::new(0.25, 0.5, 0.75, 1.0);
     let mut p = Preprocessor::new(100, 60, Some(roi));
     let mut dst = vec![0u8; 100 * 60 * 3];
-    p.run(&frame(PixelFormat::Mjpeg, 0, 0, &data), &mut dst)
-        .unwrap();
+    let f = frame(PixelFormat::Mjpeg, 0, 0, &data);
+    p.run(&f, &mut dst).unwrap();
     let mut full = RgbImage::default();
     JpegDecoder::new().decode(&data, &mut full).unwrap();
     let crop = CropBox {
@@ -248,7 +248,8 @@ fn preprocessor_decodes_crops_and_resizes_into_the_callers_buffer() {
     let want = fir_scalar(full.as_bytes(), w, h, crop, 100, 60);
     let (max, _) = media::diff(&dst, &want);
     assert!(max <= 1, "max {max}");
-    assert_eq!(p.rgb().width, w);
+    // The decoded frame is kept for snapshots.
+    assert_eq!(p.rgb(&f).map(|v| v.data), Some(full.as_bytes()));
     // A corrupt frame is an error for that frame only, and counted.
     let e = p.run(&frame(PixelFormat::Mjpeg, 0, 0, &data[..100]), &mut dst);
     assert!(e.is_err());
@@ -273,4 +274,96 @@ fn stream_splitting_is_not_fooled_by_end_markers_inside_segments() {
     );
     assert_eq!(jpeg::scan_length(b"\x00\x01"), jpeg::Extent::Corrupt);
     assert_eq!(jpeg::dimensions(&data), Some((32, 24)));
+}
+
+/// YUYV is resized before it is converted: the result must match converting the whole frame
+/// and resizing that, within the rounding of the two orders.
+#[test]
+fn yuyv_is_resized_in_yuv_like_converting_first() {
+    let roi = picket::geom::NormRect::new(0.1, 0.3, 0.8, 0.95);
+    // Small, odd and short frames, camera frames, and one taller than its output.
+    for (w, h, dw, dh, roi) in [
+        (640u32, 480u32, 300u32, 300u32, None),
+        (640, 480, 300, 300, Some(roi)),
+        (62, 46, 30, 20, None),
+        (7, 5, 3, 2, None),
+        (33, 17, 40, 19, Some(roi)),
+        (320, 240, 300, 300, None),
+    ] {
+        let scene = media::yuyv(&media::scene(w, h, 3), w);
+        for (name, yuyv) in [("blocks", in_gamut_blocks(w, h)), ("scene", scene)] {
+            let f = frame(PixelFormat::Yuyv, w, h, &yuyv);
+            let mut p = Preprocessor::new(dw, dh, roi);
+            let mut got = vec![0u8; (dw * dh * 3) as usize];
+            p.run(&f, &mut got).unwrap();
+
+            let mut full = RgbImage::default();
+            convert::to_rgb(&f, &mut full).unwrap();
+            let crop = match roi {
+                Some(r) => CropBox::from_roi(&r, w, h),
+                None => CropBox::full(w, h),
+            };
+            let want = fir_scalar(full.as_bytes(), w, h, crop, dw, dh);
+            let (max, mean) = media::diff(&got, &want);
+            let off = got.iter().zip(&want).filter(|(a, b)| a.abs_diff(**b) > 4);
+            let off = off.count() as f64 / got.len() as f64;
+            let at = format!("{name} {w}x{h} {roi:?}: max {max}, mean {mean:.3}, off {off:.4}");
+            // Resizing YUV rounds Y and Cb to 8 bits after each pass (±1 in all), which the
+            // conversion grows by up to 2.02 (Cb into blue) and rounds once more; converting
+            // first rounds RGB once and then after its passes. Together: 4 levels at worst.
+            assert!(mean < 0.75, "{at}");
+            if name == "blocks" {
+                assert!(max <= 4, "{at}");
+            } else {
+                // Where a pixel pair straddles a sharp colour edge, one pixel gets the other's
+                // chroma and its colour lies outside RGB: converting first clamps it before
+                // the filter, converting last after. Those edges alone may differ more.
+                assert!(off < 0.005, "{at}");
+            }
+
+            // The full-size frame for a snapshot is converted on demand, and is the same.
+            assert_eq!(p.rgb(&f).map(|v| v.data), Some(full.as_bytes()));
+        }
+    }
+}
+
+/// A YUYV frame of 4×3-pixel blocks of random colour, every one inside RGB's range.
+fn in_gamut_blocks(w: u32, h: u32) -> Vec<u8> {
+    let mut seed = 0x9e37_79b9_u32;
+    let mut next = |lo: u8, hi: u8| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        lo + (seed % u32::from(hi - lo + 1)) as u8
+    };
+    let quads = w.div_ceil(2) as usize;
+    let blocks: Vec<[u8; 3]> = (0..quads.div_ceil(2) * (h as usize).div_ceil(3))
+        .map(|_| [next(60, 180), next(108, 148), next(108, 148)])
+        .collect();
+    let mut out = Vec::with_capacity(quads * 4 * h as usize);
+    for y in 0..h as usize {
+        for q in 0..quads {
+            let [l, u, v] = blocks[(y / 3) * quads.div_ceil(2) + q / 2];
+            out.extend_from_slice(&[l, u, l.saturating_add((q % 3) as u8), v]);
+        }
+    }
+    out
+}
+
+#[test]
+fn yuyv_frames_too_short_for_their_size_are_errors() {
+    let yuyv = media::yuyv(&media::scene(64, 48, 0), 64);
+    let mut p = Preprocessor::new(30, 30, None);
+    let mut dst = vec![0u8; 30 * 30 * 3];
+    let e = p
+        .run(
+            &frame(PixelFormat::Yuyv, 64, 48, &yuyv[..yuyv.len() - 1]),
+            &mut dst,
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("64x48"), "{e}");
+    assert_eq!(p.stats().bad_frames, 1);
+    assert!(p
+        .run(&frame(PixelFormat::Yuyv, 64, 48, &yuyv), &mut dst)
+        .is_ok());
 }

@@ -7,6 +7,7 @@
 //! - [`jpeg`]: baseline JPEG and USB-webcam MJPEG (tables optional) into a reused RGB buffer,
 //!   with `zune-jpeg` for anything else and for still images;
 //! - [`resize`]: a separable convolution with the coefficients computed once per geometry;
+//! - [`yuyv_resize`]: the same filter run on YUYV, converting only the small result;
 //! - [`Preprocessor`]: one frame of any format, through an optional region of interest, into the
 //!   caller's buffer (the detector's input tensor).
 //!
@@ -18,6 +19,7 @@ pub mod jpeg;
 mod preprocess;
 pub mod resize;
 pub mod still;
+pub mod yuyv_resize;
 
 pub use preprocess::{PreprocessStats, Preprocessor};
 

@@ -3,6 +3,7 @@
 use super::convert::{self, ConvertError};
 use super::jpeg::{JpegDecoder, JpegError};
 use super::resize::{CropBox, ResizeError, Resizer};
+use super::yuyv_resize::YuyvResizer;
 use super::{FrameRef, PixelFormat, Rgb8View, RgbImage, Roi};
 
 /// Why one frame could not be preprocessed. Every variant concerns that frame alone: count it,
@@ -43,10 +44,13 @@ pub struct PreprocessStats {
 /// Turns frames into the detector's `width`×`height` RGB888 input, through an optional region
 /// of interest, writing straight into the caller's buffer (the model's input tensor).
 ///
+/// YUYV frames are resized before they are converted ([`super::yuyv_resize`]); every other
+/// format is decoded or converted to full-size RGB first, then resized.
+///
 /// Owned by the hot thread. The full-size RGB image and the resizer are allocated on the first
 /// frame and again only when the frame size changes; every other call allocates nothing (MJPEG
-/// frames that need the general decoder excepted; see [`super::jpeg`]). The full-size RGB of
-/// the last frame stays readable through [`Preprocessor::rgb`] for snapshots.
+/// frames that need the general decoder excepted; see [`super::jpeg`]). [`Preprocessor::rgb`]
+/// gives a frame at full size for snapshots: kept from preprocessing, or converted when asked.
 pub struct Preprocessor {
     width: u32,
     height: u32,
@@ -54,6 +58,9 @@ pub struct Preprocessor {
     rgb: RgbImage,
     jpeg: JpegDecoder,
     resizer: Option<Resizer>,
+    yuyv: Option<YuyvResizer>,
+    /// The sequence number of the frame `rgb` holds, if it holds one.
+    rgb_of: Option<u64>,
     stats: PreprocessStats,
 }
 
@@ -67,6 +74,8 @@ impl Preprocessor {
             rgb: RgbImage::default(),
             jpeg: JpegDecoder::new(),
             resizer: None,
+            yuyv: None,
+            rgb_of: None,
             stats: PreprocessStats::default(),
         }
     }
@@ -93,19 +102,14 @@ impl Preprocessor {
     }
 
     fn run_inner(&mut self, frame: &FrameRef<'_>, dst: &mut [u8]) -> Result<(), Failure> {
-        if frame.format == PixelFormat::Mjpeg {
-            self.jpeg
-                .decode(frame.data, &mut self.rgb)
-                .map_err(Failure::Jpeg)?;
-        } else {
-            convert::to_rgb(frame, &mut self.rgb).map_err(Failure::Convert)?;
+        self.rgb_of = None;
+        if frame.format == PixelFormat::Yuyv {
+            return self.yuyv(frame, dst);
         }
+        self.full_size(frame)?;
         let (w, h) = (self.rgb.width(), self.rgb.height());
         if self.resizer.as_ref().map(Resizer::source_size) != Some((w, h)) {
-            let crop = match &self.roi {
-                Some(roi) => CropBox::from_roi(roi, w, h),
-                None => CropBox::full(w, h),
-            };
+            let crop = self.crop(w, h);
             self.resizer =
                 Some(Resizer::new(w, h, crop, self.width, self.height).map_err(Failure::Resize)?);
         }
@@ -115,9 +119,53 @@ impl Preprocessor {
         }
     }
 
-    /// The last frame at full size, as RGB.
-    pub fn rgb(&self) -> Rgb8View<'_> {
-        self.rgb.view()
+    /// YUYV is resized before it is converted; the full-size RGB waits until asked for.
+    fn yuyv(&mut self, frame: &FrameRef<'_>, dst: &mut [u8]) -> Result<(), Failure> {
+        let (w, h) = (frame.width, frame.height);
+        if self.yuyv.as_ref().map(YuyvResizer::source_size) != Some((w, h)) {
+            let crop = self.crop(w, h);
+            let r = YuyvResizer::new(w, h, crop, self.width, self.height);
+            self.yuyv = Some(r.map_err(Failure::Resize)?);
+            // Reserved now, written only when a snapshot wants this size.
+            self.rgb = RgbImage::new(w, h);
+        }
+        let stride = frame.stride.max(frame.format.min_stride(w));
+        match self.yuyv.as_mut() {
+            Some(r) => r.resize(frame.data, stride, dst).map_err(Failure::Resize),
+            None => Err(Failure::Resize(ResizeError::Empty)),
+        }
+    }
+
+    fn crop(&self, w: u32, h: u32) -> CropBox {
+        match &self.roi {
+            Some(roi) => CropBox::from_roi(roi, w, h),
+            None => CropBox::full(w, h),
+        }
+    }
+
+    /// Decodes or converts `frame` into `rgb`, unless it is there already.
+    fn full_size(&mut self, frame: &FrameRef<'_>) -> Result<(), Failure> {
+        if self.rgb_of == Some(frame.sequence) {
+            return Ok(());
+        }
+        self.rgb_of = None;
+        if frame.format == PixelFormat::Mjpeg {
+            self.jpeg
+                .decode(frame.data, &mut self.rgb)
+                .map_err(Failure::Jpeg)?;
+        } else {
+            convert::to_rgb(frame, &mut self.rgb).map_err(Failure::Convert)?;
+        }
+        self.rgb_of = Some(frame.sequence);
+        Ok(())
+    }
+
+    /// `frame` at full size, as RGB: kept from [`Preprocessor::run`] when that decoded or
+    /// converted it whole, else converted now. Frames are told apart by their sequence number.
+    /// `None` when the frame cannot be read.
+    pub fn rgb(&mut self, frame: &FrameRef<'_>) -> Option<Rgb8View<'_>> {
+        self.full_size(frame).ok()?;
+        Some(self.rgb.view())
     }
 
     pub fn stats(&self) -> PreprocessStats {
