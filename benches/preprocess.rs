@@ -1,6 +1,7 @@
 //! Per-stage cost of the preprocess path at 640×480 and 1280×720: JPEG decode, YUV → RGB
 //! conversion, and the resize to the detector's 300×300, with `fast_image_resize` and a plain
-//! scalar bilinear resize measured in the same run for comparison. Prints medians.
+//! scalar bilinear resize measured in the same run for comparison; and YUYV straight to the
+//! detector's input, resized in YUV, beside converting first. Prints medians.
 //!
 //! `cargo bench --bench preprocess` (add `-- --quick` for fewer rounds).
 
@@ -11,6 +12,7 @@ use fast_image_resize as fir;
 use jpeg_encoder::SamplingFactor;
 use picket::image::jpeg::{self, JpegDecoder};
 use picket::image::resize::{CropBox, Resizer};
+use picket::image::yuyv_resize::YuyvResizer;
 use picket::image::{convert, FrameRef, PixelFormat, Rgb8View, RgbImage};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
@@ -134,5 +136,19 @@ fn main() {
             t_plain.as_secs_f64() / t_fir.as_secs_f64(),
             t_plain.as_secs_f64() / t_ours.as_secs_f64()
         );
+
+        // The YUYV path as the pipeline runs it: resized in YUV, against converting first.
+        let mut direct = YuyvResizer::new(w, h, CropBox::full(w, h), OUT, OUT).unwrap();
+        let t_yuv = median(rounds, || {
+            direct
+                .resize(black_box(&yuyv), w as usize * 2, &mut dst)
+                .unwrap()
+        });
+        let t_rgb = median(rounds, || {
+            convert::to_rgb(&frame(PixelFormat::Yuyv, black_box(&yuyv)), &mut out).unwrap();
+            ours.resize(out.view(), &mut dst).unwrap();
+        });
+        println!("  YUYV → {OUT}x{OUT} RGB, resized in YUV  {}", ms(t_yuv));
+        println!("  YUYV → {OUT}x{OUT} RGB, converted first {}", ms(t_rgb));
     }
 }
