@@ -361,7 +361,8 @@ fn yuyv_frames_too_short_for_their_size_are_errors() {
             &mut dst,
         )
         .unwrap_err();
-    assert!(e.to_string().contains("64x48"), "{e}");
+    assert!(e.to_string().contains("yuyv 64x48 frame"), "{e}");
+    assert!(e.to_string().contains("needs 6144 bytes, got 6143"), "{e}");
     assert_eq!(p.stats().bad_frames, 1);
     assert!(p
         .run(&frame(PixelFormat::Yuyv, 64, 48, &yuyv), &mut dst)

@@ -130,6 +130,12 @@ fn layout(f: &FrameRef<'_>) -> Result<Layout, ConvertError> {
     Ok(l)
 }
 
+/// The row stride of a raw frame, once its size, stride and length are checked: the error
+/// [`to_rgb`] would give, without converting.
+pub fn checked_stride(frame: &FrameRef<'_>) -> Result<usize, ConvertError> {
+    layout(frame).map(|l| l.stride)
+}
+
 /// Converts a raw frame into `out`, which is resized to the frame (reusing its allocation).
 pub fn to_rgb(frame: &FrameRef<'_>, out: &mut RgbImage) -> Result<(), ConvertError> {
     let l = layout(frame)?;

@@ -122,6 +122,7 @@ impl Preprocessor {
     /// YUYV is resized before it is converted; the full-size RGB waits until asked for.
     fn yuyv(&mut self, frame: &FrameRef<'_>, dst: &mut [u8]) -> Result<(), Failure> {
         let (w, h) = (frame.width, frame.height);
+        let stride = convert::checked_stride(frame).map_err(Failure::Convert)?;
         if self.yuyv.as_ref().map(YuyvResizer::source_size) != Some((w, h)) {
             let crop = self.crop(w, h);
             let r = YuyvResizer::new(w, h, crop, self.width, self.height);
@@ -129,7 +130,6 @@ impl Preprocessor {
             // Reserved now, written only when a snapshot wants this size.
             self.rgb = RgbImage::new(w, h);
         }
-        let stride = frame.stride.max(frame.format.min_stride(w));
         match self.yuyv.as_mut() {
             Some(r) => r.resize(frame.data, stride, dst).map_err(Failure::Resize),
             None => Err(Failure::Resize(ResizeError::Empty)),
