@@ -359,15 +359,13 @@ impl Hot<'_> {
         // Alarms to the output thread, events (with snapshots) to the worker.
         self.out.alarms(&self.verdict);
         for e in &self.verdict.events {
-            let shot = if e.kind.is_rule() {
-                self.see
-                    .pre
-                    .rgb(&frame)
-                    .and_then(|f| self.out.shots.fill(f))
+            let full = if e.kind.is_rule() {
+                self.see.pre.rgb(&frame)
             } else {
                 None
             };
-            self.out.event(e.clone(), shot);
+            self.out
+                .event(e.clone(), full.and_then(|f| self.out.shots.fill(f)));
         }
         self.out.drain_notices();
         self.out.alarm.heartbeat();
