@@ -48,6 +48,22 @@ pub enum ResizeError {
     Empty,
 }
 
+impl ResizeError {
+    /// Whether `dst` holds exactly one tightly packed `w`×`h` RGB888 image.
+    pub(super) fn check_destination(dst: &[u8], w: u32, h: u32) -> Result<(), Self> {
+        let want = w as usize * h as usize * 3;
+        if dst.len() != want {
+            return Err(ResizeError::Destination {
+                got: dst.len(),
+                want,
+                w,
+                h,
+            });
+        }
+        Ok(())
+    }
+}
+
 /// A crop box in source pixels; fractional edges are allowed.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CropBox {
@@ -348,15 +364,7 @@ impl Resizer {
                 want_h: self.src_h,
             });
         }
-        let want = self.dst_w as usize * self.dst_h as usize * 3;
-        if dst.len() != want {
-            return Err(ResizeError::Destination {
-                got: dst.len(),
-                want,
-                w: self.dst_w,
-                h: self.dst_h,
-            });
-        }
+        ResizeError::check_destination(dst, self.dst_w, self.dst_h)?;
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
             // SAFETY: `avx2` is true only when the CPU reported AVX2 at construction.

@@ -116,15 +116,7 @@ impl YuyvResizer {
                 want_h: self.src_h,
             });
         }
-        let want = self.dst_w as usize * self.dst_h as usize * 3;
-        if dst.len() != want {
-            return Err(ResizeError::Destination {
-                got: dst.len(),
-                want,
-                w: self.dst_w,
-                h: self.dst_h,
-            });
-        }
+        ResizeError::check_destination(dst, self.dst_w, self.dst_h)?;
         #[cfg(target_arch = "x86_64")]
         if self.avx2 {
             // SAFETY: `avx2` is true only when the CPU reported AVX2 at construction.
