@@ -457,13 +457,8 @@ fn upsample_row(sum: &[i32], hs: usize, out: &mut [u8]) {
     }
     let lean = |s: i32, n: i32| ((3 * s + 8 + n) >> 4) as u8;
     let n = sum.len();
-    if n < 3 {
-        for (i, pair) in out.chunks_mut(2).enumerate() {
-            pair[0] = lean(sum[i], sum[i.saturating_sub(1)]);
-            if let Some(o) = pair.get_mut(1) {
-                *o = lean(sum[i], sum[(i + 1).min(n - 1)]);
-            }
-        }
+    if n == 1 {
+        out.fill(lean(sum[0], sum[0])); // one sample leans only on itself
         return;
     }
     // The inner samples, whose neighbours both exist, in one loop without index checks.
