@@ -6,20 +6,18 @@
 //! `PICKET_EXPECT_TFLITE_VERSION`, when set, must prefix the loaded library's version: the
 //! aarch64 stage sets it to prove which library a run used.
 
-use picket::alloc_count::{self, CountingAlloc};
+use picket::alloc_count;
 use picket::detect::anchors::AnchorSpec;
 use picket::detect::config::{DetectorConfig, ModelConfig};
 use picket::detect::labels::Labels;
 use picket::detect::ssd::{DecodeParams, OutputView, Outputs, SsdDecoder};
-use picket::detect::tflite::{self, ElementType, Quant, TensorInfo};
 use picket::detect::{Detection, Detections, Detector, SsdDetector};
-use picket::geom::NormRect;
-use picket::image::still;
+use picket_geom::NormRect;
+use picket_image::still;
+use picket_runtime::tflite;
+use picket_runtime::{ElementType, Quant, TensorInfo};
 use serde::Deserialize;
 use std::path::Path;
-
-#[global_allocator]
-static ALLOC: CountingAlloc = CountingAlloc;
 
 #[derive(Deserialize)]
 struct Golden {

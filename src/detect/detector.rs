@@ -1,27 +1,24 @@
 //! [`SsdDetector`]: a MobileNet-SSD `.tflite` on the TFLite interpreter, with its decoder and
-//! labels, behind the [`Detector`](super::Detector) trait.
+//! labels, behind the [`Detector`] trait.
 
 use super::anchors::AnchorSpec;
 use super::config::{DetectorConfig, ModelConfig};
 use super::labels::{LabelError, Labels};
 use super::ssd::{DecodeParams, OutputView, Outputs, SsdDecoder, SsdError, Style};
-use super::tflite::{self, ElementType, Interpreter, Options, TensorInfo, TfliteError};
 use super::{Detections, Detector};
+use picket_runtime::tflite::{self, Interpreter};
+use picket_runtime::{ElementType, Options, RuntimeError, TensorInfo};
 use std::path::{Path, PathBuf};
 
 /// Why detection could not be set up or run.
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
     #[error(transparent)]
-    Tflite(#[from] TfliteError),
+    Runtime(#[from] RuntimeError),
     #[error(transparent)]
     Labels(#[from] LabelError),
-    #[error("model {}: {source}", path.display())]
-    Decode {
-        path: PathBuf,
-        #[source]
-        source: SsdError,
-    },
+    #[error("model {}: {cause}", path.display())]
+    Decode { path: PathBuf, cause: SsdError },
     #[error("model {}: it has {count} inputs; picket feeds exactly one image", path.display())]
     InputCount { path: PathBuf, count: usize },
     #[error(
@@ -88,9 +85,9 @@ impl SsdDetector {
         let decoder = SsdDecoder::new(&outputs, &labels, params, &AnchorSpec::default()).map_err(
             |source| match source {
                 SsdError::Labels(l) => DetectError::Labels(l),
-                source => DetectError::Decode {
+                cause => DetectError::Decode {
                     path: path.clone(),
-                    source,
+                    cause,
                 },
             },
         )?;
@@ -134,9 +131,9 @@ impl SsdDetector {
         let view = InterpOutputs(&self.interp);
         self.decoder
             .decode(&view, out)
-            .map_err(|source| DetectError::Decode {
+            .map_err(|cause| DetectError::Decode {
                 path: self.interp.path().to_owned(),
-                source,
+                cause,
             })
     }
 }

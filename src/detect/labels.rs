@@ -5,11 +5,10 @@ use std::path::{Path, PathBuf};
 /// Why a label map could not be used.
 #[derive(Debug, thiserror::Error)]
 pub enum LabelError {
-    #[error("labels {}: {source}", path.display())]
+    #[error("labels {}: {cause}", path.display())]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     #[error("labels {}: the file has no labels", path.display())]
     Empty { path: PathBuf },
@@ -39,9 +38,9 @@ pub struct Labels {
 
 impl Labels {
     pub fn load(path: &Path) -> Result<Self, LabelError> {
-        let text = std::fs::read_to_string(path).map_err(|source| LabelError::Read {
+        let text = std::fs::read_to_string(path).map_err(|cause| LabelError::Read {
             path: path.to_owned(),
-            source,
+            cause,
         })?;
         Self::parse(&text, path)
     }

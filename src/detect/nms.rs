@@ -1,6 +1,6 @@
 //! Greedy non-maximum suppression over a caller-owned candidate list.
 
-use crate::geom::NormRect;
+use picket_geom::NormRect;
 
 /// A box that passed the score threshold, before suppression.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]

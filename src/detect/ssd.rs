@@ -14,9 +14,9 @@
 use super::anchors::{Anchor, AnchorSpec};
 use super::labels::{LabelError, Labels};
 use super::nms::{self, Candidate};
-use super::tflite::{ElementType, Quant, TensorInfo};
 use super::{Detection, Detections};
-use crate::geom::NormRect;
+use picket_geom::NormRect;
+use picket_runtime::{ElementType, Quant, TensorInfo};
 
 /// Box-encoding scales of the raw style: x and y divide by 10, w and h by 5.
 const XY_SCALE: f32 = 10.0;

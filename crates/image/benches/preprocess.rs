@@ -3,17 +3,16 @@
 //! scalar bilinear resize measured in the same run for comparison; and YUYV straight to the
 //! detector's input, resized in YUV, beside converting first. Prints medians.
 //!
-//! `cargo bench --bench preprocess` (add `-- --quick` for fewer rounds).
+//! `cargo bench -p picket-image --bench preprocess` (add `-- --quick` for fewer rounds).
 
-#[path = "../tests/common/media.rs"]
-mod media;
+use picket_testkit::media;
 
 use fast_image_resize as fir;
 use jpeg_encoder::SamplingFactor;
-use picket::image::jpeg::{self, JpegDecoder};
-use picket::image::resize::{CropBox, Resizer};
-use picket::image::yuyv_resize::YuyvResizer;
-use picket::image::{convert, FrameRef, PixelFormat, Rgb8View, RgbImage};
+use picket_image::jpeg::{self, JpegDecoder};
+use picket_image::resize::{CropBox, Resizer};
+use picket_image::yuyv_resize::YuyvResizer;
+use picket_image::{convert, FrameRef, PixelFormat, Rgb8View, RgbImage};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

@@ -1,9 +1,9 @@
 //! Drawing on still images and snapshots: box outlines, a stretch to the model's input, and JPEG
 //! encoding. None of this is on the per-frame path; snapshots are drawn on the worker thread.
 
-use super::resize::{CropBox, ResizeError, Resizer};
-use super::RgbImage;
-use crate::geom::NormRect;
+use crate::resize::{CropBox, ResizeError, Resizer};
+use crate::RgbImage;
+use picket_geom::NormRect;
 
 /// Why an image could not be encoded.
 #[derive(Debug, thiserror::Error)]
@@ -95,7 +95,7 @@ mod tests {
         img.stretch_into(&mut out, 8, 6).unwrap();
         assert_eq!(out, img.as_bytes());
         let jpeg = img.to_jpeg(90).unwrap();
-        let back = crate::image::still::decode(&jpeg, std::path::Path::new("x.jpg")).unwrap();
+        let back = crate::still::decode(&jpeg, std::path::Path::new("x.jpg")).unwrap();
         assert_eq!((back.width(), back.height()), (8, 6));
     }
 }

@@ -1,9 +1,9 @@
 //! Still images: a whole JPEG or PNG file decoded into an owned [`RgbImage`], for one-off use
 //! (`picket detect photo.jpg`, snapshots in tests) and for PNG frames of a directory replay.
-//! These allocate per image; the per-frame path is [`super::Preprocessor`].
+//! These allocate per image; the per-frame path is [`crate::Preprocessor`].
 
-use super::jpeg::{self, JpegError};
-use super::RgbImage;
+use crate::jpeg::{self, JpegError};
+use crate::RgbImage;
 use std::path::{Path, PathBuf};
 use zune_core::bytestream::ZCursor;
 use zune_core::options::DecoderOptions;
@@ -11,18 +11,13 @@ use zune_core::options::DecoderOptions;
 /// Why a still image could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum StillError {
-    #[error("read {}: {source}", path.display())]
+    #[error("read {}: {cause}", path.display())]
     Read {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("{}: {source}", path.display())]
-    Jpeg {
-        path: PathBuf,
-        #[source]
-        source: JpegError,
-    },
+    #[error("{}: {cause}", path.display())]
+    Jpeg { path: PathBuf, cause: JpegError },
     #[error("{}: PNG: {message}", path.display())]
     Png { path: PathBuf, message: String },
     #[error("{}: neither JPEG nor PNG (starts with {magic:02x?})", path.display())]
@@ -50,9 +45,9 @@ impl StillKind {
 
 /// Reads and decodes the JPEG or PNG file at `path`.
 pub fn load(path: &Path) -> Result<RgbImage, StillError> {
-    let data = std::fs::read(path).map_err(|source| StillError::Read {
+    let data = std::fs::read(path).map_err(|cause| StillError::Read {
         path: path.to_owned(),
-        source,
+        cause,
     })?;
     decode(&data, path)
 }
@@ -62,9 +57,9 @@ pub fn decode(data: &[u8], origin: &Path) -> Result<RgbImage, StillError> {
     let mut out = RgbImage::default();
     match StillKind::sniff(data) {
         Some(StillKind::Jpeg) => {
-            jpeg::decode_general(data, &mut out).map_err(|source| StillError::Jpeg {
+            jpeg::decode_general(data, &mut out).map_err(|cause| StillError::Jpeg {
                 path: origin.to_owned(),
-                source,
+                cause,
             })?
         }
         Some(StillKind::Png) => decode_png(data, &mut out).map_err(|message| StillError::Png {

@@ -14,7 +14,7 @@ mod huffman;
 mod idct;
 pub mod tables;
 
-use super::RgbImage;
+use crate::RgbImage;
 use std::borrow::Cow;
 use zune_core::bytestream::ZCursor;
 use zune_core::colorspace::ColorSpace;

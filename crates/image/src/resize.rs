@@ -16,7 +16,7 @@
 //! also built for AVX2 and picked at run time. On armv7 treat it as scalar code; nothing is
 //! claimed about NEON there.
 
-use super::Rgb8View;
+use crate::Rgb8View;
 
 /// Why a resize could not run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -86,7 +86,7 @@ impl CropBox {
 
     /// The pixels of a `width`×`height` image that a normalised region covers. Edges are
     /// rounded to 1/1024 pixel, so that f32 fractions like 0.1 do not leave the image.
-    pub fn from_roi(roi: &super::Roi, width: u32, height: u32) -> Self {
+    pub fn from_roi(roi: &crate::Roi, width: u32, height: u32) -> Self {
         let r = roi.clamped();
         let px = |v: f32, size: u32| ((v as f64 * size as f64) * 1024.0).round() / 1024.0;
         let (left, right) = (px(r.x0, width), px(r.x1, width));
@@ -338,7 +338,7 @@ impl Resizer {
             horiz,
             vert,
             #[cfg(target_arch = "x86_64")]
-            avx2: std::is_x86_feature_detected!("avx2"),
+            avx2: has_avx2(),
         })
     }
 
@@ -375,6 +375,10 @@ impl Resizer {
         Ok(())
     }
 
+    /// [`Self::run`] compiled for AVX2, which LLVM vectorises across 8 lanes.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn run_avx2(&mut self, src: &[u8], dst: &mut [u8]) {
@@ -419,6 +423,13 @@ impl Resizer {
             }
         }
     }
+}
+
+/// Whether this CPU has AVX2, for the resizers' vectorised builds (checked once, at
+/// construction; the standard library caches the answer).
+#[cfg(target_arch = "x86_64")]
+pub(crate) fn has_avx2() -> bool {
+    std::is_x86_feature_detected!("avx2")
 }
 
 #[cfg(test)]
@@ -503,7 +514,7 @@ mod tests {
 
     #[test]
     fn regions_of_interest_stay_inside_the_image() {
-        let roi = crate::geom::NormRect::new(0.1, 0.2, 0.9, 1.0);
+        let roi = picket_geom::NormRect::new(0.1, 0.2, 0.9, 1.0);
         let c = CropBox::from_roi(&roi, 320, 240);
         assert_eq!(
             (c.left, c.top, c.width, c.height),

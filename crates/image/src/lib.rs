@@ -1,5 +1,10 @@
-//! Pixels: the frame a source hands out, conversion of camera formats to RGB, JPEG decode and the
-//! resize to the detector's input.
+//! Picket's pixels: the frame a source hands out, conversion of camera formats to RGB, JPEG
+//! decode and the resize to the detector's input.
+//!
+//! A leaf of the workspace: it depends on `picket-geom` and on crates from crates.io, never on
+//! the appliance. Its tests check the decoder, conversions and resizers against references
+//! (`zune-jpeg`, the BT.601 formula, `fast_image_resize`'s scalar path); its benchmark is
+//! `cargo bench -p picket-image --bench preprocess`.
 //!
 //! Everything on the per-frame path writes into buffers its owner allocated once, so the hot
 //! thread does not touch the heap in steady state:
@@ -232,4 +237,4 @@ pub struct Rgb8View<'a> {
 }
 
 /// A region of interest in normalised frame coordinates, applied before resizing.
-pub type Roi = crate::geom::NormRect;
+pub type Roi = picket_geom::NormRect;

@@ -1,33 +1,21 @@
 //! The preprocess stage: one frame of any [`PixelFormat`] to the detector's RGB input.
 
-use super::convert::{self, ConvertError};
-use super::jpeg::{JpegDecoder, JpegError};
-use super::resize::{CropBox, ResizeError, Resizer};
-use super::yuyv_resize::YuyvResizer;
-use super::{FrameRef, PixelFormat, Rgb8View, RgbImage, Roi};
+use crate::convert::{self, ConvertError};
+use crate::jpeg::{JpegDecoder, JpegError};
+use crate::resize::{CropBox, ResizeError, Resizer};
+use crate::yuyv_resize::YuyvResizer;
+use crate::{FrameRef, PixelFormat, Rgb8View, RgbImage, Roi};
 
 /// Why one frame could not be preprocessed. Every variant concerns that frame alone: count it,
 /// skip it, and go on with the next.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PreprocessError {
-    #[error("frame {sequence}: {source}")]
-    Convert {
-        sequence: u64,
-        #[source]
-        source: ConvertError,
-    },
-    #[error("frame {sequence}: {source}")]
-    Jpeg {
-        sequence: u64,
-        #[source]
-        source: JpegError,
-    },
-    #[error("frame {sequence}: {source}")]
-    Resize {
-        sequence: u64,
-        #[source]
-        source: ResizeError,
-    },
+    #[error("frame {sequence}: {cause}")]
+    Convert { sequence: u64, cause: ConvertError },
+    #[error("frame {sequence}: {cause}")]
+    Jpeg { sequence: u64, cause: JpegError },
+    #[error("frame {sequence}: {cause}")]
+    Resize { sequence: u64, cause: ResizeError },
 }
 
 /// What the stage has seen since it was created.
@@ -44,12 +32,12 @@ pub struct PreprocessStats {
 /// Turns frames into the detector's `width`×`height` RGB888 input, through an optional region
 /// of interest, writing straight into the caller's buffer (the model's input tensor).
 ///
-/// YUYV frames are resized before they are converted ([`super::yuyv_resize`]); every other
+/// YUYV frames are resized before they are converted ([`crate::yuyv_resize`]); every other
 /// format is decoded or converted to full-size RGB first, then resized.
 ///
 /// Owned by the hot thread. The full-size RGB image and the resizer are allocated on the first
 /// frame and again only when the frame size changes; every other call allocates nothing (MJPEG
-/// frames that need the general decoder excepted; see [`super::jpeg`]). [`Preprocessor::rgb`]
+/// frames that need the general decoder excepted; see [`crate::jpeg`]). [`Preprocessor::rgb`]
 /// gives a frame at full size for snapshots: kept from preprocessing, or converted when asked.
 pub struct Preprocessor {
     width: u32,
@@ -183,9 +171,9 @@ enum Failure {
 impl Failure {
     fn at(self, sequence: u64) -> PreprocessError {
         match self {
-            Failure::Convert(source) => PreprocessError::Convert { sequence, source },
-            Failure::Jpeg(source) => PreprocessError::Jpeg { sequence, source },
-            Failure::Resize(source) => PreprocessError::Resize { sequence, source },
+            Failure::Convert(cause) => PreprocessError::Convert { sequence, cause },
+            Failure::Jpeg(cause) => PreprocessError::Jpeg { sequence, cause },
+            Failure::Resize(cause) => PreprocessError::Resize { sequence, cause },
         }
     }
 }

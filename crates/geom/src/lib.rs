@@ -1,4 +1,7 @@
-//! Geometry in normalised frame coordinates.
+//! Picket's shared geometry: points and boxes in normalised frame coordinates.
+//!
+//! The image, detection, tracking, rules and event code all speak these types, so they live in
+//! a crate of their own that depends on nothing of picket's.
 //!
 //! Inside the pipeline every position is a fraction of the frame, `0.0..=1.0` on both axes with
 //! the origin at the top left, so zones and lines in the config do not depend on the camera's

@@ -10,152 +10,14 @@
 //! their shapes, types and quantization cached, and buffers allocated. After that, writing the
 //! input, [`Interpreter::invoke`] and reading the outputs allocate nothing.
 
-use super::model_file::ModelBytes;
-use super::tflite_ffi as ffi;
+use crate::model_file::ModelBytes;
+use crate::tflite_ffi as ffi;
+use crate::{Element, ElementType, Options, Quant, RuntimeError, TensorInfo};
 use std::ffi::{c_char, c_void, CStr};
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::ptr::NonNull;
 use std::sync::Mutex;
-
-/// Why a model could not be loaded or run. Each names the model file and carries TFLite's own
-/// message where it gave one.
-#[derive(Debug, thiserror::Error)]
-pub enum TfliteError {
-    #[error("model {}: {source}", path.display())]
-    Read {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("model {}: not a TFLite model: {reason}", path.display())]
-    NotAModel { path: PathBuf, reason: String },
-    #[error("model {}: the interpreter could not be created: {message}", path.display())]
-    Create { path: PathBuf, message: String },
-    #[error("model {}: the XNNPACK delegate could not be created", path.display())]
-    Delegate { path: PathBuf },
-    #[error("model {}: allocating tensors failed: {message}", path.display())]
-    Allocate { path: PathBuf, message: String },
-    #[error("model {}: inference failed: {message}", path.display())]
-    Invoke { path: PathBuf, message: String },
-    #[error("model {}: tensor `{tensor}` holds {actual}, not {expected}", path.display())]
-    TensorType {
-        path: PathBuf,
-        tensor: String,
-        expected: ElementType,
-        actual: ElementType,
-    },
-    #[error("model {}: it has no {kind} tensor {index}", path.display())]
-    NoTensor {
-        path: PathBuf,
-        kind: &'static str,
-        index: usize,
-    },
-}
-
-/// A tensor's element type, as the C API's `TfLiteType` numbers it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ElementType {
-    Float32,
-    Int32,
-    UInt8,
-    Int64,
-    Int16,
-    Int8,
-    Float16,
-    /// Any other `TfLiteType`, by number.
-    Other(i32),
-}
-
-impl ElementType {
-    fn from_c(t: i32) -> Self {
-        match t {
-            1 => Self::Float32,
-            2 => Self::Int32,
-            3 => Self::UInt8,
-            4 => Self::Int64,
-            7 => Self::Int16,
-            9 => Self::Int8,
-            10 => Self::Float16,
-            n => Self::Other(n),
-        }
-    }
-}
-
-impl fmt::Display for ElementType {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Float32 => f.write_str("float32"),
-            Self::Int32 => f.write_str("int32"),
-            Self::UInt8 => f.write_str("uint8"),
-            Self::Int64 => f.write_str("int64"),
-            Self::Int16 => f.write_str("int16"),
-            Self::Int8 => f.write_str("int8"),
-            Self::Float16 => f.write_str("float16"),
-            Self::Other(n) => write!(f, "TfLiteType {n}"),
-        }
-    }
-}
-
-/// A Rust element type that a tensor view can have.
-pub trait Element: Copy + 'static {
-    const TYPE: ElementType;
-}
-impl Element for u8 {
-    const TYPE: ElementType = ElementType::UInt8;
-}
-impl Element for i8 {
-    const TYPE: ElementType = ElementType::Int8;
-}
-impl Element for f32 {
-    const TYPE: ElementType = ElementType::Float32;
-}
-
-/// Affine quantization: `real = scale · (q − zero_point)`. A scale of 0 means not quantized.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
-pub struct Quant {
-    pub scale: f32,
-    pub zero_point: i32,
-}
-
-/// What the model says about one of its input or output tensors, read once at load.
-#[derive(Debug, Clone)]
-pub struct TensorInfo {
-    pub name: String,
-    pub dtype: ElementType,
-    pub dims: Vec<usize>,
-    pub quant: Quant,
-    pub bytes: usize,
-}
-
-impl TensorInfo {
-    /// The number of elements.
-    pub fn len(&self) -> usize {
-        self.dims.iter().product()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-}
-
-/// How to build the interpreter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Options {
-    /// CPU threads for the interpreter and the delegate; at least 1.
-    pub threads: u16,
-    /// Run supported ops, int8 included, on the XNNPACK delegate.
-    pub xnnpack: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self {
-            threads: 1,
-            xnnpack: true,
-        }
-    }
-}
 
 /// The layout of `TfLiteXNNPackDelegateOptions` in the loaded library, which differs between
 /// TFLite versions and is passed by value, so it must match at run time.
@@ -277,7 +139,7 @@ impl Drop for Delegate {
 /// A model loaded into a ready interpreter.
 ///
 /// Owns, and drops in this order: the interpreter, the delegate it runs on, the model, the
-/// model's bytes (TFLite reads them in place; see [`ModelBytes`] for why they are mapped and
+/// model's bytes (TFLite reads them in place; see `ModelBytes` for why they are mapped and
 /// their pages released once the interpreter is ready), and the error sink. Not `Sync`: one
 /// thread runs it, but it may move between threads.
 pub struct Interpreter {
@@ -296,22 +158,22 @@ pub struct Interpreter {
 unsafe impl Send for Interpreter {}
 
 impl Interpreter {
-    /// Loads the model at `path` (mapped, not read: see [`ModelBytes`]) and prepares it to run.
-    pub fn from_file(path: &Path, opts: Options) -> Result<Self, TfliteError> {
-        let bytes = ModelBytes::open(path).map_err(|source| TfliteError::Read {
+    /// Loads the model at `path` (mapped, not read: see `ModelBytes`) and prepares it to run.
+    pub fn from_file(path: &Path, opts: Options) -> Result<Self, RuntimeError> {
+        let bytes = ModelBytes::open(path).map_err(|cause| RuntimeError::Read {
             path: path.to_owned(),
-            source,
+            cause,
         })?;
         Self::build(bytes, path, opts)
     }
 
     /// Loads a model from its bytes; `path` only names it in errors.
-    pub fn from_bytes(bytes: Vec<u8>, path: &Path, opts: Options) -> Result<Self, TfliteError> {
+    pub fn from_bytes(bytes: Vec<u8>, path: &Path, opts: Options) -> Result<Self, RuntimeError> {
         Self::build(ModelBytes::Owned(bytes), path, opts)
     }
 
-    fn build(bytes: ModelBytes, path: &Path, opts: Options) -> Result<Self, TfliteError> {
-        let not_a_model = |reason: &str| TfliteError::NotAModel {
+    fn build(bytes: ModelBytes, path: &Path, opts: Options) -> Result<Self, RuntimeError> {
+        let not_a_model = |reason: &str| RuntimeError::NotAModel {
             path: path.to_owned(),
             reason: reason.to_owned(),
         };
@@ -334,7 +196,7 @@ impl Interpreter {
                     Some(Delegate::new(layout, opts.threads.max(1)).ok_or_else(|| {
                         // SAFETY: model was created above and is not used elsewhere.
                         unsafe { ffi::TfLiteModelDelete(model.as_ptr()) };
-                        TfliteError::Delegate {
+                        RuntimeError::Delegate {
                             path: path.to_owned(),
                         }
                     })?)
@@ -373,7 +235,7 @@ impl Interpreter {
             drop(delegate);
             // SAFETY: no interpreter refers to the model.
             unsafe { ffi::TfLiteModelDelete(model.as_ptr()) };
-            return Err(TfliteError::Create {
+            return Err(RuntimeError::Create {
                 path: path.to_owned(),
                 message,
             });
@@ -390,7 +252,7 @@ impl Interpreter {
         };
         // SAFETY: interp is valid.
         if unsafe { ffi::TfLiteInterpreterAllocateTensors(me.interp.as_ptr()) } != 0 {
-            return Err(TfliteError::Allocate {
+            return Err(RuntimeError::Allocate {
                 path: me.path.clone(),
                 message: me.errors.take(),
             });
@@ -440,7 +302,7 @@ impl Interpreter {
     }
 
     /// Input tensor `index` as a mutable slice of `T`, which must be its element type.
-    pub fn input_mut<T: Element>(&mut self, index: usize) -> Result<&mut [T], TfliteError> {
+    pub fn input_mut<T: Element>(&mut self, index: usize) -> Result<&mut [T], RuntimeError> {
         let (t, info) = view::<T>(&self.inputs, index, "input", &self.path)?;
         // SAFETY: the tensor's buffer holds info.len() elements of T (type checked by `view`),
         // and &mut self makes this the only access until the borrow ends.
@@ -448,18 +310,18 @@ impl Interpreter {
     }
 
     /// Output tensor `index` as a slice of `T`, which must be its element type.
-    pub fn output<T: Element>(&self, index: usize) -> Result<&[T], TfliteError> {
+    pub fn output<T: Element>(&self, index: usize) -> Result<&[T], RuntimeError> {
         let (t, info) = view::<T>(&self.outputs, index, "output", &self.path)?;
         // SAFETY: as for input_mut; invoke needs &mut self, so the data cannot change meanwhile.
         Ok(unsafe { std::slice::from_raw_parts(data::<T>(t), info.len()) })
     }
 
     /// Runs the model on the current input. Allocates nothing unless it fails.
-    pub fn invoke(&mut self) -> Result<(), TfliteError> {
+    pub fn invoke(&mut self) -> Result<(), RuntimeError> {
         self.errors.clear();
         // SAFETY: interp is valid and tensors are allocated.
         if unsafe { ffi::TfLiteInterpreterInvoke(self.interp.as_ptr()) } != 0 {
-            return Err(TfliteError::Invoke {
+            return Err(RuntimeError::Invoke {
                 path: self.path.clone(),
                 message: self.errors.take(),
             });
@@ -494,14 +356,14 @@ fn view<'a, T: Element>(
     index: usize,
     kind: &'static str,
     path: &Path,
-) -> Result<(NonNull<ffi::TfLiteTensor>, &'a TensorInfo), TfliteError> {
-    let (t, info) = list.get(index).ok_or_else(|| TfliteError::NoTensor {
+) -> Result<(NonNull<ffi::TfLiteTensor>, &'a TensorInfo), RuntimeError> {
+    let (t, info) = list.get(index).ok_or_else(|| RuntimeError::NoTensor {
         path: path.to_owned(),
         kind,
         index,
     })?;
     if info.dtype != T::TYPE {
-        return Err(TfliteError::TensorType {
+        return Err(RuntimeError::TensorType {
             path: path.to_owned(),
             tensor: info.name.clone(),
             expected: T::TYPE,
@@ -512,7 +374,11 @@ fn view<'a, T: Element>(
 }
 
 /// The tensor's data pointer, asked each time: cheap, and never stale after a reallocation.
+///
+/// # Safety
+/// `t` must be a tensor of a live interpreter whose tensors are allocated.
 unsafe fn data<T>(t: NonNull<ffi::TfLiteTensor>) -> *mut T {
+    // SAFETY: the caller guarantees `t` is a live tensor; the call only reads its data pointer.
     let p = unsafe { ffi::TfLiteTensorData(t.as_ptr()) } as *mut T;
     if p.is_null() {
         NonNull::dangling().as_ptr()
@@ -521,8 +387,14 @@ unsafe fn data<T>(t: NonNull<ffi::TfLiteTensor>) -> *mut T {
     }
 }
 
+/// The tensor's name, type, shape and quantisation, copied out.
+///
+/// # Safety
+/// `t` must be a tensor of a live interpreter.
 unsafe fn describe(t: NonNull<ffi::TfLiteTensor>) -> TensorInfo {
     let t = t.as_ptr();
+    // SAFETY: the caller guarantees `t` is live; these getters only read it, and its name is a
+    // NUL-terminated string the interpreter owns for its lifetime, copied before we return.
     unsafe {
         let name = ffi::TfLiteTensorName(t);
         let name = if name.is_null() {

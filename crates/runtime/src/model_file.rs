@@ -61,9 +61,11 @@ pub struct Mapping {
     len: usize,
 }
 
-// SAFETY: the mapping is read-only and owned by this value; sharing or moving it between threads
-// is like sharing or moving a `Box<[u8]>`.
+// SAFETY: the mapping is read-only and owned by this value; moving it to another thread is like
+// moving a `Box<[u8]>`.
 unsafe impl Send for Mapping {}
+// SAFETY: nothing writes through the mapping, so shared references from several threads only
+// read, as with a `&[u8]`.
 unsafe impl Sync for Mapping {}
 
 impl Mapping {

@@ -18,7 +18,7 @@ use super::huffman::{Bits, Huffman};
 use super::idct::{dc_only, idct8x8, ycbcr_to_rgb, COEF_LIMIT};
 use super::tables::{TableSpec, STANDARD};
 use super::JpegError;
-use crate::image::RgbImage;
+use crate::RgbImage;
 use std::ops::Range;
 
 /// Natural-order index of the k-th coefficient in zig-zag order.

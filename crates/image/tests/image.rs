@@ -2,14 +2,13 @@
 //! `zune-jpeg` for JPEG, `fast_image_resize`'s scalar path for resizing. Also run under
 //! qemu-aarch64 (`scripts/test.d/30-sources-aarch64.sh`), where the resize runs NEON code.
 
-#[path = "common/media.rs"]
-mod media;
+use picket_testkit::media;
 
 use fast_image_resize as fir;
 use jpeg_encoder::SamplingFactor;
-use picket::image::jpeg::{self, JpegDecoder, JpegError};
-use picket::image::resize::{CropBox, Resizer};
-use picket::image::{convert, FrameRef, PixelFormat, Preprocessor, Rgb8View, RgbImage};
+use picket_image::jpeg::{self, JpegDecoder, JpegError};
+use picket_image::resize::{CropBox, Resizer};
+use picket_image::{convert, FrameRef, PixelFormat, Preprocessor, Rgb8View, RgbImage};
 
 fn frame(format: PixelFormat, w: u32, h: u32, data: &[u8]) -> FrameRef<'_> {
     FrameRef::new(format, w, h, data)
@@ -232,7 +231,7 @@ fn preprocessor_decodes_crops_and_resizes_into_the_callers_buffer() {
     let (w, h) = (320u32, 240u32);
     let rgb = media::scene(w, h, 0);
     let data = media::jpeg(&rgb, w, h, 90, SamplingFactor::F_2_1);
-    let roi = picket::geom::NormRect::new(0.25, 0.5, 0.75, 1.0);
+    let roi = picket_geom::NormRect::new(0.25, 0.5, 0.75, 1.0);
     let mut p = Preprocessor::new(100, 60, Some(roi));
     let mut dst = vec![0u8; 100 * 60 * 3];
     let f = frame(PixelFormat::Mjpeg, 0, 0, &data);
@@ -280,7 +279,7 @@ fn stream_splitting_is_not_fooled_by_end_markers_inside_segments() {
 /// and resizing that, within the rounding of the two orders.
 #[test]
 fn yuyv_is_resized_in_yuv_like_converting_first() {
-    let roi = picket::geom::NormRect::new(0.1, 0.3, 0.8, 0.95);
+    let roi = picket_geom::NormRect::new(0.1, 0.3, 0.8, 0.95);
     // Small, odd and short frames, camera frames, and one taller than its output.
     for (w, h, dw, dh, roi) in [
         (640u32, 480u32, 300u32, 300u32, None),

@@ -6,22 +6,22 @@
 //! three channels have full vertical resolution in 4:2:2), the horizontal pass reads luma and
 //! chroma from their own rows, and each output pixel is converted once.
 //!
-//! The filter is [`super::resize`]'s, so the result matches converting first and resizing
+//! The filter is [`crate::resize`]'s, so the result matches converting first and resizing
 //! after, within rounding: luma uses the same taps, and chroma uses them summed over each pair
 //! of pixels that shares a sample, which is what the pixel-doubling conversion of
-//! [`super::convert`] followed by the resize computes. Rounding in YUV between the passes
+//! [`crate::convert`] followed by the resize computes. Rounding in YUV between the passes
 //! costs up to 4 levels against that order (tests hold it there, and the mean under 0.75).
 //! Where a pixel pair straddles a sharp colour edge its colour can lie outside RGB, and there
 //! the two orders differ more: converting first clamps before the filter, this after it.
 //!
-//! Speed comes from filtering [`LANES`] output rows together: the vertical pass runs over the
+//! Speed comes from filtering `LANES` output rows together: the vertical pass runs over the
 //! packed bytes row by row, its planes are transposed so that one column of all lanes is
 //! contiguous, and the horizontal pass and the conversion then run across the lanes, which
 //! vectorises without gathers. LLVM emits NEON on aarch64 (baseline there); on x86_64 the same
 //! code is also built for AVX2 and picked at run time.
 
-use super::convert::yuv_to_rgb;
-use super::resize::{CropBox, ResizeError, Taps, Weights};
+use crate::convert::yuv_to_rgb;
+use crate::resize::{CropBox, ResizeError, Taps, Weights};
 
 /// Output rows filtered together: the horizontal pass runs across them, in lanes.
 const LANES: usize = 8;
@@ -94,13 +94,8 @@ impl YuyvResizer {
             q_first,
             quads,
             #[cfg(target_arch = "x86_64")]
-            avx2: std::is_x86_feature_detected!("avx2"),
+            avx2: crate::resize::has_avx2(),
         })
-    }
-
-    /// The source size this resizer was built for.
-    pub fn source_size(&self) -> (u32, u32) {
-        (self.src_w, self.src_h)
     }
 
     /// Resizes the YUYV frame `src`, rows `stride` bytes apart, into `dst`, tightly packed
@@ -127,6 +122,15 @@ impl YuyvResizer {
         Ok(())
     }
 
+    /// The source size this resizer was built for, which [`Self::resize`] checks.
+    pub fn source_size(&self) -> (u32, u32) {
+        (self.src_w, self.src_h)
+    }
+
+    /// [`Self::run`] compiled for AVX2, which LLVM vectorises across 8 lanes.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn run_avx2(&mut self, src: &[u8], stride: usize, dst: &mut [u8]) {

@@ -12,9 +12,9 @@
 //!
 //! computed in 16.16 fixed point, rounded and clamped to 0..=255, so every channel is within ±1
 //! of that formula. Chroma is not interpolated: each chroma sample colours the 2 (4:2:2) or 2×2
-//! (4:2:0) pixels it covers. JPEG, which is full range, has its own conversion in [`super::jpeg`].
+//! (4:2:0) pixels it covers. JPEG, which is full range, has its own conversion in [`crate::jpeg`].
 
-use super::{FrameRef, PixelFormat, RgbImage};
+use crate::{FrameRef, PixelFormat, RgbImage};
 
 /// Why a frame could not be converted.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

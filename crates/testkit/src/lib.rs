@@ -1,0 +1,7 @@
+//! Fixtures for the workspace's tests and benchmarks, and nothing else: no member depends on it
+//! outside `[dev-dependencies]`.
+//!
+//! - [`media`]: synthetic frames (an RGB scene, its JPEG and YUV encodings, Y4M streams) made in
+//!   the test itself, so nothing large is committed.
+
+pub mod media;
