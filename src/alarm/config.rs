@@ -25,7 +25,8 @@
 //! ```
 
 use crate::alarm::pattern::Pattern;
-use crate::config::{join, Report};
+use crate::alarm::Trigger;
+use crate::validate::{join, Report};
 use serde::Deserialize;
 
 /// Which driver an output or input uses.
@@ -262,7 +263,7 @@ pub fn validate(
             }
         }
         for (k, r) in a.rules.iter().enumerate() {
-            if crate::rules::RuleId::pseudo(r).is_none() && !rules.contains(&r.as_str()) {
+            if Trigger::resolve(r, rules).is_none() {
                 report.error(
                     join(&path, format!("rules.{k}")),
                     format!(

@@ -14,8 +14,8 @@
 
 use crate::alarm::pattern::Pattern;
 use crate::alarm::pin::DynPin;
+use crate::alarm::Trigger;
 use crate::event::EventKind;
-use crate::rules::RuleId;
 use std::time::Duration;
 
 /// One output the engine drives.
@@ -25,10 +25,10 @@ pub struct OutputSpec {
     pub max_on: Duration,
 }
 
-/// Which outputs a set of rules sounds, and how.
+/// Which outputs a set of triggers sounds, and how.
 #[derive(Debug, Clone)]
 pub struct Mapping {
-    pub rules: Vec<RuleId>,
+    pub rules: Vec<Trigger>,
     pub outputs: Vec<usize>,
     pub pattern: Pattern,
     pub hold: Duration,
@@ -123,10 +123,10 @@ impl Engine {
         self.last_beat = Some(now);
     }
 
-    /// A rule fired: start or extend every output its mappings name.
-    pub fn trigger(&mut self, rule: RuleId, now: Duration) {
+    /// A trigger fired: start or extend every output its mappings name.
+    pub fn trigger(&mut self, trigger: Trigger, now: Duration) {
         for mi in 0..self.maps.len() {
-            if !self.maps[mi].rules.contains(&rule) {
+            if !self.maps[mi].rules.contains(&trigger) {
                 continue;
             }
             let m = self.maps[mi].clone();

@@ -3,10 +3,11 @@
 //! ## Threads and contract
 //! The **output thread** ([`spawn`]) owns every output pin and all pattern timing. Other threads
 //! talk to it through an [`AlarmHandle`]:
-//! - the hot thread calls [`AlarmHandle::trigger`] for each [`RuleId`] in a rules verdict, and
+//! - the hot thread calls [`AlarmHandle::trigger`] with a [`Trigger`] for each alarm of a rules
+//!   verdict (and the worker for each health event that starts), and
 //!   [`AlarmHandle::heartbeat`] once per frame (an atomic store, no queue);
-//! - the input watcher calls [`AlarmHandle::reset`] when `picket alarm reset` bumps the state
-//!   file.
+//! - the input watcher (in the arming module) calls [`AlarmHandle::reset`] when `picket alarm
+//!   reset` bumps the state file.
 //!
 //! Commands travel over a small bounded queue. An alarm command is never dropped: if the queue
 //! is ever full, that is a bug, so it is counted ([`AlarmHandle::queue_full`]) and logged, and the
@@ -28,14 +29,14 @@ pub mod pin;
 pub mod rpi;
 #[cfg(test)]
 mod tests;
-pub mod watch;
+mod trigger;
 
 pub use config::{AlarmConfig, HealthyConfig, InputsConfig, OutputConfig, OutputKind};
 pub use engine::{Engine, Mapping, Notice, OutputSpec};
 pub use pattern::Pattern;
+pub use trigger::Trigger;
 
 use crate::event::Event;
-use crate::rules::RuleId;
 use pin::{DynPin, PinError, Shared};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
@@ -50,12 +51,8 @@ pub const QUEUE: usize = 64;
 /// Why the outputs could not be set up.
 #[derive(Debug, thiserror::Error)]
 pub enum AlarmError {
-    #[error("output `{name}`: {source}")]
-    Pin {
-        name: String,
-        #[source]
-        source: PinError,
-    },
+    #[error("output `{name}`: {cause}")]
+    Pin { name: String, cause: PinError },
     #[error("output `{0}`: this picket was built without the `rpi` feature")]
     NoRpi(String),
     #[error("alarm {0}: {1}")]
@@ -69,7 +66,7 @@ pub enum AlarmError {
 /// A message to the output thread.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Command {
-    Trigger(RuleId),
+    Trigger(Trigger),
     Test {
         output: usize,
         pattern: Pattern,
@@ -82,9 +79,9 @@ pub enum Command {
 
 /// Opens one configured output as a safe-state-registered pin.
 pub fn open_output(o: &OutputConfig) -> Result<DynPin, AlarmError> {
-    let err = |source| AlarmError::Pin {
+    let err = |cause| AlarmError::Pin {
         name: o.name.clone(),
-        source,
+        cause,
     };
     Ok(match o.kind {
         OutputKind::Log => Box::new(Shared::new(pin::LogPin::new(&o.name))),
@@ -107,8 +104,8 @@ pub fn open_output(o: &OutputConfig) -> Result<DynPin, AlarmError> {
     })
 }
 
-/// Opens every output and builds the engine with the mappings. `rule_names` are the rules in
-/// id order (from [`crate::rules::Rules::rule_names`]).
+/// Opens every output and builds the engine with the mappings. `rule_names` are the rules'
+/// names in index order, the order of [`Trigger::Rule`].
 pub fn build(
     outputs: &[OutputConfig],
     alarms: &[AlarmConfig],
@@ -134,10 +131,7 @@ pub fn build(
         let rules = a
             .rules
             .iter()
-            .filter_map(|r| match rule_names.iter().position(|n| n == r) {
-                Some(k) => Some(RuleId(k as u8)),
-                None => RuleId::pseudo(r),
-            })
+            .filter_map(|r| Trigger::resolve(r, rule_names))
             .collect();
         maps.push(Mapping {
             rules,
@@ -157,15 +151,6 @@ pub fn build(
         None => None,
     };
     Ok(Engine::new(specs, maps, healthy))
-}
-
-/// Opens every output of a whole validated config; `rules` gives the rule ids.
-pub fn build_from_config(
-    cfg: &crate::config::Config,
-    rules: &crate::rules::Rules,
-) -> Result<Engine, AlarmError> {
-    let names: Vec<&str> = rules.rule_names().collect();
-    build(&cfg.outputs, &cfg.alarms, cfg.healthy.as_ref(), &names)
 }
 
 /// The senders' side of the output thread. Cheap to clone; every method is non-blocking in
@@ -191,9 +176,9 @@ impl AlarmHandle {
         }
     }
 
-    /// Sounds the outputs mapped to `rule`.
-    pub fn trigger(&self, rule: RuleId) -> Result<(), AlarmError> {
-        self.send(Command::Trigger(rule))
+    /// Sounds the outputs mapped to `trigger`.
+    pub fn trigger(&self, trigger: Trigger) -> Result<(), AlarmError> {
+        self.send(Command::Trigger(trigger))
     }
 
     /// Sounds one output for a wiring check.
@@ -254,23 +239,25 @@ impl Notices {
     }
 }
 
-fn notice_event(engine: &Engine, n: &Notice, epoch: Instant) -> Event {
+fn notice_event(engine: &Engine, n: &Notice, epoch: Instant, clock_synced: fn() -> bool) -> Event {
     let ts = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
-    let synced = crate::rules::arming::clock_synchronised();
-    let mut e = Event::new(n.kind, ts, epoch.elapsed().as_millis() as u64, synced)
-        .with_place(engine.output_name(n.output));
-    let _ = std::fmt::Write::write_fmt(&mut e.detail, format_args!(r#"{{"why":"{}"}}"#, n.why));
-    e
+    let synced = clock_synced();
+    Event::new(n.kind, ts, epoch.elapsed().as_millis() as u64, synced)
+        .with_place(engine.output_name(n.output))
+        .with_detail(&[("why", n.why.into())])
 }
 
 /// Starts the output thread with `engine`. Time is measured from `epoch` (picket's start, the
-/// same origin as `Track` times). The thread returns the engine on `Shutdown`, with every output
-/// inactive and the lines still held, so the caller decides when to release them.
+/// same origin as `Track` times); `clock_synced` says whether the wall clock can be trusted, for
+/// the notices' events (picket passes the arming module's clock check). The thread returns the
+/// engine on `Shutdown`, with every output inactive and the lines still held, so the caller
+/// decides when to release them.
 pub fn spawn(
     mut engine: Engine,
     epoch: Instant,
+    clock_synced: fn() -> bool,
 ) -> std::io::Result<(AlarmHandle, Notices, std::thread::JoinHandle<Engine>)> {
     let (tx, rx) = mpsc::sync_channel::<Command>(QUEUE);
     let (ntx, nrx) = mpsc::sync_channel::<Event>(QUEUE);
@@ -326,7 +313,10 @@ pub fn spawn(
                         engine.output_name(n.output),
                         n.why
                     );
-                    if ntx.try_send(notice_event(&engine, n, epoch)).is_err() {
+                    if ntx
+                        .try_send(notice_event(&engine, n, epoch, clock_synced))
+                        .is_err()
+                    {
                         dropped += 1;
                         log::warn!("alarm notice not journalled ({dropped} so far): queue full");
                     }

@@ -19,11 +19,10 @@ use std::sync::{Arc, Mutex, TryLockError, Weak};
 /// A failed pin operation, with the line it concerns.
 #[derive(Debug, thiserror::Error)]
 pub enum PinError {
-    #[error("GPIO line {line}: {source}")]
+    #[error("GPIO line {line}: {cause}")]
     Gpio {
         line: String,
-        #[source]
-        source: gpiocdev::Error,
+        cause: gpiocdev::Error,
     },
     #[error("GPIO line {0}: no line by that name")]
     NotFound(String),
@@ -209,9 +208,9 @@ fn request(
     } else {
         b.as_input();
     }
-    let req = b.request().map_err(|source| PinError::Gpio {
+    let req = b.request().map_err(|cause| PinError::Gpio {
         line: label.clone(),
-        source,
+        cause,
     })?;
     let off = *req
         .config()
@@ -250,10 +249,10 @@ impl GpioLine {
         Ok(GpioLine { req, offset, label })
     }
 
-    fn err(&self, source: gpiocdev::Error) -> PinError {
+    fn err(&self, cause: gpiocdev::Error) -> PinError {
         PinError::Gpio {
             line: self.label.clone(),
-            source,
+            cause,
         }
     }
 

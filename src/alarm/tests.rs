@@ -2,7 +2,6 @@
 //! alarm sections' validation.
 
 use super::*;
-use crate::config::Config;
 use crate::event::EventKind;
 use embedded_hal::digital::ErrorType;
 use std::sync::Mutex;
@@ -49,7 +48,7 @@ fn engine(
         max_on: Duration::from_secs(max_on_s),
     };
     let map = Mapping {
-        rules: vec![RuleId(0)],
+        rules: vec![Trigger::Rule(0)],
         outputs: vec![0],
         pattern: Pattern::parse(pattern).unwrap(),
         hold: Duration::from_millis(hold_ms),
@@ -77,7 +76,7 @@ fn edges(e: &mut Engine, pin: &FakePin, from: u64, to: u64) -> Vec<(u64, bool)> 
 #[test]
 fn a_pulse_keeps_its_timing_for_the_hold_time() {
     let (mut e, pin) = engine("pulse:200/300", 2000, 0, false, 180);
-    e.trigger(RuleId(0), Duration::ZERO);
+    e.trigger(Trigger::Rule(0), Duration::ZERO);
     assert!(pin.on());
     let got = edges(&mut e, &pin, 0, 3000);
     let want = [
@@ -97,27 +96,27 @@ fn a_pulse_keeps_its_timing_for_the_hold_time() {
 #[test]
 fn retriggers_extend_the_hold_and_the_cooldown_ignores_triggers() {
     let (mut e, pin) = engine("steady", 1000, 2000, false, 180);
-    e.trigger(RuleId(0), Duration::ZERO);
-    e.trigger(RuleId(0), 500 * MS);
+    e.trigger(Trigger::Rule(0), Duration::ZERO);
+    e.trigger(Trigger::Rule(0), 500 * MS);
     assert_eq!(edges(&mut e, &pin, 0, 2000), [(1500, false)]);
-    e.trigger(RuleId(0), 2000 * MS);
+    e.trigger(Trigger::Rule(0), 2000 * MS);
     assert!(!pin.on(), "cooling down until 3.5 s");
     assert_eq!(e.suppressed, 1);
-    e.trigger(RuleId(1), 3600 * MS);
+    e.trigger(Trigger::Rule(1), 3600 * MS);
     assert!(!pin.on(), "rule 1 is not mapped");
-    e.trigger(RuleId(0), 3600 * MS);
+    e.trigger(Trigger::Rule(0), 3600 * MS);
     assert!(pin.on());
 }
 
 #[test]
 fn a_latched_siren_stops_at_its_maximum_on_time_and_stays_off_until_reset() {
     let (mut e, pin) = engine("steady", 1000, 0, true, 5);
-    e.trigger(RuleId(0), Duration::ZERO);
+    e.trigger(Trigger::Rule(0), Duration::ZERO);
     assert_eq!(edges(&mut e, &pin, 0, 8000), [(5000, false)]);
-    e.trigger(RuleId(0), 8000 * MS);
+    e.trigger(Trigger::Rule(0), 8000 * MS);
     assert!(!pin.on(), "spent: no restart before a reset");
     e.reset(9000 * MS);
-    e.trigger(RuleId(0), 9000 * MS);
+    e.trigger(Trigger::Rule(0), 9000 * MS);
     assert!(pin.on());
     let n: Vec<(EventKind, &str)> = e.take_notices().map(|n| (n.kind, n.why)).collect();
     assert_eq!(
@@ -134,7 +133,7 @@ fn a_latched_siren_stops_at_its_maximum_on_time_and_stays_off_until_reset() {
 #[test]
 fn a_siren_cadence_on_simulated_time() {
     let (mut e, pin) = engine("siren", 4000, 0, false, 180);
-    e.trigger(RuleId(0), Duration::ZERO);
+    e.trigger(Trigger::Rule(0), Duration::ZERO);
     let got = edges(&mut e, &pin, 0, 4500);
     assert_eq!(
         got,
@@ -180,7 +179,12 @@ fn the_output_thread_returns_its_engine_with_every_output_off() {
         pin: Box::new(pin.clone()),
         max_on: Duration::from_secs(60),
     };
-    let (h, notices, join) = spawn(Engine::new(vec![spec], vec![], None), Instant::now()).unwrap();
+    let (h, notices, join) = spawn(
+        Engine::new(vec![spec], vec![], None),
+        Instant::now(),
+        || true,
+    )
+    .unwrap();
     h.test(0, Pattern::Steady, Duration::from_secs(30)).unwrap();
     let on = notices.recv_timeout(Duration::from_secs(10)).unwrap();
     assert_eq!((on.kind, on.place.as_str()), (EventKind::AlarmOn, "siren"));
@@ -193,116 +197,25 @@ fn the_output_thread_returns_its_engine_with_every_output_off() {
     assert_eq!(off.kind, EventKind::AlarmOff);
     assert!(off.detail.contains("shutdown"));
     assert_eq!(h.queue_full(), 0);
-    assert!(h.trigger(RuleId(0)).is_err(), "the thread has stopped");
+    assert!(
+        h.trigger(Trigger::Rule(0)).is_err(),
+        "the thread has stopped"
+    );
 }
 
 #[test]
 fn sending_commands_does_not_allocate() {
-    let (h, _n, join) = spawn(Engine::new(vec![], vec![], None), Instant::now()).unwrap();
-    h.trigger(RuleId(0)).unwrap();
+    let (h, _n, join) = spawn(Engine::new(vec![], vec![], None), Instant::now(), || true).unwrap();
+    h.trigger(Trigger::Rule(0)).unwrap();
     let ((), n) = crate::alloc_count::count(|| {
         for _ in 0..10 {
             h.heartbeat();
-            h.trigger(RuleId(3)).unwrap();
+            h.trigger(Trigger::Rule(3)).unwrap();
         }
     });
     assert_eq!(n, 0);
     h.shutdown().unwrap();
     join.join().unwrap();
-}
-
-#[test]
-fn bad_alarm_config_is_reported_with_its_location() {
-    let text = r#"[[rules]]
-name = "r"
-kind = "crowd"
-zone = "z"
-min_people = 2
-
-[[zones]]
-name = "z"
-polygon = [[0,0],[1,0],[1,1]]
-
-[[outputs]]
-name = "siren"
-kind = "gpiocdev"
-chip = "gpiochip0"
-offset = 17
-
-[[outputs]]
-name = "strobe"
-kind = "gpiocdev"
-chip = "/dev/gpiochip0"
-offset = 17
-
-[[alarms]]
-rules = ["r", "nope"]
-outputs = ["siren", "horn"]
-pattern = "blink"
-"#;
-    let err = crate::config::parse::<Config>(text, "p.toml").unwrap_err();
-    let msg = err.to_string();
-    let want = [
-        "p.toml:21:10: outputs.1.offset: GPIO line (gpiochip0 17) is already used by output `siren`",
-        "p.toml:25:21: alarms.0.outputs.1: unknown output `horn`",
-        "p.toml:24:15: alarms.0.rules.1: unknown rule `nope`",
-        "p.toml:26:11: alarms.0.pattern: pattern `blink`",
-    ];
-    for w in want {
-        assert!(msg.contains(w), "missing {w:?} in\n{msg}");
-    }
-    assert_eq!(err.problems().len(), want.len(), "{msg}");
-}
-
-/// Waits (up to 10 s, polling) for `f` to hold; the watcher re-reads the state file each second.
-fn eventually(f: impl Fn() -> bool) -> bool {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while Instant::now() < deadline {
-        if f() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    false
-}
-
-#[test]
-fn the_watcher_follows_the_state_file_and_passes_resets_on() {
-    use crate::rules::arming::{Mode, StateFile};
-    use std::sync::atomic::AtomicBool;
-    let dir = std::env::temp_dir().join(format!("picket-watch-{}", std::process::id()));
-    let state = dir.join("arming.toml");
-    let (mut e, pin) = engine("steady", 1000, 0, true, 600);
-    e.tick(Duration::ZERO);
-    let (h, notices, join) = spawn(e, Instant::now()).unwrap();
-    let shared = Arc::new(watch::ArmingShared::default());
-    let stop = Arc::new(AtomicBool::new(false));
-    let w = watch::spawn(
-        &InputsConfig::default(),
-        state.clone(),
-        shared.clone(),
-        Some(h.clone()),
-        stop.clone(),
-    )
-    .unwrap();
-    assert_eq!(shared.inputs().mode, Mode::Auto);
-    StateFile::update(&state, |s| s.mode = Mode::Disarmed).unwrap();
-    assert!(eventually(|| shared.inputs().mode == Mode::Disarmed));
-
-    h.trigger(RuleId(0)).unwrap();
-    let on = notices.recv_timeout(Duration::from_secs(10)).unwrap();
-    assert_eq!(on.kind, EventKind::AlarmOn);
-    assert!(pin.on(), "latched");
-    StateFile::update(&state, |s| s.reset_seq += 1).unwrap(); // `picket alarm reset`
-    let reset = notices.recv_timeout(Duration::from_secs(10)).unwrap();
-    assert_eq!(reset.kind, EventKind::AlarmReset);
-    assert!(eventually(|| !pin.on()));
-
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    w.join().unwrap();
-    h.shutdown().unwrap();
-    join.join().unwrap();
-    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -322,14 +235,37 @@ fn a_health_event_kind_sounds_the_outputs_mapped_to_it() {
     }];
     let mut e = build(&outputs, &alarms, None, &["door"]).unwrap();
     let t = Duration::from_secs(1);
-    e.trigger(RuleId(0), t);
+    e.trigger(Trigger::Rule(0), t);
     e.tick(t);
     assert_eq!(e.take_notices().count(), 0, "the rule `door` is not mapped");
     e.trigger(
-        RuleId::health(crate::event::EventKind::CameraLost).unwrap(),
+        Trigger::health(crate::event::EventKind::CameraLost).unwrap(),
         t,
     );
     e.tick(t);
     let kinds: Vec<_> = e.take_notices().map(|n| n.kind).collect();
     assert_eq!(kinds, [crate::event::EventKind::AlarmOn]);
+}
+
+#[test]
+fn a_mapping_names_rules_health_kinds_and_tamper_apart() {
+    let rules = ["door", "camera_lost"];
+    assert_eq!(Trigger::resolve("door", &rules), Some(Trigger::Rule(0)));
+    assert_eq!(
+        Trigger::resolve("camera_lost", &rules),
+        Some(Trigger::Rule(1)),
+        "a rule's name wins over a health kind"
+    );
+    assert_eq!(
+        Trigger::resolve("fps_low", &rules),
+        Trigger::health(EventKind::FpsLow)
+    );
+    assert_eq!(
+        Trigger::health(EventKind::FpsLow),
+        Some(Trigger::Health(EventKind::FpsLow))
+    );
+    assert_eq!(Trigger::resolve("tamper", &rules), Some(Trigger::Tamper));
+    assert_eq!(Trigger::resolve("intrusion", &rules), None);
+    assert_eq!(Trigger::health(EventKind::CameraBack), None);
+    assert!(Trigger::HEALTH.iter().all(|k| !k.is_rule()));
 }

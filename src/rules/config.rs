@@ -22,10 +22,10 @@
 //! A rule table is flat: the fields that do not apply to its `kind` are rejected by validation
 //! (not by serde), so that every mistake is reported with its location at once.
 
-use crate::config::{join, Report};
-use crate::geom::NormPoint;
 use crate::rules::shape::{Polygon, PolygonError};
 use crate::rules::{MAX_LINES, MAX_RULES};
+use crate::validate::{join, Report};
+use picket_geom::NormPoint;
 use serde::Deserialize;
 
 /// One named polygon, in normalised coordinates (`[x, y]`, 0..1, origin top left).
@@ -164,8 +164,25 @@ fn check_names<'a>(
     }
 }
 
-/// Validates zones, lines and rules together, since rules refer to the others by name.
+/// Validates zones, lines and rules together, since rules refer to the others by name, and
+/// their counts against [`MAX_RULES`] and [`MAX_LINES`].
 pub fn validate(
+    zones: &[ZoneConfig],
+    lines: &[LineConfig],
+    rules: &[RuleConfig],
+    at: &str,
+    report: &mut Report,
+) {
+    validate_sections(zones, lines, rules, at, report);
+    if rules.len() > MAX_RULES {
+        report.error(join(at, "rules"), format!("at most {MAX_RULES} rules"));
+    }
+    if lines.len() > MAX_LINES {
+        report.error(join(at, "lines"), format!("at most {MAX_LINES} lines"));
+    }
+}
+
+fn validate_sections(
     zones: &[ZoneConfig],
     lines: &[LineConfig],
     rules: &[RuleConfig],
@@ -303,26 +320,5 @@ fn validate_rule(
             "`retrigger_s` applies only with retrigger = \"every\"".into(),
         ),
         _ => {}
-    }
-}
-
-/// Validates the rules' sections of `cfg`: zones, lines, rules, their limits, and arming.
-pub fn validate_config(cfg: &crate::config::Config, at: &str, report: &mut crate::config::Report) {
-    validate(&cfg.zones, &cfg.lines, &cfg.rules, at, report);
-    if cfg.rules.len() > MAX_RULES {
-        report.error(join(at, "rules"), format!("at most {MAX_RULES} rules"));
-    }
-    if cfg.lines.len() > MAX_LINES {
-        report.error(join(at, "lines"), format!("at most {MAX_LINES} lines"));
-    }
-    for (i, entry) in cfg.arming.schedule.iter().enumerate() {
-        if let Err(e) = crate::rules::arming::Schedule::parse(&[entry]) {
-            report.error(join(at, format!("arming.schedule.{i}")), e.to_string());
-        }
-    }
-    if let Some(tz) = &cfg.arming.timezone {
-        if let Err(e) = crate::rules::arming::time_zone(Some(tz)) {
-            report.error(join(at, "arming.timezone"), e.to_string());
-        }
     }
 }

@@ -1,18 +1,18 @@
-//! Judging behaviour: zones, intrusion, loitering, line crossing, wandering, crowds and arming.
+//! Judging behaviour: zones, intrusion, loitering, line crossing, wandering, crowds, and whether
+//! the box is armed ([`Arming`]'s decision, on the inputs it is given: no arming I/O here).
 //!
 //! [`Rules`] is owned by the hot thread. Each frame the pipeline calls [`Rules::judge`] with the
 //! tracker's tracks, the time ([`Now`], never read inside, so tests run on simulated time) and the
 //! arming inputs ([`Inputs`], a snapshot of what the input watcher publishes). It fills a
-//! caller-owned [`Verdict`]: events for the journal, and the ids of rules whose alarm the output
-//! thread should sound. `judge` does not allocate: every per-track memo lives in storage sized
-//! once in [`Rules::new`].
+//! caller-owned [`Verdict`]: events for the journal, and what [`Fired`] (a rule by its
+//! [`RuleId`], or tamper) for the pipeline to turn into the output thread's triggers. `judge`
+//! does not allocate: every per-track memo lives in storage sized once in [`Rules::new`].
 //!
 //! Rules judge confirmed tracks at the foot point (bottom-centre of the box). A track that is
 //! `Lost` keeps its memos (so a loiter survives a short occlusion) but is not judged; a track
-//! that leaves the tracker's list is gone, and so are its memos. Nothing here survives a restart
-//! except what the state file keeps (the arming mode, see [`arming`]).
+//! that leaves the tracker's list is gone, and so are its memos. Nothing here survives a restart;
+//! the arming mode is kept by `crate::arming`'s state file and arrives as [`Inputs::mode`].
 
-pub mod arming;
 pub mod config;
 pub mod motion;
 pub mod shape;
@@ -20,16 +20,16 @@ pub mod shape;
 mod tests;
 mod verdict;
 
-pub use arming::{Arming, ArmingConfig, Mode};
-pub use config::{validate_config as validate, LineConfig, RuleConfig, RuleKind, ZoneConfig};
-pub use verdict::{Inputs, Now, RuleId, Verdict};
+pub use config::{validate, LineConfig, RuleConfig, RuleKind, ZoneConfig};
+pub use verdict::{Fired, Now, RuleId, Verdict};
 
-use crate::event::{Direction, Event, EventKind, DETAIL_CAP};
+use crate::arming::{Arming, ArmingConfig, ArmingError, Inputs};
+use crate::event::detail::rounded;
+use crate::event::{Direction, Event, EventKind, Value};
 use crate::track::Track;
 use config::{DirectionFilter, Retrigger};
 use motion::{SideMemo, Tripwire};
 use shape::Polygon;
-use std::fmt::Write;
 use std::time::Duration;
 
 /// At most this many rules, lines and tracks; the config is checked against the first two.
@@ -42,18 +42,17 @@ pub const MAX_EVENTS: usize = 32;
 /// Why the rules could not be built from a config (validation reports the same, located).
 #[derive(Debug, thiserror::Error)]
 pub enum RulesError {
-    #[error("zone `{zone}`: {source}")]
+    #[error("zone `{zone}`: {cause}")]
     Zone {
         zone: String,
-        #[source]
-        source: shape::PolygonError,
+        cause: shape::PolygonError,
     },
     #[error("rule `{0}`: unknown zone or line")]
     Unknown(String),
     #[error("too many {0} (at most {1})")]
     TooMany(&'static str, usize),
     #[error(transparent)]
-    Arming(#[from] arming::ArmingError),
+    Arming(#[from] ArmingError),
 }
 
 #[derive(Debug, Clone)]
@@ -192,14 +191,14 @@ impl Rules {
             .map(|z| {
                 Ok(Zone {
                     name: z.name.clone(),
-                    polygon: z.polygon().map_err(|source| RulesError::Zone {
+                    polygon: z.polygon().map_err(|cause| RulesError::Zone {
                         zone: z.name.clone(),
-                        source,
+                        cause,
                     })?,
                 })
             })
             .collect::<Result<Vec<_>, RulesError>>()?;
-        let p = |v: [f32; 2]| crate::geom::NormPoint::new(v[0], v[1]);
+        let p = |v: [f32; 2]| picket_geom::NormPoint::new(v[0], v[1]);
         let lines: Vec<Line> = lines
             .iter()
             .map(|l| Line {
@@ -254,30 +253,14 @@ impl Rules {
         })
     }
 
-    /// Builds the engine from a whole validated config.
-    pub fn from_config(cfg: &crate::config::Config) -> Result<Self, RulesError> {
-        Rules::new(&cfg.zones, &cfg.lines, &cfg.rules, &cfg.arming)
-    }
-
     /// Replaces the arming decision (tests use a fixed time zone this way).
     pub fn set_arming(&mut self, arming: Arming) {
         self.arming = arming;
     }
 
-    /// The rule names in id order, for the output thread's mapping.
+    /// The rule names in index order ([`RuleId`]), for the output thread's mappings.
     pub fn rule_names(&self) -> impl Iterator<Item = &str> {
         self.rules.iter().map(|r| r.name.as_str())
-    }
-
-    /// A rule's name, `tamper`, or a health event kind.
-    pub fn rule_name(&self, id: RuleId) -> &str {
-        match self.rules.get(id.0 as usize) {
-            Some(r) => r.name.as_str(),
-            None => RuleId::HEALTH
-                .into_iter()
-                .find(|&k| RuleId::health(k) == Some(id))
-                .map_or("tamper", EventKind::as_str),
-        }
     }
 
     /// Crossings of a line so far, as `[left_to_right, right_to_left]`, counted while armed or
@@ -345,20 +328,18 @@ impl Rules {
             } else {
                 EventKind::Disarmed
             };
-            let mut e = self.event(kind, now, "");
-            let _ = write!(
-                e.detail,
-                r#"{{"by":"{}","mode":"{}"}}"#,
-                why.as_str(),
-                inputs.mode.as_str()
-            );
+            let e = self.event(kind, now, "").with_detail(&[
+                ("by", why.as_str().into()),
+                ("mode", inputs.mode.as_str().into()),
+            ]);
             out.push(e, None);
         }
         if inputs.tamper && !self.tamper {
             // Tamper is a 24-hour zone: it raises its alarm armed or not.
-            let mut e = self.event(EventKind::Intrusion, now, "tamper");
-            let _ = e.detail.push_str(r#"{"rule":"tamper"}"#);
-            out.push(e, Some(RuleId::TAMPER));
+            let e = self
+                .event(EventKind::Intrusion, now, "tamper")
+                .with_detail(&[("rule", "tamper".into())]);
+            out.push(e, Some(Fired::Tamper));
         }
         self.tamper = inputs.tamper;
         armed
@@ -463,7 +444,7 @@ impl Rules {
             slot.fired_at = Some(now.mono);
             self.rules[ri].last_fired = Some(now.mono);
             let e = self.rule_event(ri, t, now, dwell, rate, dir);
-            out.push(e, Some(RuleId(ri as u8)));
+            out.push(e, Some(Fired::Rule(RuleId(ri as u8))));
         }
         out.in_zones = out.in_zones.saturating_add(u16::from(in_zone));
     }
@@ -489,21 +470,22 @@ impl Rules {
         e.track_id = Some(t.id);
         e.score = Some(t.score);
         e.bbox = Some(t.bbox);
-        let mut d = heapless::String::<DETAIL_CAP>::new();
-        let _ = write!(d, r#"{{"rule":"{}""#, json_safe(&rule.name));
+        // At most five fields; pushing into room for five cannot fail.
+        let mut d = heapless::Vec::<(&str, Value<'_>), 5>::new();
+        let _ = d.push(("rule", rule.name.as_str().into()));
         if rule.kind == RuleKind::LineCross {
             e.direction = dir;
             let c = self.lines[rule.place].counts;
-            let _ = write!(d, r#","count_ltr":{},"count_rtl":{}"#, c[0], c[1]);
+            let _ = d.push(("count_ltr", c[0].into()));
+            let _ = d.push(("count_rtl", c[1].into()));
         }
         if let Some(dw) = dwell {
-            let _ = write!(d, r#","dwell_s":{:.1}"#, dw.as_secs_f32());
+            let _ = d.push(("dwell_s", rounded(f64::from(dw.as_secs_f32()), 1).into()));
         }
         if let Some(r) = rate {
-            let _ = write!(d, r#","turn_rate":{r:.2}"#);
+            let _ = d.push(("turn_rate", rounded(f64::from(r), 2).into()));
         }
-        let _ = d.push('}');
-        e.detail = d;
+        e.set_detail(&d);
         e
     }
 
@@ -527,35 +509,17 @@ impl Rules {
             }
             rule.crowd_fired = Some(now.mono);
             rule.last_fired = Some(now.mono);
-            let mut e = self.event(
-                EventKind::Crowd,
-                now,
-                &self.zones[self.rules[ri].place].name,
-            );
-            let _ = write!(
-                e.detail,
-                r#"{{"rule":"{}","people":{count}}}"#,
-                json_safe(&self.rules[ri].name)
-            );
-            out.push(e, Some(RuleId(ri as u8)));
+            let e = self
+                .event(
+                    EventKind::Crowd,
+                    now,
+                    &self.zones[self.rules[ri].place].name,
+                )
+                .with_detail(&[
+                    ("rule", self.rules[ri].name.as_str().into()),
+                    ("people", count.into()),
+                ]);
+            out.push(e, Some(Fired::Rule(RuleId(ri as u8))));
         }
     }
-}
-
-/// Names are config text; keep the detail valid JSON whatever they contain.
-fn json_safe(s: &str) -> impl std::fmt::Display + '_ {
-    struct J<'a>(&'a str);
-    impl std::fmt::Display for J<'_> {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            for c in self.0.chars() {
-                match c {
-                    '"' | '\\' => write!(f, "\\{c}")?,
-                    c if (c as u32) < 0x20 => write!(f, "\\u{:04x}", c as u32)?,
-                    c => f.write_char(c)?,
-                }
-            }
-            Ok(())
-        }
-    }
-    J(s)
 }

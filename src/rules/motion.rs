@@ -20,9 +20,9 @@
 //! zone for `min_seconds`. The window is capped by the track's history (64 samples).
 
 use crate::event::Direction;
-use crate::geom::NormPoint;
 use crate::rules::shape::{cross, segments_intersect};
 use crate::track::FootSample;
+use picket_geom::NormPoint;
 use std::f32::consts::PI;
 use std::time::Duration;
 

@@ -4,7 +4,7 @@
 //! Everything here is plain arithmetic on `f32` with no allocation, so the hot thread may call it
 //! for every track on every frame.
 
-use crate::geom::NormPoint;
+use picket_geom::NormPoint;
 
 /// `(b - a) × (p - a)`: positive when `p` is on the *right* of a→b as drawn on the image (y
 /// down), negative on its left, zero on the line.

@@ -9,14 +9,13 @@
 //!   the latest action wins and it survives a restart. The position last applied is kept in the
 //!   file too: a turn made while picket was down is applied at start; an unchanged key is not.
 //! - The **state file** is re-read once a second (`picket arm|disarm` from a shell); a bumped
-//!   `reset_seq` (`picket alarm reset`) is passed to the output thread.
+//!   `reset_seq` (`picket alarm reset`) calls the reset callback (the pipeline's resets the
+//!   alarm outputs' latches).
 //! - The **clock** is checked once a second ([`clock_synchronised`]).
 
+use super::{clock_synchronised, ArmingError, Inputs, Mode, StateFile};
 use crate::alarm::config::{InputConfig, InputsConfig};
 use crate::alarm::pin::{Dir, GpioLine, PinError};
-use crate::alarm::AlarmHandle;
-use crate::rules::arming::{clock_synchronised, ArmingError, Mode, StateFile};
-use crate::rules::Inputs;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
@@ -25,7 +24,10 @@ use std::time::{Duration, Instant, SystemTime};
 /// How often inputs are polled.
 pub const POLL: Duration = Duration::from_millis(20);
 
-/// What the watcher publishes for the hot thread.
+/// What the watcher publishes for the hot thread: the mode, the tamper input and the clock's
+/// state, as atomics. Shared in an `Arc`; the watcher's thread is its only writer (after
+/// [`spawn`] has set the first values), the hot thread reads it once per frame. Nothing in it
+/// survives a restart: the mode comes back from the state file.
 #[derive(Debug, Default)]
 pub struct ArmingShared {
     mode: AtomicU8,
@@ -34,7 +36,7 @@ pub struct ArmingShared {
 }
 
 impl ArmingShared {
-    /// The arming inputs for [`crate::rules::Rules::judge`].
+    /// The arming inputs for this frame (the rules judge with them).
     pub fn inputs(&self) -> Inputs {
         Inputs {
             mode: Mode::from_u8(self.mode.load(Ordering::Relaxed)),
@@ -42,7 +44,7 @@ impl ArmingShared {
         }
     }
 
-    /// For [`crate::rules::Now::clock_synced`].
+    /// Whether the wall clock was synchronised at the last check (once a second).
     pub fn clock_synced(&self) -> bool {
         self.synced.load(Ordering::Relaxed)
     }
@@ -55,12 +57,8 @@ impl ArmingShared {
 /// Why the watcher could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum WatchError {
-    #[error("input `{name}`: {source}")]
-    Input {
-        name: &'static str,
-        #[source]
-        source: PinError,
-    },
+    #[error("input `{name}`: {cause}")]
+    Input { name: &'static str, cause: PinError },
     #[error(transparent)]
     State(#[from] ArmingError),
     #[error("cannot start the input watcher: {0}")]
@@ -77,7 +75,7 @@ struct Debounced {
 
 impl Debounced {
     fn open(name: &'static str, c: &InputConfig) -> Result<Self, WatchError> {
-        let err = |source| WatchError::Input { name, source };
+        let err = |cause| WatchError::Input { name, cause };
         let line = GpioLine::open(
             c.chip.as_deref(),
             c.offset,
@@ -144,12 +142,13 @@ fn apply_key(path: &std::path::Path, on: bool) -> Result<StateFile, ArmingError>
     Ok(s)
 }
 
-/// Starts the watcher. `alarm` receives resets; `stop` ends the thread.
+/// Starts the watcher. `on_reset` is called on the watcher's thread each time the state file's
+/// `reset_seq` changes; `stop` ends the thread.
 pub fn spawn(
     inputs: &InputsConfig,
     state_file: PathBuf,
     shared: Arc<ArmingShared>,
-    alarm: Option<AlarmHandle>,
+    on_reset: impl Fn() + Send + 'static,
     stop: Arc<AtomicBool>,
 ) -> Result<std::thread::JoinHandle<()>, WatchError> {
     let mut key = inputs
@@ -202,9 +201,7 @@ pub fn spawn(
                         shared.set_mode(s.mode);
                         if s.reset_seq != reset_seq {
                             reset_seq = s.reset_seq;
-                            if let Some(a) = &alarm {
-                                let _ = a.reset();
-                            }
+                            on_reset();
                         }
                     }
                     Err(e) => log::error!("{e}"),
