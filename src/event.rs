@@ -2,8 +2,13 @@
 //!
 //! An [`Event`] is a fixed-size value (no heap), so the hot thread can build one per frame and
 //! hand it to the journal's queue without allocating. The journal assigns `id` when it commits.
+//! Its `detail` is a JSON object made in one place, [`detail`].
 
-use crate::geom::NormRect;
+pub mod detail;
+
+pub use detail::{Detail, Value};
+
+use picket_geom::NormRect;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -155,8 +160,9 @@ pub struct Event {
     pub score: Option<f32>,
     pub bbox: Option<NormRect>,
     pub direction: Option<Direction>,
-    /// Kind-specific facts as a JSON object, e.g. `{"dwell_s":31.5}`; empty means none.
-    pub detail: heapless::String<DETAIL_CAP>,
+    /// Kind-specific facts as a JSON object, e.g. `{"dwell_s":31.5}`; empty means none. Set it
+    /// with [`Event::set_detail`].
+    pub detail: Detail,
 }
 
 impl Event {
@@ -172,8 +178,20 @@ impl Event {
             score: None,
             bbox: None,
             direction: None,
-            detail: heapless::String::new(),
+            detail: Detail::default(),
         }
+    }
+
+    /// Sets `detail` to the JSON object of `fields`, in order, within [`DETAIL_CAP`] (see
+    /// [`detail`] for how it is shortened).
+    pub fn set_detail(&mut self, fields: &[(&str, Value<'_>)]) {
+        self.detail = Detail::new(fields);
+    }
+
+    /// The event with `detail` set, as [`Event::set_detail`].
+    pub fn with_detail(mut self, fields: &[(&str, Value<'_>)]) -> Self {
+        self.set_detail(fields);
+        self
     }
 
     /// Sets `place`, truncating at [`NAME_CAP`] bytes on a character boundary.

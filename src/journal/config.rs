@@ -1,7 +1,7 @@
 //! The `[journal]` section of the config: where the journal lives, how big it may grow, how
 //! often it commits, and what to do with a file that is not a usable journal.
 
-use crate::config::{join, Report, Validate};
+use crate::validate::{join, Report, Validate};
 use serde::Deserialize;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -100,60 +100,5 @@ impl Validate for JournalConfig {
         if self.max_pending == 0 {
             report.error(join(at, "max_pending"), "must be at least 1");
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::config::{parse, Config};
-
-    #[test]
-    fn defaults_apply_when_the_section_is_absent() {
-        let c: Config = parse("", "p.toml").unwrap();
-        assert_eq!(c.journal, super::JournalConfig::default());
-        assert_eq!(c.journal.batch_interval_ms, 1000);
-        assert_eq!(c.journal.on_corrupt, super::OnCorrupt::Fail);
-    }
-
-    #[test]
-    fn values_and_on_corrupt_parse() {
-        let c: Config = parse(
-            "[journal]\npath = \"/data/ev.db\"\nmax_events = 5000\non_corrupt = \"start_new\"\n",
-            "p.toml",
-        )
-        .unwrap();
-        assert_eq!(c.journal.path.to_str(), Some("/data/ev.db"));
-        assert_eq!(c.journal.max_events, 5000);
-        assert_eq!(c.journal.on_corrupt, super::OnCorrupt::StartNew);
-        assert_eq!(c.journal.max_bytes, 256 * 1024 * 1024);
-    }
-
-    #[test]
-    fn bad_values_are_reported_at_their_line_and_column() {
-        let text = "[journal]\nmax_events = 0\nmax_bytes = 1000\n  batch_interval_ms = 5\n";
-        let err = parse::<Config>(text, "p.toml").unwrap_err();
-        let p = err.problems();
-        assert_eq!(p.len(), 3, "{err}");
-        assert_eq!((p[0].line, p[0].column), (2, 14), "{err}");
-        assert_eq!((p[1].line, p[1].column), (3, 13), "{err}");
-        assert_eq!((p[2].line, p[2].column), (4, 23), "{err}");
-        assert!(
-            err.to_string()
-                .contains("p.toml:2:14: journal.max_events: must be at least 1"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn unknown_keys_and_bad_on_corrupt_are_located() {
-        let err = parse::<Config>("[journal]\nmax_rows = 3\n", "p.toml").unwrap_err();
-        assert_eq!((err.problems()[0].line, err.problems()[0].column), (2, 1));
-        assert!(
-            err.to_string().contains("unknown field `max_rows`"),
-            "{err}"
-        );
-        let err = parse::<Config>("[journal]\non_corrupt = \"delete\"\n", "p.toml").unwrap_err();
-        assert_eq!(err.problems()[0].line, 2, "{err}");
-        assert!(err.to_string().contains("start_new"), "{err}");
     }
 }

@@ -54,6 +54,7 @@ fn chown_to_picket(path: &Path) -> Result<(), JournalError> {
 
 /// The uid and primary gid of user `picket`, if it exists.
 fn picket_ids() -> Option<(u32, u32)> {
+    // SAFETY: `passwd` is plain data (integers and pointers), valid as all zeroes.
     let mut pwd: libc::passwd = unsafe { std::mem::zeroed() };
     let mut buf = vec![0 as libc::c_char; 4096];
     let mut out: *mut libc::passwd = std::ptr::null_mut();

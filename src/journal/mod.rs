@@ -9,8 +9,9 @@
 
 mod config;
 mod fsperm;
-mod reader;
-mod schema;
+pub(crate) mod reader;
+pub mod sample;
+pub(crate) mod schema;
 #[cfg(test)]
 mod tests;
 pub mod time;

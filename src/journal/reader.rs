@@ -72,7 +72,7 @@ impl StoredEvent {
         })
     }
 
-    fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
+    pub(crate) fn from_row(r: &Row<'_>) -> rusqlite::Result<Self> {
         let bbox: [Option<f32>; 4] = [r.get(7)?, r.get(8)?, r.get(9)?, r.get(10)?];
         Ok(Self {
             id: r.get(0)?,
@@ -97,7 +97,8 @@ impl StoredEvent {
 /// An event and its snapshot JPEG, if it has one.
 pub type EventWithSnapshot = (StoredEvent, Option<Vec<u8>>);
 
-const COLUMNS: &str = "e.id, e.ts_ms, e.mono_ms, e.clock_synced, e.kind, e.place, e.track_id, \
+pub(crate) const COLUMNS: &str =
+    "e.id, e.ts_ms, e.mono_ms, e.clock_synced, e.kind, e.place, e.track_id, \
      e.bbox_x0, e.bbox_y0, e.bbox_x1, e.bbox_y1, e.score, e.direction, e.detail, length(s.jpeg) \
      FROM events e LEFT JOIN snapshots s ON s.event_id = e.id";
 

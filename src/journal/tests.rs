@@ -100,9 +100,9 @@ fn events_round_trip_with_every_field() {
     ev.clock_synced = false;
     ev.track_id = Some(42);
     ev.score = Some(0.75);
-    ev.bbox = Some(crate::geom::NormRect::new(0.25, 0.5, 0.5, 1.0));
+    ev.bbox = Some(picket_geom::NormRect::new(0.25, 0.5, 0.5, 1.0));
     ev.direction = Some(crate::event::Direction::LeftToRight);
-    ev.detail.push_str("{\"speed\":1.5}").unwrap();
+    ev.set_detail(&[("speed", 1.5.into())]);
     let item = JournalItem::new(ev).with_snapshot(vec![0xFF, 0xD8, 1, 2, 0xFF, 0xD9]);
     let done = w
         .append(&[item, JournalItem::new(event(EventKind::Started))])

@@ -1,16 +1,21 @@
-//! The journal's worker thread and the lock-free queue that feeds it from the hot thread.
+//! The journal's worker thread and the bounded queue that feeds it.
+//!
+//! The queue is std's `sync_channel`, used only with `try_send` and `try_recv`: neither blocks,
+//! and `try_send` does not allocate (a counting-allocator test holds it to that). Its producer
+//! is the pipeline's worker thread, which allocates each snapshot's JPEG anyway, so a lock-free
+//! queue of our own would buy nothing worth its `unsafe`.
 
 use super::{JournalConfig, JournalError, Writer};
 use crate::event::{Event, EventKind};
-use heapless::spsc::{Consumer, Producer, Queue};
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering::*};
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
 use std::sync::{Arc, Mutex};
 use std::thread::{self, JoinHandle, Thread};
 use std::time::{Duration, Instant};
 
-/// Slots in the queue between the hot thread and the worker (one is kept free, so 255 items
-/// fit). At one commit a second that is 255 events a second before anything is dropped; the
-/// producer also wakes the worker early when the queue is half full.
+/// Items the queue to the journal's thread holds. At one commit a second that is 256 events a
+/// second before anything is dropped; the producer also wakes the journal's thread early when
+/// the queue is half full.
 pub const QUEUE_LEN: usize = 256;
 
 /// One event for the journal, with its snapshot JPEG if any.
@@ -74,6 +79,8 @@ struct Shared {
     stop: AtomicBool,
     urgent: AtomicBool,
     sent: AtomicU64,
+    /// Items the journal's thread took off the queue; `sent - taken` are queued.
+    taken: AtomicU64,
     dropped: AtomicU64,
     committed: AtomicU64,
     last_id: AtomicI64,
@@ -84,53 +91,43 @@ struct Shared {
     last_error: Mutex<Option<String>>,
 }
 
-type Q = Queue<JournalItem, QUEUE_LEN>;
-
-/// Owns the heap-allocated queue that the producer and consumer borrow as `'static`, and frees
-/// it when both ends are gone. Every holder declares its queue end *before* this, so the end is
-/// dropped first.
-struct QueueBox(*mut Q);
-// SAFETY: the queue is only reached through its `Producer` and `Consumer`, which heapless makes
-// safe to use from one thread each; this box only frees it after both are dropped.
-unsafe impl Send for QueueBox {}
-unsafe impl Sync for QueueBox {}
-impl Drop for QueueBox {
-    fn drop(&mut self) {
-        // SAFETY: made by `Box::into_raw` in `Journal::spawn`; every borrow has ended, because
-        // the producer and consumer are dropped before the last `Arc<QueueBox>`.
-        drop(unsafe { Box::from_raw(self.0) });
+impl Shared {
+    /// Items on the queue now (a moment's view: both ends move).
+    fn queued(&self) -> u64 {
+        self.sent
+            .load(Acquire)
+            .saturating_sub(self.taken.load(Acquire))
     }
 }
 
-/// The hot thread's end of the journal. [`try_send`](Self::try_send) never blocks and never
+/// The producer's end of the journal. [`try_send`](Self::try_send) never blocks and never
 /// allocates: a full queue gives the item back and counts a drop.
 pub struct JournalSender {
-    producer: Producer<'static, JournalItem, QUEUE_LEN>,
+    tx: SyncSender<JournalItem>,
     shared: Arc<Shared>,
     worker: Thread,
-    _queue: Arc<QueueBox>,
 }
 
 impl JournalSender {
     /// Queues `item` for the next commit (at once if it is urgent). When the queue is full the
     /// item is handed back, and counted in [`JournalStatus::dropped`].
-    // Handing the item back by value, not boxed, keeps the hot thread free of allocation.
+    // Handing the item back by value, not boxed, keeps the producer free of allocation.
     #[allow(clippy::result_large_err)]
     pub fn try_send(&mut self, item: JournalItem) -> Result<(), JournalItem> {
         let urgent = item.urgent;
-        match self.producer.enqueue(item) {
+        match self.tx.try_send(item) {
             Ok(()) => {
-                self.shared.sent.fetch_add(1, Relaxed);
+                self.shared.sent.fetch_add(1, Release);
                 if urgent {
                     self.shared.urgent.store(true, Release);
                 }
-                if urgent || self.producer.len() >= QUEUE_LEN / 2 {
+                if urgent || self.shared.queued() >= QUEUE_LEN as u64 / 2 {
                     // unpark is an atomic swap and, when the worker sleeps, one futex wake.
                     self.worker.unpark();
                 }
                 Ok(())
             }
-            Err(item) => {
+            Err(TrySendError::Full(item) | TrySendError::Disconnected(item)) => {
                 self.shared.dropped.fetch_add(1, Relaxed);
                 Err(item)
             }
@@ -143,11 +140,12 @@ impl JournalSender {
     }
 }
 
-/// The event journal while picket runs: a worker thread that owns the one [`Writer`] and
-/// commits what the hot thread queues through its [`JournalSender`].
+/// The event journal while picket runs: a thread that owns the one [`Writer`] and commits what
+/// is queued through its [`JournalSender`].
 ///
 /// - **Ownership.** The pipeline's controlling thread calls [`Journal::spawn`] once, keeps the
-///   `Journal`, and gives the `JournalSender` to the hot thread, which is the only producer.
+///   `Journal`, and gives the `JournalSender` to the pipeline's worker thread, the only
+///   producer.
 ///   Readers (`picket events`) use their own read-only connections in other processes and never
 ///   block the writer, nor it them (WAL).
 /// - **Visibility.** An event becomes visible to readers, and durable, when the transaction
@@ -171,28 +169,14 @@ pub struct Journal {
     thread: Option<JoinHandle<()>>,
 }
 
-/// The worker's end of the queue; the consumer is declared before the box so it drops first.
-struct Rx {
-    consumer: Consumer<'static, JournalItem, QUEUE_LEN>,
-    _queue: Arc<QueueBox>,
-}
-
 impl Journal {
     /// Opens the journal (see [`Writer::open`]; errors are returned here, before any thread
     /// starts) and starts the worker thread.
     pub fn spawn(cfg: &JournalConfig) -> Result<(Journal, JournalSender), JournalError> {
         let writer = Writer::open(cfg)?;
-        let raw: *mut Q = Box::into_raw(Box::new(Q::new()));
-        let queue = Arc::new(QueueBox(raw));
-        // SAFETY: `raw` stays valid until the last `Arc<QueueBox>` drops, and every holder of
-        // the producer or consumer also holds that `Arc` and drops its end first.
-        let (producer, consumer) = unsafe { (*raw).split() };
+        let (tx, rx) = mpsc::sync_channel(QUEUE_LEN);
         let shared = Arc::new(Shared::default());
         shared.last_id.store(-1, Relaxed);
-        let rx = Rx {
-            consumer,
-            _queue: queue.clone(),
-        };
         let policy = Policy::from(cfg);
         let worker_shared = shared.clone();
         let thread = thread::Builder::new()
@@ -200,10 +184,9 @@ impl Journal {
             .spawn(move || run(writer, rx, &worker_shared, policy))
             .map_err(super::io(&cfg.path, "spawn the journal thread"))?;
         let sender = JournalSender {
-            producer,
+            tx,
             shared: shared.clone(),
             worker: thread.thread().clone(),
-            _queue: queue,
         };
         Ok((
             Journal {
@@ -274,7 +257,7 @@ impl From<&JournalConfig> for Policy {
 }
 
 /// The worker loop: take what is queued, commit when the batch is due, sleep until it is.
-fn run(mut writer: Writer, mut rx: Rx, shared: &Shared, p: Policy) {
+fn run(mut writer: Writer, rx: Receiver<JournalItem>, shared: &Shared, p: Policy) {
     let mut pending: Vec<JournalItem> = Vec::with_capacity(QUEUE_LEN);
     let mut snapshot_bytes = 0usize;
     let mut last_attempt = Instant::now();
@@ -283,9 +266,10 @@ fn run(mut writer: Writer, mut rx: Rx, shared: &Shared, p: Policy) {
         let stopping = shared.stop.load(Acquire);
         // Past `max_pending` the items stay queued, so the producer's drops show the loss.
         while pending.len() < p.max_pending {
-            let Some(mut item) = rx.consumer.dequeue() else {
+            let Ok(mut item) = rx.try_recv() else {
                 break;
             };
+            shared.taken.fetch_add(1, Release);
             if let Some(len) = item.snapshot.as_ref().map(Vec::len) {
                 if snapshot_bytes + len > p.max_snapshot_bytes {
                     item.snapshot = None;
@@ -297,7 +281,7 @@ fn run(mut writer: Writer, mut rx: Rx, shared: &Shared, p: Policy) {
             pending.push(item);
         }
         shared.pending.store(pending.len() as u64, Relaxed);
-        // The hot thread only counts its drops; saying so is the worker's job, every 10 s at most.
+        // The producer only counts its drops; saying so is this thread's job, every 10 s at most.
         let dropped = shared.dropped.load(Relaxed);
         if dropped > drops_logged && drops_logged_at.map_or(true, |t| t.elapsed() >= DROP_LOG_EVERY)
         {
@@ -317,14 +301,14 @@ fn run(mut writer: Writer, mut rx: Rx, shared: &Shared, p: Policy) {
             }
         }
         // Stopping with a disk that refuses writes: give up rather than hang the shutdown.
-        if stopping && (rx.consumer.len() == 0 || shared.failing.load(Relaxed)) {
+        if stopping && (shared.queued() == 0 || shared.failing.load(Relaxed)) {
             break;
         }
         let wait = due.saturating_duration_since(Instant::now());
         let wait = if wait.is_zero() { p.interval } else { wait };
         thread::park_timeout(wait);
     }
-    let unwritten = pending.len() + rx.consumer.len();
+    let unwritten = pending.len() + rx.try_iter().count();
     if unwritten > 0 {
         shared.unwritten.store(unwritten as u64, Relaxed);
         log::error!(
