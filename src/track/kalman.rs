@@ -21,7 +21,7 @@
 //! [`REFERENCE_FPS`]; process noise grows linearly with elapsed time in those frames, so at the
 //! reference rate the filter is ByteTrack's.
 
-use crate::geom::NormRect;
+use picket_geom::NormRect;
 use std::time::Duration;
 
 /// The frame rate at which the noise weights below were tuned (ByteTrack's MOT17 rate).

@@ -5,20 +5,22 @@
 //! - `assign`: the Hungarian solver that pairs tracks with detections;
 //! - `tracker`: ByteTrack's two-stage association and the track life cycle;
 //! - `config`: the `[tracker]` section;
-//! - `mot`: MOTChallenge CSV for evaluating the tracker offline (`picket track-eval`).
+//! - `mot`: MOTChallenge CSV for evaluating the tracker offline (`picket track-eval`);
+//! - `starts`: a watch that says why, when detections never become a confirmed track.
 
 pub mod assign;
 mod config;
 pub mod kalman;
 pub mod mot;
+pub mod starts;
 #[cfg(test)]
 mod tests;
 mod tracker;
 
-pub use config::TrackerConfig;
+pub use config::{Scores, TrackerConfig};
 pub use tracker::{Tracker, TrackerStats};
 
-use crate::geom::{NormPoint, NormRect};
+use picket_geom::{NormPoint, NormRect};
 use std::time::Duration;
 
 /// How many foot points a track remembers for the rules (line crossing, wandering).

@@ -5,18 +5,14 @@
 //! in pixels: a [`Scale`] converts them to and from the pipeline's normalised coordinates.
 
 use crate::detect::Detection;
-use crate::geom::NormRect;
+use picket_geom::NormRect;
 use std::io::{self, BufRead, Write};
 
 /// Why a MOT file could not be read or written.
 #[derive(Debug, thiserror::Error)]
 pub enum MotError {
-    #[error("{origin}: {source}")]
-    Io {
-        origin: String,
-        #[source]
-        source: io::Error,
-    },
+    #[error("{origin}: {cause}")]
+    Io { origin: String, cause: io::Error },
     #[error("{origin}:{line}: {message}")]
     Parse {
         origin: String,
@@ -25,20 +21,26 @@ pub enum MotError {
     },
 }
 
-/// Pixels per unit of normalised coordinates on each axis: the frame's size, or 1×1 when the
-/// file is already normalised.
+/// Pixels per unit of normalised coordinates on each axis: the frame's size, or
+/// [`Scale::NORMALISED`] (1×1, the default) when the file is normalised already. A normalised
+/// file's coordinates are at most 1: reading one above 1 is an error, since the file is most
+/// likely in pixels and its boxes would silently never track.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Scale {
     pub width: f32,
     pub height: f32,
 }
 
+impl Scale {
+    pub const NORMALISED: Scale = Scale {
+        width: 1.0,
+        height: 1.0,
+    };
+}
+
 impl Default for Scale {
     fn default() -> Self {
-        Self {
-            width: 1.0,
-            height: 1.0,
-        }
+        Scale::NORMALISED
     }
 }
 
@@ -58,9 +60,9 @@ pub fn read_detections(
 ) -> Result<Vec<FrameDetection>, MotError> {
     let mut out = Vec::new();
     for (i, line) in input.lines().enumerate() {
-        let line = line.map_err(|source| MotError::Io {
+        let line = line.map_err(|cause| MotError::Io {
             origin: origin.to_owned(),
-            source,
+            cause,
         })?;
         let text = line.trim();
         if text.is_empty() || text.starts_with('#') {
@@ -100,6 +102,15 @@ fn parse_line(text: &str, scale: Scale) -> Result<FrameDetection, String> {
         .filter(|&f| f >= 1)
         .ok_or_else(|| format!("field 1 (frame) is not a frame number ≥ 1: `{}`", fields[0]))?;
     let (x, y, w, h) = (num(2, "x")?, num(3, "y")?, num(4, "w")?, num(5, "h")?);
+    if scale == Scale::NORMALISED {
+        let coords = [(3, "x", x), (4, "y", y), (5, "w", w), (6, "h", h)];
+        if let Some((k, name, v)) = coords.into_iter().find(|c| c.2 > 1.0) {
+            return Err(format!(
+                "field {k} ({name}) is {v}, above 1, but without a frame size the boxes are read \
+                 as normalised (0 to 1); for a file in pixels, give its size: --size WxH"
+            ));
+        }
+    }
     if w <= 0.0 || h <= 0.0 {
         return Err(format!("box has no area: w {w}, h {h}"));
     }
@@ -175,6 +186,24 @@ mod tests {
             let err = read_detections(text.as_bytes(), "det.txt", PX).unwrap_err();
             assert!(err.to_string().starts_with(want), "{err}");
         }
+    }
+
+    #[test]
+    fn a_file_in_pixels_read_as_normalised_is_refused_at_its_first_coordinate_above_1() {
+        let text = "1,-1,0.1,0.2,0.3,0.4,0.9\n\n2,-1,0.5,0.25,64,1,0.9\n";
+        let ok = read_detections(&text.as_bytes()[..26], "det.txt", Scale::NORMALISED).unwrap();
+        assert_eq!(ok[0].det.bbox, NormRect::new(0.1, 0.2, 0.4, 0.6));
+        let err = read_detections(text.as_bytes(), "det.txt", Scale::default()).unwrap_err();
+        assert!(
+            err.to_string().starts_with(
+                "det.txt:3: field 5 (w) is 64, above 1, but without a frame size the boxes are \
+                 read as normalised (0 to 1); for a file in pixels, give its size: --size WxH"
+            ),
+            "{err}"
+        );
+        // With the frame size, the same file is pixels.
+        let px = read_detections(text.as_bytes(), "det.txt", PX).unwrap();
+        assert_eq!(px[1].det.bbox.x1, (0.5 + 64.0) / 640.0);
     }
 
     #[test]

@@ -3,10 +3,25 @@
 
 use super::{Track, TrackState, Tracker, TrackerConfig};
 use crate::detect::{Detection, Detections};
-use crate::geom::NormRect;
+use picket_geom::NormRect;
 use std::time::Duration;
 
 const FPS: u32 = 25;
+
+/// The scenarios score people 0.9 and weak boxes 0.2–0.55, as ByteTrack's detector does, so
+/// they run at ByteTrack's thresholds: `high_score` 0.5, `low_score` 0.1, `new_track_score` 0.6.
+fn bytetrack() -> TrackerConfig {
+    TrackerConfig {
+        high_score: Some(0.5),
+        low_score: Some(0.1),
+        new_track_score: Some(0.6),
+        ..TrackerConfig::default()
+    }
+}
+
+fn tracker(cfg: TrackerConfig) -> Tracker {
+    Tracker::new(cfg, 0.1)
+}
 
 fn at(frame: u32) -> Duration {
     Duration::from_secs(1) * frame / FPS
@@ -52,7 +67,7 @@ fn near(tracks: &[Track], cx: f32) -> &Track {
 
 #[test]
 fn a_crossing_pair_keeps_its_ids() {
-    let mut tr = Tracker::new(TrackerConfig::default());
+    let mut tr = tracker(bytetrack());
     let mut dets = Detections::with_capacity(8);
     // Two people 0.6 apart walk toward each other at 0.3 widths per second and pass. While
     // they overlap, the one behind is seen only weakly, then not at all.
@@ -88,7 +103,7 @@ fn a_crossing_pair_keeps_its_ids() {
 
 #[test]
 fn a_one_second_occlusion_is_bridged() {
-    let mut tr = Tracker::new(TrackerConfig::default());
+    let mut tr = tracker(bytetrack());
     let mut dets = Detections::with_capacity(4);
     let x = |f: u32| 0.1 + 0.2 * f as f32 / FPS as f32;
     let mut id = 0;
@@ -126,9 +141,9 @@ fn a_one_second_occlusion_is_bridged() {
 fn a_track_is_removed_after_its_max_age() {
     let cfg = TrackerConfig {
         max_age_s: 0.5,
-        ..TrackerConfig::default()
+        ..bytetrack()
     };
-    let mut tr = Tracker::new(cfg);
+    let mut tr = tracker(cfg);
     let mut dets = Detections::with_capacity(4);
     frame(&mut dets, &[person(0.5, 0.9)]);
     for f in 0..5 {
@@ -148,7 +163,7 @@ fn a_track_is_removed_after_its_max_age() {
 
 #[test]
 fn a_tentative_track_that_misses_is_dropped_and_a_weak_box_starts_nothing() {
-    let mut tr = Tracker::new(TrackerConfig::default());
+    let mut tr = tracker(bytetrack());
     let mut dets = Detections::with_capacity(4);
     frame(&mut dets, &[person(0.5, 0.9), person(0.2, 0.55)]);
     let tracks = tr.update(&dets, at(0));
@@ -165,9 +180,9 @@ fn ids_never_collide_over_a_million_frames() {
     let cfg = TrackerConfig {
         max_age_s: 0.05,
         max_tracks: 4,
-        ..TrackerConfig::default()
+        ..bytetrack()
     };
-    let mut tr = Tracker::new(cfg);
+    let mut tr = tracker(cfg);
     let mut dets = Detections::with_capacity(4);
     let mut newest = 0u64;
     let mut births = 0u64;
@@ -197,7 +212,7 @@ fn ids_never_collide_over_a_million_frames() {
 
 #[test]
 fn update_does_not_allocate_after_warm_up() {
-    let mut tr = Tracker::new(TrackerConfig::default());
+    let mut tr = tracker(bytetrack());
     let mut dets = Detections::with_capacity(128);
     let scene = |f: u32, dets: &mut Detections| {
         dets.clear();
@@ -244,9 +259,9 @@ fn a_full_tracker_evicts_the_longest_lost_then_refuses() {
         max_tracks: 2,
         confirm_hits: 1,
         coast_s: 0.0,
-        ..TrackerConfig::default()
+        ..bytetrack()
     };
-    let mut tr = Tracker::new(cfg);
+    let mut tr = tracker(cfg);
     let mut dets = Detections::with_capacity(4);
     frame(&mut dets, &[person(0.2, 0.9), person(0.5, 0.9)]);
     tr.update(&dets, at(0));
@@ -268,9 +283,9 @@ fn a_full_tracker_evicts_the_longest_lost_then_refuses() {
 fn bystander_run(motion_gate: f32) -> (u64, Vec<(u64, TrackState, Duration)>) {
     let cfg = TrackerConfig {
         motion_gate,
-        ..TrackerConfig::default()
+        ..bytetrack()
     };
-    let mut tr = Tracker::new(cfg);
+    let mut tr = tracker(cfg);
     let mut dets = Detections::with_capacity(4);
     let x = |f: u32| 0.1 + 0.2 * f as f32 / FPS as f32;
     let walker = walk(&mut tr, x, 0..25);
@@ -300,7 +315,7 @@ fn the_motion_gate_keeps_a_bystander_from_taking_over_a_track() {
 
 #[test]
 fn broken_boxes_are_ignored() {
-    let mut tr = Tracker::new(TrackerConfig::default());
+    let mut tr = tracker(bytetrack());
     let mut dets = Detections::with_capacity(4);
     let nan = Detection {
         bbox: NormRect::new(f32::NAN, 0.1, 0.2, 0.3),
@@ -320,7 +335,7 @@ fn broken_boxes_are_ignored() {
 
 #[test]
 fn weak_boxes_continue_a_track_but_never_start_one() {
-    let mut tr = Tracker::new(TrackerConfig::default());
+    let mut tr = tracker(bytetrack());
     let mut dets = Detections::with_capacity(4);
     let x = |f: u32| 0.2 + 0.2 * f as f32 / FPS as f32;
     let id = walk(&mut tr, x, 0..10);

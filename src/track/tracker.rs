@@ -20,6 +20,7 @@
 //! test shows it). On the evaluation it made no difference.
 
 use super::assign::Hungarian;
+use super::config::Scores;
 use super::kalman::BoxFilter;
 use super::{FootSample, Track, TrackState, TrackerConfig};
 use crate::detect::{Detection, Detections};
@@ -62,6 +63,7 @@ pub struct TrackerStats {
 #[derive(Debug)]
 pub struct Tracker {
     cfg: TrackerConfig,
+    scores: Scores,
     max_age: Duration,
     coast: Duration,
     tracks: Vec<Track>,
@@ -81,10 +83,13 @@ pub struct Tracker {
 }
 
 impl Tracker {
-    /// A tracker with all its storage allocated. The config should have been validated.
-    pub fn new(cfg: TrackerConfig) -> Self {
+    /// A tracker with all its storage allocated, for detections that score from `floor` (the
+    /// detector's threshold) up; the score thresholds the config leaves unset follow it. The
+    /// config should have been validated.
+    pub fn new(cfg: TrackerConfig, floor: f32) -> Self {
         let (nt, nd) = (cfg.max_tracks.max(1), cfg.max_detections.max(1));
         Self {
+            scores: cfg.scores(floor),
             max_age: cfg.max_age(),
             coast: cfg.coast(),
             cfg,
@@ -110,6 +115,11 @@ impl Tracker {
 
     pub fn stats(&self) -> TrackerStats {
         self.stats
+    }
+
+    /// The score thresholds in force.
+    pub fn scores(&self) -> Scores {
+        self.scores
     }
 
     /// Takes in one frame's detections at time `t` and returns the tracks.
@@ -159,7 +169,7 @@ impl Tracker {
 
         // Init new tracks from the high detections nobody took.
         for &d in &high {
-            if !self.det_taken[d] && dets[d].score >= self.cfg.new_track_score {
+            if !self.det_taken[d] && dets[d].score >= self.scores.new_track {
                 self.start(&dets[d], t);
             }
         }
@@ -196,9 +206,9 @@ impl Tracker {
             if !(finite && b.x1 > b.x0 && b.y1 > b.y0) {
                 continue;
             }
-            if d.score >= self.cfg.high_score {
+            if d.score >= self.scores.high {
                 self.high.push(i);
-            } else if d.score >= self.cfg.low_score {
+            } else if d.score >= self.scores.low {
                 self.low.push(i);
             }
         }
