@@ -14,8 +14,8 @@
 //!
 //! The filesystem roots are injectable ([`Probes`]) so tests run against a temp dir.
 
-use crate::config::{join, Report, Validate};
-use crate::event::{Event, EventKind, DETAIL_CAP};
+use crate::event::{Event, EventKind, Value};
+use crate::validate::{join, Report, Validate};
 use serde::Deserialize;
 use std::cmp::Ordering;
 use std::ffi::CString;
@@ -136,32 +136,34 @@ pub struct HealthEvent {
 impl HealthEvent {
     /// The journal's event, with `detail` such as `{"active":true,"temp_c":81.2,"limit":75}`.
     pub fn to_event(&self, ts_ms: i64, mono_ms: u64, clock_synced: bool) -> Event {
-        let mut e = Event::new(self.kind, ts_ms, mono_ms, clock_synced);
+        let e = Event::new(self.kind, ts_ms, mono_ms, clock_synced);
         let key = match self.kind {
             EventKind::TempHigh => "temp_c",
             EventKind::Throttled => "flags",
             EventKind::DiskLow => "free_mb",
             _ => "fps",
         };
-        let mut d = heapless::String::<DETAIL_CAP>::new();
-        // Cannot overflow: the longest detail is well under DETAIL_CAP.
-        let _ = if self.kind == EventKind::Throttled {
-            write!(
-                d,
-                r#"{{"active":{},"{key}":"{:#x}"}}"#,
-                self.active, self.value as u32
-            )
+        let active = ("active", self.active.into());
+        if self.kind == EventKind::Throttled {
+            let mut flags = heapless::String::<16>::new();
+            // Cannot overflow: a u32 in hex is at most 10 characters.
+            let _ = write!(flags, "{:#x}", self.value as u32);
+            e.with_detail(&[active, (key, flags.as_str().into())])
         } else {
-            let (v, l) = (round2(self.value), round2(self.limit));
-            write!(d, r#"{{"active":{},"{key}":{v},"limit":{l}}}"#, self.active)
-        };
-        e.detail = d;
-        e
+            let (v, l) = (number(self.value), number(self.limit));
+            e.with_detail(&[active, (key, v), ("limit", l)])
+        }
     }
 }
 
-fn round2(v: f64) -> f64 {
-    (v * 100.0).round() / 100.0
+/// `v` to two decimals, and as an integer when it is one (`75`, not `75.0`).
+fn number(v: f64) -> Value<'static> {
+    let v = (v * 100.0).round() / 100.0;
+    if v.fract() == 0.0 && v.abs() < 1e15 {
+        Value::I64(v as i64)
+    } else {
+        Value::F64(v)
+    }
 }
 
 /// Up to one event per probe per poll.
@@ -467,8 +469,9 @@ fn run_vcgencmd(cmd: &Path) -> Option<u32> {
 
 /// Free MiB for an unprivileged writer on the filesystem holding `dir`.
 fn free_mb(dir: &CString) -> Option<u64> {
-    // SAFETY: `dir` is a valid NUL-terminated path and `st` a properly sized out-parameter.
+    // SAFETY: `statvfs` is plain data, for which all-zero bytes are a valid value.
     let mut st: libc::statvfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `dir` is a valid NUL-terminated path and `st` a properly sized out-parameter.
     let rc = unsafe { libc::statvfs(dir.as_ptr(), &mut st) };
     (rc == 0).then(|| (st.f_bavail as u64).saturating_mul(st.f_frsize as u64) >> 20)
 }

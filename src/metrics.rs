@@ -7,7 +7,7 @@
 //! queue. The worker owns a [`Publisher`], which renders the snapshot, replaces the textfile
 //! atomically and logs the summary line every `log_interval_s`.
 
-use crate::config::{join, Report, Validate};
+use crate::validate::{join, Report, Validate};
 use serde::Deserialize;
 use std::fmt::{self, Write as _};
 use std::path::{Path, PathBuf};
@@ -406,11 +406,10 @@ impl fmt::Display for Summary<'_> {
 /// Why a snapshot could not be published.
 #[derive(Debug, thiserror::Error)]
 pub enum MetricsError {
-    #[error("metrics: write {}: {source}", path.display())]
+    #[error("metrics: write {}: {cause}", path.display())]
     Write {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 
@@ -454,9 +453,9 @@ impl Publisher {
 /// Replaces `path` with `bytes` so that readers see the old file or the new one, never half:
 /// write a hidden temporary beside it, then rename over it.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), MetricsError> {
-    let err = |source| MetricsError::Write {
+    let err = |cause| MetricsError::Write {
         path: path.to_owned(),
-        source,
+        cause,
     };
     let name = path
         .file_name()

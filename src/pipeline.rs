@@ -2,31 +2,34 @@
 //! alarms and journal. `DESIGN.md` draws it; [`Pipeline`] states its contract.
 //!
 //! The file has two halves: [`run`] sets everything up once (threads, queues, buffers) and tears
-//! it down in order; [`Hot::step`] is one frame, and reads like the diagram. The threads'
+//! it down in order; `Hot::step` is one frame, and reads like the diagram. The threads'
 //! plumbing lives beside it: [`worker`] (journal, snapshots, metrics, health) and
-//! [`snapshots`]; `sd_notify` is [`crate::notify`].
+//! `snapshots`; `sd_notify` is [`crate::notify`].
 
+mod clock;
 mod outlets;
 mod snapshots;
 pub mod worker;
 
-use crate::alarm::watch::{self, ArmingShared, WatchError};
 use crate::alarm::{self, AlarmError};
+use crate::arming::{self, ArmingShared, WatchError};
 use crate::config::{self, Config};
 use crate::detect::{DetectError, Detections, Detector, SsdDetector};
-use crate::event::{Event, EventKind};
-use crate::geom::NormRect;
+use crate::event::{Event, EventKind, Value};
 use crate::health::{Health, Probes};
-use crate::image::{FrameRef, PixelFormat, Preprocessor};
 use crate::journal::{Journal, JournalError, JournalStatus};
 use crate::metrics::{Counter, Metrics, Publisher, Stage};
 use crate::motion::{LumaInput, MotionError, MotionGate, Tracks};
 use crate::notify::Notifier;
 use crate::rules::{Now, Rules, RulesError, Verdict};
-use crate::source::{FrameSource, SourceError};
+use crate::source::{FrameSource, Next, SourceError, Status};
+use crate::track::starts::StartWatch;
 use crate::track::{Track, Tracker};
+use clock::FrameClock;
 use heapless::spsc::Queue;
 use outlets::Outlets;
+use picket_geom::NormRect;
+use picket_image::{FrameRef, PixelFormat, Preprocessor};
 use snapshots::Slots;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -45,7 +48,7 @@ use worker::{WorkItem, Worker, QUEUE};
 ///   - the **worker thread** ([`worker`]), fed over a bounded `heapless::spsc` queue with events,
 ///     snapshot slots and metrics snapshots; it draws and encodes snapshots, publishes metrics,
 ///     polls health, and hands events to the **journal thread** ([`Journal`]);
-///   - the **input watcher** ([`crate::alarm::watch`]): keyswitch, tamper, the arming file.
+///   - the **input watcher** ([`crate::arming::watch`]): keyswitch, tamper, the arming file.
 /// - **What may be lost.** Only journal items: when the worker's queue (or the journal's) is
 ///   full the item is counted in `queue_drops` and dropped. Alarms go to the output thread on
 ///   their own queue, and a slow disk never delays them; metrics snapshots wait for room.
@@ -66,19 +69,19 @@ pub enum Pipeline {}
 /// Why the pipeline could not start or go on.
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
-    #[error("source: {0}")]
+    #[error(transparent)]
     Source(#[from] SourceError),
-    #[error("detector: {0}")]
+    #[error(transparent)]
     Detect(#[from] DetectError),
-    #[error("rules: {0}")]
+    #[error(transparent)]
     Rules(#[from] RulesError),
-    #[error("outputs: {0}")]
+    #[error(transparent)]
     Alarm(#[from] AlarmError),
-    #[error("inputs: {0}")]
+    #[error(transparent)]
     Watch(#[from] WatchError),
-    #[error("journal: {0}")]
+    #[error(transparent)]
     Journal(#[from] JournalError),
-    #[error("motion gate: {0}")]
+    #[error(transparent)]
     Motion(#[from] MotionError),
     #[error("cannot start the {0} thread: {1}")]
     Spawn(&'static str, std::io::Error),
@@ -127,6 +130,11 @@ pub fn run(cfg: &Config, opts: &Options, ctl: Control<'_>) -> Result<Summary, Pi
     run_with_source(cfg, source, opts, ctl)
 }
 
+/// The rule engine of a validated config.
+fn rules_of(cfg: &Config) -> Result<Rules, RulesError> {
+    Rules::new(&cfg.zones, &cfg.lines, &cfg.rules, &cfg.arming)
+}
+
 /// Runs the pipeline on `source` until stopped or the source ends. See [`Pipeline`].
 pub fn run_with_source(
     cfg: &Config,
@@ -138,17 +146,21 @@ pub fn run_with_source(
     alarm::pin::install_panic_hook();
     let info = source.info().clone();
     log::info!("source: {}", info.description);
-    let rules = Rules::from_config(cfg)?;
-    let engine = alarm::build_from_config(cfg, &rules)?;
-    let (alarm, notices, outputs) =
-        alarm::spawn(engine, epoch).map_err(|e| PipelineError::Spawn("output", e))?;
+    let rules = rules_of(cfg)?;
+    let names: Vec<&str> = rules.rule_names().collect();
+    let engine = alarm::build(&cfg.outputs, &cfg.alarms, cfg.healthy.as_ref(), &names)?;
+    let (alarm, notices, outputs) = alarm::spawn(engine, epoch, arming::clock_synchronised)
+        .map_err(|e| PipelineError::Spawn("output", e))?;
     let arming = Arc::new(ArmingShared::default());
     let watch_stop = Arc::new(AtomicBool::new(false));
-    let watcher = watch::spawn(
+    let resets = alarm.clone();
+    let watcher = arming::watch::spawn(
         &cfg.inputs,
         cfg.arming.state_file.clone(),
         arming.clone(),
-        Some(alarm.clone()),
+        move || {
+            let _ = resets.reset();
+        },
         watch_stop.clone(),
     )?;
     let (journal, tx) = Journal::spawn(&cfg.journal)?;
@@ -167,7 +179,11 @@ pub fn run_with_source(
             pre: Preprocessor::new(w, h, cfg.source.roi_rect()),
             det,
             dets: Detections::with_capacity(cfg.detector.max_detections),
-            tracker: Tracker::new(cfg.tracker.clone()),
+            tracker: Tracker::new(cfg.tracker.clone(), cfg.detector.threshold),
+            starts: StartWatch::new(
+                cfg.tracker.scores(cfg.detector.threshold),
+                cfg.tracker.confirm_hits,
+            ),
             roi: cfg.source.roi_rect(),
             last_inference: None,
         },
@@ -255,38 +271,6 @@ struct Hot<'s> {
     clock: FrameClock,
 }
 
-/// The time the seeing stages and the rules go by: the frames' own timestamps (the driver's
-/// capture time, or the position in a replay), moved to picket's clock at the first frame.
-/// Tracking and rules then depend on when frames were taken, not on when they were processed,
-/// so a replay gives the same events however loaded the machine is. Metrics, health, the
-/// watchdog and the output thread keep the wall clock.
-///
-/// A source whose stamps stand still (a driver that leaves them zero) falls back to the wall
-/// clock from its second frame on.
-#[derive(Debug, Default)]
-struct FrameClock {
-    /// The first frame's timestamp, and picket's time when it arrived.
-    base: Option<(Duration, Duration)>,
-    frames: u64,
-    wall: bool,
-}
-
-impl FrameClock {
-    fn at(&mut self, stamp: Duration, now: Duration) -> Duration {
-        let (first, arrived) = *self.base.get_or_insert((stamp, now));
-        self.frames += 1;
-        if self.frames == 2 && stamp == first {
-            log::warn!("the source's frames carry no timestamps: tracking by arrival time");
-            self.wall = true;
-        }
-        if self.wall {
-            now
-        } else {
-            arrived + stamp.saturating_sub(first)
-        }
-    }
-}
-
 /// Whether the loop goes on.
 enum Flow {
     Next,
@@ -330,9 +314,9 @@ impl Hot<'_> {
     /// One frame's whole path.
     fn step(&mut self) -> Result<Flow, PipelineError> {
         let t0 = Instant::now();
-        let frame = match self.source.next() {
-            Ok(f) => f,
-            Err(e) => return self.source_news(e),
+        let frame = match self.source.next()? {
+            Next::Frame(f) => f,
+            Next::Status(s) => return Ok(self.source_news(s)),
         };
         let wall = self.epoch.elapsed();
         let (seq, stamp) = (frame.sequence, frame.timestamp);
@@ -378,35 +362,37 @@ impl Hot<'_> {
         Ok(Flow::Next)
     }
 
-    /// A source error: health news is journalled, the end of a file ends the loop.
-    fn source_news(&mut self, e: SourceError) -> Result<Flow, PipelineError> {
-        if e.is_end() {
-            return Ok(Flow::End);
-        }
-        if let Some(kind) = e.event_kind() {
-            log::warn!("{e}");
+    /// News from the source: a camera lost or back is journalled (a loss sounds the alarms
+    /// mapped to `camera_lost`), the end of a file ends the loop.
+    fn source_news(&mut self, status: Status) -> Flow {
+        let kind = match status {
+            Status::End => return Flow::End,
+            Status::Lost { .. } => Some(EventKind::CameraLost),
+            Status::Back { .. } => Some(EventKind::CameraBack),
+            Status::Unavailable { .. } => None,
+        };
+        if let Some(kind) = kind {
+            log::warn!("{status}");
             if kind == EventKind::CameraBack {
                 self.out.metrics.inc(Counter::Reconnects);
                 // The background learnt before the outage may no longer match the view.
                 self.see.gate.reset();
             }
-            if let Some(id) = crate::rules::RuleId::health(kind) {
+            if let Some(id) = alarm::Trigger::health(kind) {
                 self.out.metrics.inc(Counter::Alarms);
                 if let Err(e) = self.out.alarm.trigger(id) {
                     log::error!("alarm for {kind}: {e}");
                 }
             }
-            let mut ev = self.event(kind);
-            let _ = std::fmt::Write::write_fmt(&mut ev.detail, format_args!(r#"{{"why":"{e}"}}"#));
+            let ev = self
+                .event(kind)
+                .with_detail(&[("why", Value::Text(&status))]);
             self.out.event(ev, None);
         }
-        if e.is_transient() {
-            // Keep the watchdog fed: reconnecting is progress, and the source backs off itself.
-            self.out.alarm.heartbeat();
-            self.out.notify.watchdog(self.epoch.elapsed());
-            return Ok(Flow::Next);
-        }
-        Err(e.into())
+        // Keep the watchdog fed: reconnecting is progress, and the source backs off itself.
+        self.out.alarm.heartbeat();
+        self.out.notify.watchdog(self.epoch.elapsed());
+        Flow::Next
     }
 
     fn event(&self, kind: EventKind) -> Event {
@@ -428,7 +414,7 @@ impl Hot<'_> {
         let new =
             config::load::<Config>(path)
                 .map_err(|e| e.to_string())
-                .and_then(|cfg| Rules::from_config(&cfg).map_err(|e| e.to_string()))
+                .and_then(|cfg| rules_of(&cfg).map_err(|e| e.to_string()))
                 .and_then(|rules| {
                     if rules.rule_names().eq(self.rules.rule_names()) {
                         Ok(rules)
@@ -456,6 +442,8 @@ struct Seeing {
     det: SsdDetector,
     dets: Detections,
     tracker: Tracker,
+    /// Says once why, if detections never become a confirmed track.
+    starts: StartWatch,
     /// Where the detector's input lies in the frame, to map boxes back.
     roi: Option<NormRect>,
     /// When inference last ran.
@@ -518,6 +506,9 @@ impl Seeing {
         m.inc(Counter::Inferences);
         self.last_inference = Some(mono);
         let tracks = self.tracker.update(&self.dets, mono);
+        if let Some(why) = self.starts.observe(mono, &self.dets, tracks) {
+            log::warn!("{why}");
+        }
         m.record(Stage::Track, t2.elapsed());
         Ok(tracks)
     }
@@ -546,7 +537,7 @@ impl Seeing {
 /// The luma the gate reads: the raw frame's, or the decoded RGB of a compressed one.
 fn luma<'a>(
     frame: &FrameRef<'a>,
-    rgb: Option<crate::image::Rgb8View<'a>>,
+    rgb: Option<picket_image::Rgb8View<'a>>,
 ) -> Option<LumaInput<'a>> {
     let (w, h) = (frame.width, frame.height);
     let stride = frame.stride.max(frame.format.min_stride(w));
@@ -577,18 +568,6 @@ fn from_roi(roi: &NormRect, r: &NormRect) -> NormRect {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_frame_clock_follows_the_stamps_unless_they_stand_still() {
-        let s = Duration::from_secs;
-        let mut c = FrameClock::default();
-        assert_eq!(c.at(s(100), s(2)), s(2));
-        assert_eq!(c.at(s(101), s(2)), s(3));
-        let mut c = FrameClock::default();
-        c.at(s(0), s(2));
-        assert_eq!(c.at(s(0), s(5)), s(5));
-        assert_eq!(c.at(s(0), s(7)), s(7));
-    }
 
     #[test]
     fn boxes_in_the_roi_map_back_to_the_frame() {

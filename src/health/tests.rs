@@ -2,7 +2,6 @@
 //! tree and a fake `vcgencmd`, the journal events, and `[health]` validation.
 
 use super::*;
-use crate::config::{parse, Config};
 use crate::testdir::TestDir;
 
 fn s(v: u64) -> Duration {
@@ -242,34 +241,4 @@ fn edges_become_journal_events() {
     );
     assert_eq!(parse_throttled("throttled=0x50005\n"), Some(0x50005));
     assert_eq!(parse_throttled("zzz"), None);
-}
-
-#[test]
-fn bad_health_config_is_located() {
-    let text =
-        "[health]\ntemp_limit_c = 70\ntemp_clear_c = 72\ndisk_min_free_mb = 500\nfps_floor = 5\n";
-    let err = parse::<Config>(text, "picket.toml").unwrap_err();
-    let got: Vec<(usize, usize)> = err.problems().iter().map(|p| (p.line, p.column)).collect();
-    assert_eq!(got, [(3, 16), (1, 1), (1, 1)], "{err}");
-    let msg = err.to_string();
-    assert!(
-        msg.contains("picket.toml:3:16: health.temp_clear_c: must be below temp_limit_c"),
-        "{msg}"
-    );
-    assert!(
-        msg.contains("picket.toml:1:1: health.disk_clear_mb: must be above disk_min_free_mb"),
-        "{msg}"
-    );
-    assert!(
-        msg.contains("health.fps_clear: must be above fps_floor"),
-        "{msg}"
-    );
-    let err = parse::<Config>("[health]\ninterval_s = 0\n", "c.toml").unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("c.toml:2:14: health.interval_s: must be in 1..=3600"),
-        "{err}"
-    );
-    let c: Config = parse("", "c.toml").unwrap();
-    assert_eq!(c.health, HealthConfig::default());
 }

@@ -3,7 +3,6 @@
 
 use super::*;
 use crate::alloc_count::count;
-use crate::config::{parse, Config};
 use crate::testdir::TestDir;
 
 fn ms(v: u64) -> Duration {
@@ -182,33 +181,4 @@ fn publishing_replaces_the_textfile_and_paces_the_log() {
         e.starts_with("metrics: write ") && e.contains("no/such/dir/picket.prom"),
         "{e}"
     );
-}
-
-#[test]
-fn bad_metrics_config_is_located() {
-    let text = "[metrics]\ntextfile = \"/var/lib/node_exporter/picket.txt\"\ninterval_s = 0.5\nwindow = 8\n";
-    let err = parse::<Config>(text, "picket.toml").unwrap_err();
-    let got: Vec<(usize, usize)> = err.problems().iter().map(|p| (p.line, p.column)).collect();
-    assert_eq!(got, [(2, 12), (3, 14), (4, 10)], "{err}");
-    let msg = err.to_string();
-    assert!(
-        msg.contains("picket.toml:3:14: metrics.interval_s: must be in 1..=3600 seconds"),
-        "{msg}"
-    );
-    assert!(
-        msg.contains("metrics.textfile: must name a `.prom` file"),
-        "{msg}"
-    );
-    let err = parse::<Config>("[metrics]\nlog_interval_s = 5\n", "c.toml").unwrap_err();
-    assert!(
-        err.to_string()
-            .contains("c.toml:2:18: metrics.log_interval_s: must be 0 (off)"),
-        "{err}"
-    );
-    let c: Config = parse("[metrics]\ntextfile = \"/run/picket.prom\"\n", "c.toml").unwrap();
-    assert_eq!(
-        c.metrics.textfile.as_deref(),
-        Some(Path::new("/run/picket.prom"))
-    );
-    assert_eq!(c.metrics.interval_s, 10.0);
 }

@@ -17,7 +17,7 @@ mod policy;
 pub use detector::{Layout, LumaInput, Motion, MotionDetector};
 pub use policy::{Decision, Policy, Reason, Tracks};
 
-use crate::config::{join, Report, Validate};
+use crate::validate::{join, Report, Validate};
 use serde::Deserialize;
 use std::time::Duration;
 

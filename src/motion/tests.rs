@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::alloc_count::count;
-use crate::config::{parse, Config};
+use crate::validate::parse;
 
 const W: u32 = 160;
 const H: u32 = 120;
@@ -210,15 +210,4 @@ fn a_mask_needs_exactly_one_shape_and_must_leave_something_to_watch() {
         (2, 11),
         "{err}"
     );
-}
-
-#[test]
-fn the_full_config_takes_motion_defaults_and_values() {
-    let c: Config = parse("", "c.toml").unwrap();
-    assert_eq!(c.motion, MotionConfig::default());
-    assert!(!c.motion.enabled);
-    let c: Config = parse("[motion]\nenabled = true\nkeepalive_s = 2.5\n", "c.toml").unwrap();
-    assert!(c.motion.enabled);
-    assert_eq!(c.motion.keepalive_s, 2.5);
-    assert_eq!(c.motion.grid, [64, 48]);
 }

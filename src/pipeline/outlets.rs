@@ -4,11 +4,11 @@
 
 use super::snapshots::Slots;
 use super::worker::{self, WorkItem, QUEUE};
-use crate::alarm::{AlarmHandle, Notices};
+use crate::alarm::{AlarmHandle, Notices, Trigger};
 use crate::event::Event;
 use crate::metrics::{Counter, Metrics, Snapshot};
 use crate::notify::Notifier;
-use crate::rules::Verdict;
+use crate::rules::{Fired, RuleId, Verdict};
 use heapless::spsc::Producer;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -34,6 +34,14 @@ pub(super) fn log_frame(seq: u64, stamp: Duration, tracks: usize, verdict: &Verd
     }
 }
 
+/// The output thread's trigger for what a verdict fired: rules keep their index.
+fn trigger(fired: Fired) -> Trigger {
+    match fired {
+        Fired::Rule(RuleId(i)) => Trigger::Rule(i),
+        Fired::Tamper => Trigger::Tamper,
+    }
+}
+
 /// Where a frame's results go: the output thread, the worker, the metrics, systemd.
 pub(super) struct Outlets<'s> {
     pub(super) alarm: AlarmHandle,
@@ -53,10 +61,11 @@ pub(super) struct Outlets<'s> {
 impl Outlets<'_> {
     /// Sends each alarm of the verdict to the output thread.
     pub(super) fn alarms(&mut self, verdict: &Verdict) {
-        for &id in &verdict.alarms {
+        for &fired in &verdict.alarms {
             self.metrics.inc(Counter::Alarms);
-            if let Err(e) = self.alarm.trigger(id) {
-                log::error!("alarm {id:?}: {e}");
+            let trigger = trigger(fired);
+            if let Err(e) = self.alarm.trigger(trigger) {
+                log::error!("alarm {trigger:?}: {e}");
             }
         }
     }

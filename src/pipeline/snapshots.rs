@@ -5,8 +5,8 @@
 //! encoding) happens on the worker ([`Slots::encode`]), which frees the slot. When every slot is
 //! busy the event goes to the journal without a snapshot: a picture is never worth a stall.
 
-use crate::geom::NormRect;
-use crate::image::{Rgb8View, RgbImage};
+use picket_geom::NormRect;
+use picket_image::{Rgb8View, RgbImage};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 

@@ -84,12 +84,12 @@ impl Worker<'_> {
                     h.value,
                     h.limit
                 );
-                if let Some(id) = crate::rules::RuleId::health(h.kind).filter(|_| h.active) {
+                if let Some(id) = crate::alarm::Trigger::health(h.kind).filter(|_| h.active) {
                     if let Err(e) = self.alarm.trigger(id) {
                         log::error!("alarm for {}: {e}", h.kind);
                     }
                 }
-                let synced = crate::rules::arming::clock_synchronised();
+                let synced = crate::arming::clock_synchronised();
                 let e = h.to_event(
                     crate::journal::time_now_ms(),
                     mono.as_millis() as u64,

@@ -11,8 +11,8 @@
 //! roi = [0.0, 0.25, 1.0, 1.0]  # x0, y0, x1, y1 of the frame that goes to the detector
 //! ```
 
-use crate::config::{join, Report, Validate};
-use crate::image::PixelFormat;
+use crate::validate::{join, Report, Validate};
+use picket_image::PixelFormat;
 use serde::{Deserialize, Deserializer};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -93,9 +93,9 @@ impl SourceConfig {
     }
 
     /// The region of interest as a normalised rectangle.
-    pub fn roi_rect(&self) -> Option<crate::geom::NormRect> {
+    pub fn roi_rect(&self) -> Option<picket_geom::NormRect> {
         self.roi
-            .map(|[x0, y0, x1, y1]| crate::geom::NormRect::new(x0, y0, x1, y1))
+            .map(|[x0, y0, x1, y1]| picket_geom::NormRect::new(x0, y0, x1, y1))
     }
 }
 
@@ -184,71 +184,6 @@ pub(crate) const V4L2_FORMATS: [PixelFormat; 4] = [
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::{parse, Config};
-
-    #[test]
-    fn an_empty_section_takes_the_defaults() {
-        let c: Config = parse("[source]\n", "t.toml").unwrap();
-        assert_eq!(c.source, SourceConfig::default());
-        let c: Config = parse("", "t.toml").unwrap();
-        assert_eq!(c.source.device, PathBuf::from("/dev/video0"));
-    }
-
-    #[test]
-    fn a_full_section_parses() {
-        let text = "[source]\nkind = \"stdin\"\nformat = \"I420\"\nwidth = 1280\nheight = 720\n\
-                    fps = 30\npacing = \"fast\"\nroi = [0.0, 0.5, 1.0, 1.0]\n";
-        let c: Config = parse(text, "t.toml").unwrap();
-        let s = c.source;
-        assert_eq!(s.kind, SourceKind::Stdin);
-        assert_eq!(s.format, Some(PixelFormat::I420));
-        assert_eq!((s.width, s.height, s.fps), (1280, 720, 30));
-        assert_eq!(s.pacing, Pacing::Fast);
-        assert_eq!(
-            s.roi_rect(),
-            Some(crate::geom::NormRect::new(0.0, 0.5, 1.0, 1.0))
-        );
-    }
-
-    #[test]
-    fn every_problem_is_located() {
-        let text = "[source]\nkind = \"file\"\nwidth = 641\nfps = 0\nroi = [0.5, 0.0, 0.4, 1.0]\n";
-        let err = parse::<Config>(text, "p.toml").unwrap_err();
-        let p: Vec<_> = err
-            .problems()
-            .iter()
-            .map(|p| (p.path.clone().unwrap_or_default(), p.line, p.column))
-            .collect();
-        assert_eq!(
-            p,
-            [
-                ("source.width".to_string(), 3, 9),
-                ("source.fps".to_string(), 4, 7),
-                // A missing key points at its section.
-                ("source.path".to_string(), 1, 1),
-                ("source.roi".to_string(), 5, 7),
-            ],
-            "{err}"
-        );
-        assert!(err
-            .to_string()
-            .contains("p.toml:3:9: source.width: 641 must be even"));
-    }
-
-    #[test]
-    fn unknown_formats_and_keys_are_rejected_with_their_position() {
-        let err = parse::<Config>("[source]\nformat = \"h264\"\n", "p.toml").unwrap_err();
-        let p = &err.problems()[0];
-        assert_eq!((p.line, p.column), (2, 10), "{err}");
-        assert!(
-            err.to_string().contains("unknown pixel format `h264`"),
-            "{err}"
-        );
-        let err = parse::<Config>("[source]\nfsp = 3\n", "p.toml").unwrap_err();
-        assert_eq!(err.problems()[0].line, 2, "{err}");
-        let err = parse::<Config>("[source]\nformat = \"rgb24\"\n", "p.toml").unwrap_err();
-        assert_eq!(err.problems()[0].path.as_deref(), Some("source.format"));
-    }
 
     #[test]
     fn sizes_parse() {

@@ -6,9 +6,11 @@
 //! of a deployed camera. Unreadable files and other names are skipped and counted.
 
 use super::pacing::Pacer;
-use super::{replay_timestamp, FrameSource, Pacing, SourceError, SourceInfo, SourceStats};
-use crate::image::still::{decode_png, StillKind};
-use crate::image::{FrameRef, PixelFormat, RgbImage};
+use super::{
+    replay_timestamp, FrameSource, Next, Pacing, SourceError, SourceInfo, SourceStats, Status,
+};
+use picket_image::still::{decode_png, StillKind};
+use picket_image::{FrameRef, PixelFormat, RgbImage};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -28,9 +30,9 @@ pub struct DirSource {
 impl DirSource {
     /// Lists `dir`'s `.jpg`, `.jpeg` and `.png` files (any case), to replay at `fps`.
     pub fn open(dir: &Path, fps: f64, pacing: Pacing) -> Result<Self, SourceError> {
-        let open_error = |source| SourceError::Open {
+        let open_error = |cause| SourceError::Open {
             path: dir.to_owned(),
-            source,
+            cause,
         };
         let mut files = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(open_error)? {
@@ -92,8 +94,10 @@ impl DirSource {
 }
 
 impl FrameSource for DirSource {
-    fn next(&mut self) -> Result<FrameRef<'_>, SourceError> {
-        let kind = self.load_next().ok_or(SourceError::End)?;
+    fn next(&mut self) -> Result<Next<'_>, SourceError> {
+        let Some(kind) = self.load_next() else {
+            return Ok(Next::Status(Status::End));
+        };
         let timestamp = replay_timestamp(self.sequence, self.fps);
         self.pacer.wait(timestamp);
         let sequence = self.sequence;
@@ -110,7 +114,7 @@ impl FrameSource for DirSource {
                 sequence,
             },
             StillKind::Jpeg => {
-                let (width, height) = crate::image::jpeg::dimensions(&self.bytes).unwrap_or((0, 0));
+                let (width, height) = picket_image::jpeg::dimensions(&self.bytes).unwrap_or((0, 0));
                 FrameRef {
                     format: PixelFormat::Mjpeg,
                     width,
@@ -122,7 +126,7 @@ impl FrameSource for DirSource {
                 }
             }
         };
-        Ok(frame)
+        Ok(Next::Frame(frame))
     }
 
     fn info(&self) -> &SourceInfo {

@@ -12,10 +12,11 @@ use super::pacing::Pacer;
 use super::stream::Window;
 use super::y4m;
 use super::{
-    replay_timestamp, FrameSource, Pacing, SourceConfig, SourceError, SourceInfo, SourceStats,
+    replay_timestamp, FrameSource, Next, Pacing, SourceConfig, SourceError, SourceInfo,
+    SourceStats, Status,
 };
-use crate::image::jpeg::{self, Extent};
-use crate::image::{FrameRef, PixelFormat};
+use picket_image::jpeg::{self, Extent};
+use picket_image::{FrameRef, PixelFormat};
 use std::io::Read;
 use std::path::Path;
 use std::time::Instant;
@@ -116,9 +117,9 @@ impl StreamSource {
         pacing: Pacing,
     ) -> Result<Self, SourceError> {
         let mut input = Window::new(reader, 1 << 16);
-        let line = read_line(&mut input).map_err(|source| SourceError::Read {
+        let line = read_line(&mut input).map_err(|cause| SourceError::Read {
             what: path.display().to_string(),
-            source,
+            cause,
         })?;
         let header_error = |field, problem| SourceError::Y4mHeader {
             path: path.to_owned(),
@@ -150,15 +151,16 @@ impl StreamSource {
         Ok(Self::with(input, Framing::Y4m { len }, info, pacing))
     }
 
-    fn read_error(&self, source: std::io::Error) -> SourceError {
+    fn read_error(&self, cause: std::io::Error) -> SourceError {
         SourceError::Read {
             what: self.info.description.clone(),
-            source,
+            cause,
         }
     }
 
-    /// Finds the next frame; returns its buffer offset and length, already consumed.
-    fn next_range(&mut self) -> Result<(usize, usize), SourceError> {
+    /// Finds the next frame; returns its buffer offset and length, already consumed, or `None`
+    /// at the end of the stream.
+    fn next_range(&mut self) -> Result<Option<(usize, usize)>, SourceError> {
         match self.framing {
             Framing::Raw { len } => self.fixed(len),
             Framing::Y4m { len } => {
@@ -169,7 +171,7 @@ impl StreamSource {
                             self.stats.skipped += 1; // the stream ended inside a frame header
                             self.input.consume(self.input.len());
                         }
-                        return Err(SourceError::End);
+                        return Ok(None);
                     }
                     Some(n) if self.input.bytes().starts_with(b"FRAME") => {
                         self.input.consume(n + 1)
@@ -188,20 +190,20 @@ impl StreamSource {
     }
 
     /// The next `len` bytes as a frame; a partial last frame is counted and ends the stream.
-    fn fixed(&mut self, len: usize) -> Result<(usize, usize), SourceError> {
+    fn fixed(&mut self, len: usize) -> Result<Option<(usize, usize)>, SourceError> {
         if !self.input.ensure(len).map_err(|e| self.read_error(e))? {
             if self.input.len() > 0 {
                 self.stats.skipped += 1; // a short read: the stream ended inside a frame
                 self.input.consume(self.input.len());
             }
-            return Err(SourceError::End);
+            return Ok(None);
         }
         let at = self.input.offset();
         self.input.consume(len);
-        Ok((at, len))
+        Ok(Some((at, len)))
     }
 
-    fn jpeg(&mut self) -> Result<(usize, usize), SourceError> {
+    fn jpeg(&mut self) -> Result<Option<(usize, usize)>, SourceError> {
         loop {
             // Skip to the next SOI, keeping a trailing FF that may start one.
             let bytes = self.input.bytes();
@@ -216,7 +218,7 @@ impl StreamSource {
                     Extent::Complete(n) => {
                         let at = self.input.offset();
                         self.input.consume(n);
-                        return Ok((at, n));
+                        return Ok(Some((at, n)));
                     }
                     Extent::Corrupt => {
                         self.stats.skipped += 1;
@@ -236,7 +238,7 @@ impl StreamSource {
                     self.stats.skipped += 1; // a truncated last JPEG
                 }
                 self.input.consume(self.input.len());
-                return Err(SourceError::End);
+                return Ok(None);
             }
         }
     }
@@ -260,8 +262,10 @@ fn read_line(input: &mut Window) -> std::io::Result<Option<usize>> {
 }
 
 impl FrameSource for StreamSource {
-    fn next(&mut self) -> Result<FrameRef<'_>, SourceError> {
-        let (at, len) = self.next_range()?;
+    fn next(&mut self) -> Result<Next<'_>, SourceError> {
+        let Some((at, len)) = self.next_range()? else {
+            return Ok(Next::Status(Status::End));
+        };
         let data = self.input.slice(at, len);
         let (width, height) = match self.framing {
             Framing::Mjpeg => jpeg::dimensions(data).unwrap_or((0, 0)),
@@ -275,7 +279,7 @@ impl FrameSource for StreamSource {
         let sequence = self.sequence;
         self.sequence += 1;
         self.stats.frames += 1;
-        Ok(FrameRef {
+        Ok(Next::Frame(FrameRef {
             format: self.info.format,
             width,
             height,
@@ -283,7 +287,7 @@ impl FrameSource for StreamSource {
             data,
             timestamp,
             sequence,
-        })
+        }))
     }
 
     fn info(&self) -> &SourceInfo {
@@ -301,9 +305,9 @@ pub fn open_path(
     path: &Path,
     cfg: &SourceConfig,
 ) -> Result<Box<dyn FrameSource + Send>, SourceError> {
-    let open_error = |source| SourceError::Open {
+    let open_error = |cause| SourceError::Open {
         path: path.to_owned(),
-        source,
+        cause,
     };
     if path.is_dir() {
         return Ok(Box::new(DirSource::open(path, cfg.fps as f64, cfg.pacing)?));

@@ -3,7 +3,7 @@
 //! One trait, [`FrameSource`], and its implementations:
 //! - [`v4l2::V4l2Source`]: a camera through V4L2 (mmap streaming, format negotiation, driver
 //!   timestamps, dequeue timeouts, reconnection with capped backoff);
-//! - [`file`]: recorded footage (MJPEG streams, Y4M, a directory of JPEG/PNG images) and raw or
+//! - [`file`](mod@file): recorded footage (MJPEG streams, Y4M, a directory of JPEG/PNG images) and raw or
 //!   MJPEG frames on a pipe such as stdin, paced in real time or as fast as possible.
 //!
 //! [`open`] builds the one a [`SourceConfig`] asks for.
@@ -19,8 +19,8 @@ mod y4m;
 pub use config::{parse_size, Pacing, SourceConfig, SourceKind};
 pub use pacing::Pacer;
 
-use crate::event::EventKind;
-use crate::image::{FrameRef, PixelFormat};
+use picket_image::{FrameRef, PixelFormat};
+use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -30,15 +30,15 @@ use std::time::Duration;
 /// and returns it borrowed: the bytes stay valid until the next call. After warm-up a call does
 /// not allocate (the directory replay excepted, which opens one file per frame).
 ///
-/// Errors are of three kinds, told apart by [`SourceError::event_kind`] and
-/// [`SourceError::is_end`]:
-/// - **health** ([`SourceError::CameraLost`], [`SourceError::CameraBack`]): not failures but news
-///   for the journal; keep calling `next`, the source reconnects by itself;
-/// - **end** ([`SourceError::End`]): a file or pipe is exhausted;
-/// - anything else: the source cannot go on (or, for [`SourceError::Unavailable`], cannot yet;
-///   calling again retries).
+/// What it returns is one of three things:
+/// - [`Next::Frame`]: a frame;
+/// - [`Next::Status`]: news that is not a failure: a camera [lost](Status::Lost), still
+///   [unavailable](Status::Unavailable) or [back](Status::Back) (keep calling `next`: the source
+///   reconnects by itself, backing off between attempts), or the [end](Status::End) of a file
+///   or pipe;
+/// - an error ([`SourceError`]): the source cannot go on.
 pub trait FrameSource {
-    fn next(&mut self) -> Result<FrameRef<'_>, SourceError>;
+    fn next(&mut self) -> Result<Next<'_>, SourceError>;
 
     /// What the source delivers, after any negotiation with a device.
     fn info(&self) -> &SourceInfo;
@@ -77,38 +77,92 @@ pub struct SourceStats {
     pub driver_dropped: u64,
 }
 
-/// Why [`FrameSource::next`] returned no frame; see [`FrameSource`] for the three kinds.
-#[derive(Debug, thiserror::Error)]
-pub enum SourceError {
-    #[error("end of stream")]
-    End,
-    #[error("camera {} lost: {cause}", device.display())]
-    CameraLost {
+/// What [`FrameSource::next`] gives when it does not fail: a frame, or news about the source.
+#[derive(Debug)]
+pub enum Next<'a> {
+    Frame(FrameRef<'a>),
+    Status(Status),
+}
+
+impl<'a> Next<'a> {
+    /// The frame, if this is one.
+    pub fn frame(self) -> Option<FrameRef<'a>> {
+        match self {
+            Next::Frame(f) => Some(f),
+            Next::Status(_) => None,
+        }
+    }
+
+    /// Whether the stream is simply over.
+    pub fn is_end(&self) -> bool {
+        matches!(self, Next::Status(s) if s.is_end())
+    }
+}
+
+/// News from a source that is not a frame and not a failure. Its `Display` is one line for the
+/// log, naming the device.
+#[derive(Debug)]
+pub enum Status {
+    /// The camera stopped delivering (unplugged, an I/O error, no frame within the timeout);
+    /// the source closed it and reconnects by itself.
+    Lost {
         device: PathBuf,
-        #[source]
         cause: std::io::Error,
     },
-    #[error("camera {} back after {down:.1?}", device.display())]
-    CameraBack { device: PathBuf, down: Duration },
-    #[error("camera {} unavailable (attempt {attempt}, retrying in {retry_in:.1?}): {cause}", device.display())]
+    /// A reconnection attempt failed; the next call waits out `retry_in` and tries again.
     Unavailable {
         device: PathBuf,
         attempt: u32,
         retry_in: Duration,
         cause: String,
     },
-    #[error("open {}: {source}", path.display())]
+    /// The camera streams again, after `down`.
+    Back { device: PathBuf, down: Duration },
+    /// A file or pipe is exhausted.
+    End,
+}
+
+impl Status {
+    /// Whether the stream is simply over.
+    pub fn is_end(&self) -> bool {
+        matches!(self, Status::End)
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Status::Lost { device, cause } => {
+                write!(f, "camera {} lost: {cause}", device.display())
+            }
+            Status::Unavailable {
+                device,
+                attempt,
+                retry_in,
+                cause,
+            } => write!(
+                f,
+                "camera {} unavailable (attempt {attempt}, retrying in {retry_in:.1?}): {cause}",
+                device.display()
+            ),
+            Status::Back { device, down } => {
+                write!(f, "camera {} back after {down:.1?}", device.display())
+            }
+            Status::End => f.write_str("end of stream"),
+        }
+    }
+}
+
+/// Why a source could not be opened, or cannot go on.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("open {}: {cause}", path.display())]
     Open {
         path: PathBuf,
-        #[source]
-        source: std::io::Error,
+        cause: std::io::Error,
     },
-    #[error("read {what}: {source}")]
-    Read {
-        what: String,
-        #[source]
-        source: std::io::Error,
-    },
+    #[error("read {what}: {cause}")]
+    Read { what: String, cause: std::io::Error },
     #[error("{}: bad Y4M header: field `{field}`: {problem}", path.display())]
     Y4mHeader {
         path: PathBuf,
@@ -123,32 +177,6 @@ pub enum SourceError {
     },
     #[error("{0}")]
     Invalid(String),
-}
-
-impl SourceError {
-    /// The journal event this error stands for, if it is health news.
-    pub fn event_kind(&self) -> Option<EventKind> {
-        match self {
-            SourceError::CameraLost { .. } => Some(EventKind::CameraLost),
-            SourceError::CameraBack { .. } => Some(EventKind::CameraBack),
-            _ => None,
-        }
-    }
-
-    /// Whether the stream is simply over.
-    pub fn is_end(&self) -> bool {
-        matches!(self, SourceError::End)
-    }
-
-    /// Whether calling `next` again may succeed: health news and a camera still unavailable.
-    pub fn is_transient(&self) -> bool {
-        matches!(
-            self,
-            SourceError::CameraLost { .. }
-                | SourceError::CameraBack { .. }
-                | SourceError::Unavailable { .. }
-        )
-    }
 }
 
 /// Opens the source `cfg` describes. `cfg` should have passed validation.

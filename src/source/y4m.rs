@@ -4,7 +4,7 @@
 //! `420`, `420jpeg`, `420paldv`, `420mpeg2` (all I420 here: the chroma siting differs by less
 //! than the detector cares about) and `422` are accepted.
 
-use crate::image::PixelFormat;
+use picket_image::PixelFormat;
 
 /// What a Y4M header says about its frames.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,8 +4,8 @@
 //! Controls are enumerated with `VIDIOC_QUERYCTRL` here rather than with the `v4l` crate's
 //! `query_controls`, which panics on control types it does not know (vivid has several).
 
-use crate::image::PixelFormat;
 use crate::source::SourceError;
+use picket_image::PixelFormat;
 use std::io;
 use std::path::{Path, PathBuf};
 use v4l::capability::Flags;
@@ -67,9 +67,9 @@ pub fn negotiate(
     (width, height): (u32, u32),
     fps: u32,
 ) -> Result<Negotiated, SourceError> {
-    let io_err = |source| SourceError::Open {
+    let io_err = |cause| SourceError::Open {
         path: path.to_owned(),
-        source,
+        cause,
     };
     let caps = dev.query_caps().map_err(io_err)?;
     if !caps
@@ -228,9 +228,10 @@ pub fn controls(dev: &Device) -> io::Result<Vec<ControlInfo>> {
     let mut out = Vec::new();
     let mut id = 0u32;
     loop {
-        // SAFETY: v4l2_queryctrl is plain data, and the ioctl writes only within it.
+        // SAFETY: v4l2_queryctrl is plain data, valid as all zeroes.
         let mut q: v4l2_queryctrl = unsafe { std::mem::zeroed() };
         q.id = id | NEXT;
+        // SAFETY: `fd` is the open device and the ioctl writes only within `q`.
         let r = unsafe {
             v4l::v4l2::ioctl(
                 fd,
@@ -280,10 +281,11 @@ pub fn controls(dev: &Device) -> io::Result<Vec<ControlInfo>> {
 fn menu_items(fd: i32, id: u32, min: i32, max: i32) -> Vec<(u32, String)> {
     let mut items = Vec::new();
     for index in min.max(0) as u32..=max.clamp(0, 255) as u32 {
-        // SAFETY: as in `controls`.
+        // SAFETY: as in `controls`: plain data, valid as all zeroes.
         let mut m: v4l2_querymenu = unsafe { std::mem::zeroed() };
         m.id = id;
         m.index = index;
+        // SAFETY: `fd` is the open device and the ioctl writes only within `m`.
         let r = unsafe {
             v4l::v4l2::ioctl(
                 fd,

@@ -6,20 +6,20 @@
 //! mmap buffer; nothing is copied or allocated per frame.
 //!
 //! **Reconnection.** When a dequeue fails (ENODEV after an unplug, EIO, or no frame within
-//! `timeout_ms`), the source closes every handle on the device, returns
-//! [`SourceError::CameraLost`] once, and from then on each call to `next` waits out a backoff
-//! (250 ms doubling up to `reconnect_max_ms`) and tries to open and negotiate again, returning
-//! [`SourceError::Unavailable`] on failure and [`SourceError::CameraBack`] on success. The
-//! process never exits over a lost camera.
+//! `timeout_ms`), the source closes every handle on the device, returns [`Status::Lost`] once,
+//! and from then on each call to `next` waits out a backoff (250 ms doubling up to
+//! `reconnect_max_ms`) and tries to open and negotiate again, returning
+//! [`Status::Unavailable`] on failure and [`Status::Back`] on success. These are statuses, not
+//! errors: the process never exits over a lost camera.
 //!
 //! **MJPEG quirk.** Some drivers (v4l2loopback among them) report the whole buffer as used for
 //! the first frame after stream-on, so that frame is dropped after every (re)start.
 
 pub mod device;
 
-use super::{FrameSource, SourceConfig, SourceError, SourceInfo, SourceStats};
-use crate::image::{FrameRef, PixelFormat};
+use super::{FrameSource, Next, SourceConfig, SourceError, SourceInfo, SourceStats, Status};
 use device::Negotiated;
+use picket_image::{FrameRef, PixelFormat};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use v4l::buffer::Type;
@@ -62,16 +62,16 @@ impl Capture {
                 w.path.display()
             )));
         }
-        let device = Device::with_path(&w.path).map_err(|source| SourceError::Open {
+        let device = Device::with_path(&w.path).map_err(|cause| SourceError::Open {
             path: w.path.clone(),
-            source,
+            cause,
         })?;
         let got = device::negotiate(&device, &w.path, w.format, w.size, w.fps)?;
         let mut stream =
-            Stream::with_buffers(&device, Type::VideoCapture, w.buffers).map_err(|source| {
+            Stream::with_buffers(&device, Type::VideoCapture, w.buffers).map_err(|cause| {
                 SourceError::Open {
                     path: w.path.clone(),
-                    source,
+                    cause,
                 }
             })?;
         stream.set_timeout(w.timeout);
@@ -152,7 +152,7 @@ impl V4l2Source {
         }
     }
 
-    fn lose(&mut self, cause: std::io::Error) -> SourceError {
+    fn lose(&mut self, cause: std::io::Error) -> Status {
         let old = std::mem::replace(
             &mut self.link,
             Link::Down {
@@ -167,13 +167,13 @@ impl V4l2Source {
         }
         self.stats.lost += 1;
         log::warn!("camera {} lost: {cause}", self.wanted.path.display());
-        SourceError::CameraLost {
+        Status::Lost {
             device: self.wanted.path.clone(),
             cause,
         }
     }
 
-    fn reconnect(&mut self) -> SourceError {
+    fn reconnect(&mut self) -> Status {
         let Link::Down {
             since,
             attempt,
@@ -193,7 +193,7 @@ impl V4l2Source {
                 self.link = Link::Up(Box::new(c));
                 self.stats.reconnected += 1;
                 log::info!("camera back after {down:.1?}: {}", self.info.description);
-                SourceError::CameraBack {
+                Status::Back {
                     device: self.wanted.path.clone(),
                     down,
                 }
@@ -202,7 +202,7 @@ impl V4l2Source {
                 *backoff = (*backoff * 2).min(self.wanted.reconnect_max);
                 *next_try = Instant::now() + *backoff;
                 log::debug!("camera still unavailable: {e}");
-                SourceError::Unavailable {
+                Status::Unavailable {
                     device: self.wanted.path.clone(),
                     attempt: *attempt,
                     retry_in: *backoff,
@@ -234,15 +234,15 @@ fn describe(w: &Wanted, g: &Negotiated) -> SourceInfo {
 }
 
 impl FrameSource for V4l2Source {
-    fn next(&mut self) -> Result<FrameRef<'_>, SourceError> {
+    fn next(&mut self) -> Result<Next<'_>, SourceError> {
         let (ptr, len, meta) = loop {
             let capture = match &mut self.link {
                 Link::Up(c) => c,
-                Link::Down { .. } => return Err(self.reconnect()),
+                Link::Down { .. } => return Ok(Next::Status(self.reconnect())),
             };
             let (ptr, len, meta) = match CaptureStream::next(&mut capture.stream) {
                 Ok((buf, meta)) => (buf.as_ptr(), buf.len(), *meta),
-                Err(e) => return Err(self.lose(e)),
+                Err(e) => return Ok(Next::Status(self.lose(e))),
             };
             if let Some(prev) = capture.last_driver_seq {
                 let gap = meta.sequence.wrapping_sub(prev).saturating_sub(1);
@@ -280,7 +280,7 @@ impl FrameSource for V4l2Source {
         let sequence = self.sequence;
         self.sequence += 1;
         self.stats.frames += 1;
-        Ok(FrameRef {
+        Ok(Next::Frame(FrameRef {
             format: capture.got.format,
             width: capture.got.width,
             height: capture.got.height,
@@ -295,7 +295,7 @@ impl FrameSource for V4l2Source {
                 (meta.timestamp.usec.clamp(0, 999_999) * 1000) as u32,
             ),
             sequence,
-        })
+        }))
     }
 
     fn info(&self) -> &SourceInfo {
