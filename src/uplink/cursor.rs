@@ -1,0 +1,181 @@
+//! The uplink's cursor: the journal id up to which the broker has acknowledged every event,
+//! kept in `[uplink] state_file` so that a restart resumes where the last run stopped.
+//!
+//! The file is small TOML, written whole and durably (temporary file, fsync, rename, fsync of
+//! the directory), so a crash or power cut leaves the old cursor or the new one. An old cursor
+//! only means events sent again: delivery is at least once. `picket run` and `picket status`
+//! read the same file to know which events are still waiting to be sent.
+//!
+//! ```toml
+//! version = 1
+//! acked_through = 1234
+//! journal_created_ms = 1795776015000
+//! updated_ms = 1795776099000
+//! ```
+
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The cursor file's format version.
+pub const CURSOR_VERSION: u32 = 1;
+
+/// What the state file holds. Owned by the uplink's main loop, which alone writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    pub version: u32,
+    /// Every journal event with an id up to this one was acknowledged by the broker (PUBACK);
+    /// 0 before the first.
+    pub acked_through: i64,
+    /// The journal's `created_ms` (its `meta` table), to tell a new journal from the old one:
+    /// ids start again at 1 in a new journal.
+    pub journal_created_ms: Option<i64>,
+    /// When the cursor was written, ms since the Unix epoch.
+    pub updated_ms: i64,
+}
+
+/// Why the cursor file could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum CursorError {
+    #[error("[uplink] state_file {}: {op}: {cause}", path.display())]
+    Io {
+        path: PathBuf,
+        op: &'static str,
+        cause: std::io::Error,
+    },
+    #[error("[uplink] state_file {}: not an uplink cursor ({why})", path.display())]
+    Syntax { path: PathBuf, why: String },
+}
+
+impl Cursor {
+    /// A cursor before the first event of the journal created at `journal_created_ms`.
+    pub fn start(journal_created_ms: Option<i64>) -> Self {
+        Self {
+            version: CURSOR_VERSION,
+            acked_through: 0,
+            journal_created_ms,
+            updated_ms: 0,
+        }
+    }
+
+    /// Reads the cursor at `path`; `None` when there is no file yet.
+    pub fn load(path: &Path) -> Result<Option<Self>, CursorError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(cause) => {
+                return Err(CursorError::Io {
+                    path: path.to_owned(),
+                    op: "read",
+                    cause,
+                })
+            }
+        };
+        let syntax = |why: String| CursorError::Syntax {
+            path: path.to_owned(),
+            why,
+        };
+        let c: Cursor = toml::from_str(&text).map_err(|e| syntax(e.message().to_owned()))?;
+        if c.version != CURSOR_VERSION {
+            return Err(syntax(format!("version {}", c.version)));
+        }
+        Ok(Some(c))
+    }
+
+    /// Writes the cursor durably: when this returns, a power cut keeps it.
+    pub fn store(&self, path: &Path) -> Result<(), CursorError> {
+        let mut text = String::from(
+            "# picket uplink: the broker acknowledged every journal event up to acked_through.\n",
+        );
+        // Serialising four plain fields cannot fail.
+        text += &toml::to_string(self).unwrap_or_default();
+        write_durably(path, text.as_bytes()).map_err(|(op, cause)| CursorError::Io {
+            path: path.to_owned(),
+            op,
+            cause,
+        })
+    }
+}
+
+/// Replaces `path` with `bytes` so that a crash or power cut leaves the old file or the new one:
+/// a temporary file beside it, fsync, rename over it, fsync of the directory.
+pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), (&'static str, std::io::Error)> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut f = std::fs::File::create(&tmp).map_err(|e| ("create a temporary file", e))?;
+    f.write_all(bytes).map_err(|e| ("write", e))?;
+    f.sync_all().map_err(|e| ("fsync", e))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        ("rename into place", e)
+    })?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| ("fsync the directory", e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testdir::TestDir;
+
+    #[test]
+    fn a_stored_cursor_loads_back_and_a_missing_one_is_none() {
+        let d = TestDir::new("uplink-cursor");
+        let p = d.path().join("events.db.uplink");
+        assert_eq!(Cursor::load(&p).unwrap(), None);
+        let c = Cursor {
+            acked_through: 1234,
+            updated_ms: 99,
+            ..Cursor::start(Some(1_795_776_015_000))
+        };
+        c.store(&p).unwrap();
+        assert_eq!(Cursor::load(&p).unwrap(), Some(c));
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains("acked_through = 1234\n"), "{text}");
+        assert!(!d.path().join("events.db.uplink.tmp").exists());
+        let later = Cursor {
+            acked_through: 2000,
+            ..c
+        };
+        later.store(&p).unwrap();
+        assert_eq!(
+            Cursor::load(&p).unwrap().map(|c| c.acked_through),
+            Some(2000)
+        );
+    }
+
+    #[test]
+    fn a_foreign_file_is_refused_with_its_name() {
+        let d = TestDir::new("uplink-cursor-bad");
+        let p = d.write("cursor", "acked_through = \"lots\"\n");
+        let e = Cursor::load(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("state_file") && e.contains("not an uplink cursor"),
+            "{e}"
+        );
+        let p = d.write(
+            "cursor2",
+            "version = 7\nacked_through = 1\nupdated_ms = 0\n",
+        );
+        let e = Cursor::load(&p).unwrap_err().to_string();
+        assert!(e.contains("version 7"), "{e}");
+    }
+
+    #[test]
+    fn a_missing_directory_is_an_error_naming_the_file() {
+        let d = TestDir::new("uplink-cursor-dir");
+        let p = d.path().join("nope/cursor");
+        let e = Cursor::start(None).store(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("nope/cursor") && e.contains("create a temporary file"),
+            "{e}"
+        );
+    }
+}

@@ -1,0 +1,131 @@
+//! `picket uplink`: every journal event to an MQTT broker, at least once, and the box's
+//! availability and Home Assistant discovery beside it.
+//!
+//! A separate process from `picket run`, which stays the journal's only writer. The journal is
+//! the outbox: the uplink reads the events after its cursor through a read-only connection
+//! ([`outbox`]), publishes each at QoS 1 ([`message`] is the wire format), and moves the cursor
+//! ([`cursor`]) only over events the broker acknowledged ([`window`]). Whatever happens to
+//! either process or to the broker, an event is published again until it is acknowledged.
+//!
+//! - [`config`]: the `[uplink]` section; [`files`]: the password and TLS files it names.
+//! - `run.rs`: waiting for the journal, the cursor, and reconnecting with backoff.
+//! - `session.rs`: one connection to the broker (rumqttc): announce, publish, acknowledge.
+//! - [`discovery`]: Home Assistant's discovery configs, as pure functions.
+
+pub mod broker_url;
+pub mod config;
+pub mod cursor;
+mod describe;
+pub mod discovery;
+pub mod files;
+pub mod message;
+pub mod outbox;
+mod run;
+mod session;
+#[cfg(test)]
+mod tests;
+pub mod window;
+
+pub use broker_url::BrokerUrl;
+pub use config::UplinkConfig;
+pub use cursor::{Cursor, CursorError};
+pub use run::run;
+
+use crate::journal::JournalError;
+use crate::rules::RuleConfig;
+use files::Password;
+use rustls::ClientConfig;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Why `picket uplink` cannot run. Network trouble is never one of these: it is retried.
+#[derive(Debug, thiserror::Error)]
+pub enum UplinkError {
+    #[error("[uplink] {key} {}: {why}", path.display())]
+    File {
+        key: &'static str,
+        path: PathBuf,
+        why: String,
+    },
+    #[error("[uplink] TLS: {0}")]
+    Tls(String),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Cursor(#[from] CursorError),
+    #[error("start the network runtime: {0}")]
+    Runtime(std::io::Error),
+}
+
+/// Everything the uplink needs, resolved from the config and with its files read and checked.
+/// Built once at start; read-only afterwards.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub broker: BrokerUrl,
+    pub box_id: String,
+    pub topic_prefix: String,
+    pub username: Option<String>,
+    pub password: Option<Password>,
+    /// The rustls config, for `mqtts://`.
+    pub tls: Option<Arc<ClientConfig>>,
+    pub keepalive: Duration,
+    /// Events published and not yet acknowledged, at most.
+    pub inflight: usize,
+    pub journal: PathBuf,
+    pub state_file: PathBuf,
+    pub snapshots: bool,
+    /// Home Assistant's status topic and the discovery messages, when enabled.
+    pub homeassistant: Option<(String, Vec<discovery::Message>)>,
+}
+
+impl Settings {
+    /// Resolves `cfg` (already validated) for the journal at `journal`, reading the files it
+    /// names. A missing or too-open password file, or unreadable TLS material, is an error.
+    pub fn resolve(
+        cfg: &UplinkConfig,
+        journal: &Path,
+        rules: &[RuleConfig],
+    ) -> Result<Self, UplinkError> {
+        let broker = BrokerUrl::parse(&cfg.url).map_err(|why| UplinkError::File {
+            key: "url",
+            path: PathBuf::from(&cfg.url),
+            why,
+        })?;
+        let password = cfg
+            .password_file
+            .as_deref()
+            .map(files::read_password)
+            .transpose()?;
+        let tls = if broker.tls {
+            let client = cfg.client_cert.as_deref().zip(cfg.client_key.as_deref());
+            Some(files::tls_config(cfg.ca_file.as_deref(), client)?)
+        } else {
+            None
+        };
+        let box_id = cfg.box_id();
+        let homeassistant = cfg.homeassistant.then(|| {
+            let device = discovery::Device::new(cfg, &box_id, rules);
+            (device.status_topic(), discovery::messages(&device))
+        });
+        Ok(Self {
+            broker,
+            topic_prefix: cfg.topic_prefix.clone(),
+            username: cfg.username.clone(),
+            password,
+            tls,
+            keepalive: Duration::from_secs(u64::from(cfg.keepalive_s)),
+            inflight: usize::from(cfg.inflight),
+            journal: journal.to_owned(),
+            state_file: cfg.state_file(journal),
+            snapshots: cfg.snapshots,
+            homeassistant,
+            box_id,
+        })
+    }
+
+    /// `<prefix>/<box_id>/<leaf>`.
+    pub fn topic(&self, leaf: &str) -> String {
+        format!("{}/{}/{leaf}", self.topic_prefix, self.box_id)
+    }
+}

@@ -1,0 +1,638 @@
+//! `picket uplink` against a real Mosquitto (Debian `mosquitto`) on 127.0.0.1: every journal
+//! event reaches a persistent QoS 1 consumer at least once through broker restarts, broker
+//! kills, uplink kills and a broker down for longer than the in-flight window; TLS with a test
+//! CA and a password file; bad input refused by name; Home Assistant discovery retained and
+//! sent again when Home Assistant comes online.
+//!
+//! `PICKET_UPLINK_KILLS=20 cargo test --test uplink uplink_killed` is the long form of the kill
+//! test (`scripts/uplink-soak.sh`).
+
+use crate::util::uplink::*;
+use crate::util::{picket, stderr};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+const EVENTS: &str = "picket/+/events";
+const AVAILABILITY: &str = "picket/+/availability";
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+fn plain(port: u16, extra: &str) -> String {
+    format!("url = \"mqtt://127.0.0.1:{port}\"\nbox_id = \"porch\"\n{extra}")
+}
+
+/// Random delays, from `PICKET_UPLINK_SEED` or the clock (printed, so a run can be replayed).
+fn delays() -> impl FnMut(u64) -> u64 {
+    let mut state: u64 = std::env::var("PICKET_UPLINK_SEED")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| {
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos() as u64
+        });
+    eprintln!("PICKET_UPLINK_SEED={state}");
+    move |below| {
+        // Knuth's MMIX linear congruential generator; the high bits are the good ones.
+        state = state
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (state >> 33) % below
+    }
+}
+
+#[test]
+fn the_clip_s_events_reach_the_broker_with_their_snapshots() {
+    let dir = Scratch::new("clip");
+    let broker = Broker::start(&dir.0, "");
+    let consumer = Consumer::start(
+        broker.port,
+        "clip-consumer",
+        &[EVENTS, AVAILABILITY, "picket/+/snapshot"],
+    );
+    let db = dir.path("events.db");
+    let root = env!("CARGO_MANIFEST_DIR");
+    let demo = std::fs::read_to_string(format!("{root}/board/config/demo.toml")).unwrap();
+    let cfg = dir.path("demo.toml");
+    let uplink = format!(
+        "\n[uplink]\nurl = \"mqtt://127.0.0.1:{}\"\nbox_id = \"demo\"\nsnapshots = true\n\
+         state_file = \"{}\"\n",
+        broker.port,
+        dir.path("cursor").display()
+    );
+    // The uplink reads `[journal] path` from the file, so the journal is named there.
+    let demo = demo.replace("/tmp/picket-demo/events.db", db.to_str().unwrap());
+    std::fs::write(&cfg, demo + &uplink).unwrap();
+
+    // The uplink first: it waits for the journal `picket run` is about to create.
+    let up = Uplink::start(&cfg);
+    assert!(up.wait_for("waiting for picket run", secs(10)));
+    checked(
+        std::process::Command::new(PICKET)
+            .args(["run", "--fast", "--max-frames", "24", "--config"])
+            .arg(&cfg)
+            .arg("--source")
+            .arg(format!("{root}/tests/data/clip/vtest-460-539.mjpeg"))
+            .arg("--state-file")
+            .arg(dir.path("arming.toml"))
+            .env("RUST_LOG", "warn")
+            .env_remove("NOTIFY_SOCKET"),
+        "picket run",
+    );
+    let journal = journal_ids(&db);
+    let missing = consumer.wait_for_ids(&journal, secs(20));
+    assert!(missing.is_empty(), "never arrived: {missing:?}");
+    assert_eq!(up.count("waiting for picket run"), 1, "logged once");
+    assert_eq!(up.stop().code(), Some(0));
+    assert!(
+        consumer.wait(secs(5), |g| g.availability.last().map(String::as_str)
+            == Some("offline"))
+    );
+
+    let got = consumer.got();
+    assert_all_arrived("clip", &journal, &got);
+    let keys: Vec<&str> = vec![
+        "v",
+        "box",
+        "id",
+        "kind",
+        "ts",
+        "clock_synced",
+        "place",
+        "track",
+        "score",
+        "direction",
+        "detail",
+        "snapshot",
+    ];
+    let mut with_snapshot = 0;
+    for e in &got.events {
+        let obj = e.as_object().unwrap();
+        assert_eq!(
+            obj.keys().map(String::as_str).collect::<BTreeSet<_>>(),
+            keys.iter().copied().collect()
+        );
+        assert_eq!(e["v"], 1);
+        assert_eq!(e["box"], "demo");
+        assert!(e["detail"].is_object(), "{e}");
+        assert!(e["ts"].as_str().unwrap().ends_with('Z'), "{e}");
+        if let Some(b64) = e["snapshot"].as_str() {
+            use base64::Engine;
+            let jpeg = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap();
+            assert_eq!(&jpeg[..2], &[0xFF, 0xD8], "event {} has a JPEG", e["id"]);
+            with_snapshot += 1;
+        }
+    }
+    let kinds: BTreeSet<&str> = got
+        .events
+        .iter()
+        .filter_map(|e| e["kind"].as_str())
+        .collect();
+    for k in ["started", "stopped", "intrusion", "alarm_on"] {
+        assert!(kinds.contains(k), "{kinds:?}");
+    }
+    assert!(with_snapshot > 0, "the clip's intrusions carry snapshots");
+    let snaps = &got.other["picket/demo/snapshot"];
+    assert!(snaps
+        .iter()
+        .all(|(jpeg, _)| jpeg.starts_with(&[0xFF, 0xD8])));
+    assert_eq!(acked_through(&dir.path("cursor")), *journal.last().unwrap());
+    let alarm = got.events.iter().find(|e| e["kind"] == "alarm_on").unwrap();
+    eprintln!(
+        "clip: {} events, {with_snapshot} with snapshots; an alarm_on message: {alarm}",
+        journal.len()
+    );
+}
+
+#[test]
+fn a_broker_stopped_mid_stream_and_restarted_5_s_later_loses_nothing() {
+    let mut rig = Rig::new("restart", &[EVENTS]);
+    let (db, consumer) = (rig.db.clone(), &rig.consumer);
+    let up = rig.uplink("");
+    let producer = Producer::start(&db, 10, Duration::from_millis(100));
+    std::thread::sleep(Duration::from_millis(1500));
+    rig.broker.stop();
+    std::thread::sleep(secs(5));
+    rig.broker.restart();
+    std::thread::sleep(secs(2));
+    let produced = producer.finish();
+    let journal = journal_ids(&db);
+    assert_eq!(produced.len(), journal.len());
+    let missing = consumer.wait_for_ids(&journal, secs(20));
+    assert!(missing.is_empty(), "never arrived: {missing:?}");
+    assert_all_arrived("broker restarted", &journal, &consumer.got());
+    assert_eq!(up.count("lost:"), 1, "the loss logged once");
+    assert_eq!(up.count("cannot connect"), 1, "the refusals logged once");
+    assert_eq!(up.count("connected to"), 2);
+    assert_eq!(up.stop().code(), Some(0));
+}
+
+#[test]
+fn a_broker_killed_loses_at_most_what_it_acknowledged_before_the_kill() {
+    let mut rig = Rig::new("brokerkill", &[EVENTS]);
+    // The consumer's session and subscription on disk, as a long-running broker has them.
+    rig.broker.save();
+    let (db, consumer) = (rig.db.clone(), &rig.consumer);
+    let up = rig.uplink("");
+    let producer = Producer::start(&db, 10, Duration::from_millis(50));
+    std::thread::sleep(secs(2));
+    let before_kill = journal_ids(&db);
+    rig.broker.kill();
+    std::thread::sleep(secs(1));
+    rig.broker.restart();
+    std::thread::sleep(secs(2));
+    producer.finish();
+    let journal = journal_ids(&db);
+    let after: BTreeSet<i64> = journal.difference(&before_kill).copied().collect();
+    let missing = consumer.wait_for_ids(&after, secs(20));
+    assert!(
+        missing.is_empty(),
+        "events committed after the kill must all arrive; missing {missing:?}"
+    );
+    // Give the resent ones time to arrive too, then count what the kill took.
+    consumer.wait_for_ids(&journal, secs(5));
+    let got = consumer.got();
+    let have: BTreeSet<i64> = got.ids().into_iter().collect();
+    let lost: Vec<i64> = journal.difference(&have).copied().collect();
+    let dups = got.ids().len() - have.len();
+    eprintln!(
+        "broker SIGKILL: {} ids, {} committed before the kill, {} lost ({lost:?}), {dups} \
+         duplicates",
+        journal.len(),
+        before_kill.len(),
+        lost.len()
+    );
+    assert!(lost.iter().all(|id| before_kill.contains(id)));
+    assert_eq!(up.stop().code(), Some(0));
+}
+
+/// The loss window in full: Mosquitto acknowledges a message (and the uplink moves its
+/// cursor past it) while the message waits in memory for a consumer that is offline; a
+/// SIGKILL before Mosquitto's next save of its database loses it.
+#[test]
+fn a_broker_killed_loses_what_it_held_in_memory_for_an_offline_consumer() {
+    let Rig {
+        mut broker,
+        consumer,
+        db,
+        dir,
+    } = Rig::new("offline", &[EVENTS]);
+    let up = Uplink::start(&config(&dir.0, &db, &plain(broker.port, "")));
+    let first: BTreeSet<i64> = append(&db, 20).into_iter().collect();
+    assert!(consumer.wait_for_ids(&first, secs(10)).is_empty());
+    broker.save();
+    drop(consumer); // offline: its session and subscription stay at the broker
+    let queued: BTreeSet<i64> = append(&db, 50).into_iter().collect();
+    let deadline = std::time::Instant::now() + secs(10);
+    while acked_through(&dir.path("cursor")) < *queued.last().unwrap() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the uplink never got the acks"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    broker.kill();
+    broker.restart();
+    let consumer = Consumer::start(broker.port, "offline-consumer", &[EVENTS]);
+    let after: BTreeSet<i64> = append(&db, 20).into_iter().collect();
+    assert!(consumer.wait_for_ids(&after, secs(10)).is_empty());
+    std::thread::sleep(Duration::from_millis(500));
+    let have: BTreeSet<i64> = consumer.got().ids().into_iter().collect();
+    let lost: BTreeSet<i64> = queued.difference(&have).copied().collect();
+    eprintln!(
+        "broker SIGKILL with the consumer offline: {} of the {} messages queued for it lost",
+        lost.len(),
+        queued.len()
+    );
+    assert!(
+        !lost.is_empty(),
+        "Mosquitto kept messages acknowledged before a SIGKILL: docs/guide/uplink.md says otherwise"
+    );
+    assert_eq!(up.stop().code(), Some(0));
+}
+
+#[test]
+fn uplink_killed_at_random_moments_loses_nothing() {
+    let kills: u64 = std::env::var("PICKET_UPLINK_KILLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5);
+    let mut random = delays();
+    let rig = Rig::new("uplinkkill", &[EVENTS, AVAILABILITY]);
+    let (db, consumer) = (&rig.db, &rig.consumer);
+    let cfg = rig.config("inflight = 8\n");
+    let producer = Producer::start(db, 10, Duration::from_millis(50));
+    for round in 0..kills {
+        let up = Uplink::start(&cfg);
+        assert!(up.wait_for("connected to", secs(10)), "round {round}");
+        std::thread::sleep(Duration::from_millis(100 + random(1200)));
+        up.kill();
+        // The broker publishes the last will when the connection drops.
+        assert!(
+            consumer.wait(secs(5), |g| g.availability.last().map(String::as_str)
+                == Some("offline")),
+            "round {round}: no last will"
+        );
+    }
+    let up = Uplink::start(&cfg);
+    std::thread::sleep(Duration::from_millis(500));
+    producer.finish();
+    let journal = journal_ids(db);
+    let missing = consumer.wait_for_ids(&journal, secs(20));
+    assert!(missing.is_empty(), "never arrived: {missing:?}");
+    assert_all_arrived(&format!("{kills} uplink kills"), &journal, &consumer.got());
+    assert_eq!(up.stop().code(), Some(0));
+    assert_eq!(
+        consumer.got().availability.last().map(String::as_str),
+        Some("offline")
+    );
+}
+
+#[test]
+fn a_broker_down_longer_than_the_in_flight_window_loses_nothing() {
+    let mut rig = Rig::new("longdown", &[EVENTS]);
+    let db = rig.db.clone();
+    append(&db, 20);
+    let up = rig.uplink("inflight = 4\n");
+    let consumer = &rig.consumer;
+    assert!(consumer
+        .wait_for_ids(&journal_ids(&db), secs(10))
+        .is_empty());
+    rig.broker.stop();
+    // Fifty windows' worth while the broker is away.
+    append(&db, 200);
+    std::thread::sleep(secs(2));
+    assert_eq!(rig.cursor(), 20, "nothing unacknowledged moves the cursor");
+    rig.broker.restart();
+    let journal = journal_ids(&db);
+    assert_eq!(journal.len(), 220);
+    let missing = consumer.wait_for_ids(&journal, secs(20));
+    assert!(missing.is_empty(), "never arrived: {missing:?}");
+    assert_all_arrived("broker down past the window", &journal, &consumer.got());
+    assert_eq!(up.stop().code(), Some(0));
+    assert_eq!(rig.cursor(), 220);
+}
+
+/// A TLS broker with the test CA and a password file, requiring a client certificate signed
+/// by the test CA when `client_certs`.
+fn tls_broker(dir: &Scratch, client_certs: bool) -> (Broker, Pki) {
+    let pki = Pki::make(&dir.0);
+    let passwd = mosquitto_passwd(&dir.0, "porch", "s3cret word");
+    let extra = format!(
+        "cafile {}\ncertfile {}\nkeyfile {}\npassword_file {}\nrequire_certificate {client_certs}\n",
+        pki.ca.display(),
+        pki.server_cert.display(),
+        pki.server_key.display(),
+        passwd.display()
+    );
+    (Broker::start(&dir.0, &extra), pki)
+}
+
+fn tls_uplink(port: u16, ca: &std::path::Path, password_file: &std::path::Path) -> String {
+    format!(
+        "url = \"mqtts://127.0.0.1:{port}\"\nbox_id = \"porch\"\nusername = \"porch\"\n\
+         password_file = \"{}\"\nca_file = \"{}\"\n",
+        password_file.display(),
+        ca.display()
+    )
+}
+
+#[test]
+fn tls_with_a_test_ca_a_client_certificate_and_a_password_delivers() {
+    let dir = Scratch::new("tls");
+    let (broker, pki) = tls_broker(&dir, true);
+    let pw = dir.path("uplink.password");
+    write_with_mode(&pw, "s3cret word\n", 0o600);
+    let db = dir.path("events.db");
+    append(&db, 30);
+    let tls = tls_uplink(broker.port, &pki.ca, &pw);
+
+    // Without its certificate the broker ends the handshake, and the uplink says why.
+    let up = Uplink::start(&config(&dir.0, &db, &tls));
+    assert!(up.wait_for("cannot connect", secs(10)));
+    assert_eq!(up.errors().len(), 1);
+    assert!(
+        up.errors()[0].contains("it may require a client certificate"),
+        "{:?}",
+        up.errors()
+    );
+    assert_eq!(up.stop().code(), Some(0));
+
+    let with_cert = format!(
+        "{tls}client_cert = \"{}\"\nclient_key = \"{}\"\n",
+        pki.client_cert.display(),
+        pki.client_key.display()
+    );
+    let up = Uplink::start(&config(&dir.0, &db, &with_cert));
+    assert!(up.wait_for("connected to mqtts://127.0.0.1", secs(10)));
+    let deadline = std::time::Instant::now() + secs(10);
+    while broker.count("Received PUBLISH from picket-porch (d0, q1, r0") < 30 {
+        assert!(std::time::Instant::now() < deadline, "{}", broker.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(up.stop().code(), Some(0));
+    // The cursor moves only over acknowledged events.
+    assert_eq!(acked_through(&dir.path("cursor")), 30);
+    assert!(broker.count("u'porch'") >= 1, "logged in as porch");
+    assert_eq!(broker.count("s3cret"), 0);
+}
+
+/// Runs the uplink for about 10 s against `broker` with `uplink` and checks it logged `error`
+/// exactly once, kept running, and retried with backoff: 0, 0.5, 1.5, 3.5 and 7.5 s.
+fn fails_clearly_and_retries(broker: &Broker, cfg: &std::path::Path, error: &str) {
+    let before = broker.count("New connection from");
+    let mut up = Uplink::start(cfg);
+    std::thread::sleep(secs(10));
+    assert!(up.running(), "still running after 10 s of failures");
+    let attempts = broker.count("New connection from") - before;
+    eprintln!("{attempts} connection attempts in 10 s: {error}");
+    assert!((4..=6).contains(&attempts), "{attempts} attempts");
+    let errors = up.errors();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].contains(error), "{}", errors[0]);
+    assert!(
+        !errors[0].contains("wrong secret"),
+        "no password in the log"
+    );
+    assert_eq!(up.stop().code(), Some(0));
+}
+
+/// A TLS broker, and an uplink trusting the other CA or logging in with a wrong password.
+fn with_a_wrong(tag: &str, wrong_ca: bool, error: &str) {
+    let dir = Scratch::new(tag);
+    let (broker, pki) = tls_broker(&dir, false);
+    let pw = dir.path("uplink.password");
+    let (ca, secret) = if wrong_ca {
+        (&pki.other_ca, "s3cret word\n")
+    } else {
+        (&pki.ca, "wrong secret\n")
+    };
+    write_with_mode(&pw, secret, 0o600);
+    let db = dir.path("events.db");
+    append(&db, 3);
+    let cfg = config(&dir.0, &db, &tls_uplink(broker.port, ca, &pw));
+    fails_clearly_and_retries(&broker, &cfg, error);
+}
+
+#[test]
+fn a_wrong_ca_is_one_clear_error_and_capped_retries() {
+    with_a_wrong(
+        "tls-ca",
+        true,
+        "the broker's certificate is not signed by a CA in `ca_file`",
+    );
+}
+
+#[test]
+fn a_wrong_password_is_one_clear_error_and_capped_retries() {
+    with_a_wrong("tls-pw", false, "the broker refused the login");
+}
+
+#[test]
+fn an_unreachable_broker_is_retried_not_fatal() {
+    let dir = Scratch::new("unreachable");
+    let db = dir.path("events.db");
+    append(&db, 3);
+    let mut up = Uplink::start(&config(&dir.0, &db, &plain(free_port(), "")));
+    assert!(up.wait_for("cannot connect", secs(10)));
+    std::thread::sleep(secs(2));
+    assert!(up.running());
+    let errors = up.errors();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(errors[0].contains("connection refused: nothing listens at that address and port"));
+    assert!(up.count("attempt 3 failed") == 1, "still retrying");
+    assert_eq!(up.stop().code(), Some(0));
+}
+
+/// `picket uplink` on a config for the journal `db` whose `[uplink]` says `uplink`: it exits
+/// with status 1 and a message containing `want`.
+fn refused(dir: &Scratch, db: &std::path::Path, uplink: &str, want: &str) {
+    let cfg = config(&dir.0, db, uplink);
+    let o = picket(&["uplink", "-c", cfg.to_str().unwrap()]);
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains(want), "want `{want}` in:\n{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
+#[test]
+fn bad_input_is_refused_with_a_message_naming_it() {
+    let dir = Scratch::new("bad");
+    let db = dir.path("events.db");
+    append(&db, 1);
+    refused(
+        &dir,
+        &db,
+        "url = \"mqtt//127.0.0.1:1883\"\n",
+        "picket.toml:6:7: uplink.url: `mqtt//127.0.0.1:1883` is not an MQTT URL",
+    );
+    refused(
+        &dir,
+        &db,
+        "url = \"mqtt://127.0.0.1:99999\"\n",
+        "port `99999`",
+    );
+    let remote = "url = \"mqtt://192.0.2.7:1883\"\nusername = \"u\"\npassword_file = \"/p\"\n";
+    refused(
+        &dir,
+        &db,
+        remote,
+        "uplink.password_file: the password would cross the network in clear text to 192.0.2.7",
+    );
+    let pw = dir.path("pw");
+    let with_pw = format!(
+        "url = \"mqtt://127.0.0.1:1883\"\nusername = \"u\"\npassword_file = \"{}\"\n",
+        pw.display()
+    );
+    refused(
+        &dir,
+        &db,
+        &with_pw,
+        &format!("[uplink] password_file {}: No such file", pw.display()),
+    );
+    write_with_mode(&pw, "secret\n", 0o644);
+    refused(
+        &dir,
+        &db,
+        &with_pw,
+        "mode 0644: anyone on this machine can read or change it",
+    );
+    let ca = dir.path("ca.pem");
+    std::fs::write(&ca, "garbage\n").unwrap();
+    refused(
+        &dir,
+        &db,
+        &format!(
+            "url = \"mqtts://127.0.0.1:8883\"\nca_file = \"{}\"\n",
+            ca.display()
+        ),
+        "no PEM certificate",
+    );
+
+    let o = picket(&["uplink", "-c", "/nonexistent/picket.toml"]);
+    let (status, err) = (o.status, stderr(&o));
+    assert_eq!(status.code(), Some(1));
+    assert!(err.contains("/nonexistent/picket.toml"), "{err}");
+
+    let cfg = dir.path("no-uplink.toml");
+    std::fs::write(&cfg, "[journal]\npath = \"/tmp/x.db\"\n").unwrap();
+    let o = picket(&["uplink", "-c", cfg.to_str().unwrap()]);
+    let (status, err) = (o.status, stderr(&o));
+    assert_eq!(status.code(), Some(1));
+    assert!(err.contains("no [uplink] section"), "{err}");
+
+    // `picket check` reports the same section with its line and column.
+    let cfg = config(
+        &dir.0,
+        &dir.path("events.db"),
+        "url = \"mqtt://h\"\ninflight = 0\n",
+    );
+    let o = picket(&["check", "-c", cfg.to_str().unwrap()]);
+    let (status, err) = (o.status, stderr(&o));
+    assert_eq!(status.code(), Some(1));
+    assert!(err.contains("picket.toml:7:12: uplink.inflight"), "{err}");
+}
+
+#[test]
+fn a_journal_that_is_not_picket_s_is_refused_and_a_missing_one_awaited() {
+    let dir = Scratch::new("journal");
+    let port = free_port();
+    let notes = dir.path("notes.db");
+    std::fs::write(&notes, "shopping list\n".repeat(100)).unwrap();
+    refused(
+        &dir,
+        &notes,
+        &plain(port, ""),
+        "notes.db: not a usable picket journal",
+    );
+    assert_eq!(
+        std::fs::read_to_string(&notes).unwrap().len(),
+        1400,
+        "left untouched"
+    );
+
+    let other = dir.path("other.db");
+    let c = rusqlite::Connection::open(&other).unwrap();
+    c.execute_batch("CREATE TABLE t (x);").unwrap();
+    drop(c);
+    refused(
+        &dir,
+        &other,
+        &plain(port, ""),
+        "a SQLite database of another program",
+    );
+
+    let broker = Broker::start(&dir.0, "");
+    let consumer = Consumer::start(broker.port, "j-consumer", &[EVENTS]);
+    let db = dir.path("later.db");
+    let mut up = Uplink::start(&config(&dir.0, &db, &plain(broker.port, "")));
+    assert!(up.wait_for("waiting for picket run", secs(10)));
+    std::thread::sleep(secs(1));
+    assert!(up.running());
+    let ids: BTreeSet<i64> = append(&db, 12).into_iter().collect();
+    assert!(consumer.wait_for_ids(&ids, secs(10)).is_empty());
+    assert_eq!(up.count("waiting for picket run"), 1);
+    assert_eq!(up.stop().code(), Some(0));
+}
+
+#[test]
+fn discovery_is_retained_and_sent_again_when_home_assistant_comes_online() {
+    let dir = Scratch::new("ha");
+    let broker = Broker::start(&dir.0, "");
+    let db = dir.path("events.db");
+    append(&db, 2);
+    let cfg = config(
+        &dir.0,
+        &db,
+        &plain(broker.port, "homeassistant = true\nsnapshots = true\n"),
+    );
+    let up = Uplink::start(&cfg);
+    assert!(up.wait_for("connected to", secs(10)));
+    // A consumer that comes later still gets the configs: they are retained.
+    std::thread::sleep(Duration::from_millis(500));
+    let ha = Consumer::start(broker.port, "ha", &["homeassistant/#"]);
+    let configs = |g: &Got| {
+        g.other
+            .iter()
+            .filter(|(t, _)| t.ends_with("/config"))
+            .map(|(_, v)| v.len())
+            .sum::<usize>()
+    };
+    // People, camera, the snapshot image, and the removal of the alarm panel (empty).
+    assert!(
+        ha.wait(secs(5), |g| configs(g) == 3),
+        "{:?}",
+        ha.got().other.keys()
+    );
+    let got = ha.got();
+    assert!(got.other.values().flatten().all(|(_, retained)| *retained));
+    let people = &got.other["homeassistant/sensor/porch/people/config"][0].0;
+    let people: serde_json::Value = serde_json::from_slice(people).unwrap();
+    assert_eq!(people["state_topic"], "picket/porch/state");
+    assert_eq!(people["availability_topic"], "picket/porch/availability");
+
+    checked(
+        std::process::Command::new("mosquitto_pub").args([
+            "-p",
+            &broker.port.to_string(),
+            "-t",
+            "homeassistant/status",
+            "-m",
+            "online",
+        ]),
+        "mosquitto_pub",
+    );
+    // All four again, the removal included, now that the consumer is listening.
+    assert!(
+        ha.wait(secs(5), |g| configs(g) == 7),
+        "sent again: {}",
+        configs(&ha.got())
+    );
+    assert_eq!(up.count("Home Assistant is online"), 1);
+    assert_eq!(up.stop().code(), Some(0));
+}
