@@ -1,16 +1,21 @@
-//! `picket alarm-test`, `picket alarm reset`, `picket outputs off` and `picket inputs watch`:
-//! checking the wiring after install, and putting outputs in their safe state from outside.
+//! `picket outputs test|off` and `picket inputs`: checking the wiring after install, and
+//! putting the outputs in their safe state from outside.
 
 use crate::alarm::{self, pin, Engine, OutputSpec, Pattern};
-use crate::cli::arm::{load, ConfigArg};
+use crate::arming::{self, ArmingShared};
 use crate::cli::signal;
+use crate::cli::ConfigArg;
 use crate::event::EventKind;
-use crate::rules::arming::StateFile;
 use anyhow::{bail, Context};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// `picket outputs test`. Its `--hold` and `--inject-panic` are hooks for the tests that must see
+/// the safe state from outside (`tests/hil/gpio.rs`): they exist only in a build with the
+/// `test-hooks` feature, which no release enables (`cargo test` turns it on through the
+/// package's dev-dependency on itself, and the HIL stage builds with it); elsewhere both are
+/// false and the flags are refused.
 #[derive(Debug, clap::Args)]
 pub struct TestArgs {
     /// The output's name in the config.
@@ -25,34 +30,34 @@ pub struct TestArgs {
     pub config: ConfigArg,
     /// After driving the outputs safe, hold the lines until stdin closes (for tests that read
     /// the line while picket still holds it).
-    #[arg(long, hide = true)]
+    #[cfg_attr(feature = "test-hooks", arg(long, hide = true))]
+    #[cfg_attr(not(feature = "test-hooks"), arg(skip))]
     pub hold: bool,
     /// Panic in another thread once the output is on (for the safe-state test).
-    #[arg(long, hide = true)]
+    #[cfg_attr(feature = "test-hooks", arg(long, hide = true))]
+    #[cfg_attr(not(feature = "test-hooks"), arg(skip))]
     pub inject_panic: bool,
 }
 
 #[derive(Debug, clap::Subcommand)]
-pub enum AlarmCommand {
-    /// End latched alarms in the running picket.
-    Reset(ConfigArg),
-}
-
-#[derive(Debug, clap::Subcommand)]
 pub enum OutputsCommand {
+    /// Sound one output to check its wiring: OUTPUT [--pattern P] [--seconds S].
+    Test(TestArgs),
     /// Drive every configured output to its inactive level (systemd ExecStopPost).
     Off(ConfigArg),
 }
 
-#[derive(Debug, clap::Subcommand)]
-pub enum InputsCommand {
-    /// Watch the keyswitch and tamper inputs, applying the keyswitch to the arming state and
-    /// printing each change, until SIGTERM or Ctrl-C.
-    Watch(ConfigArg),
+#[derive(Debug, clap::Args)]
+pub struct InputsArgs {
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// `watch`: the old spelling, `picket inputs watch`, still accepted.
+    #[arg(hide = true, value_parser = ["watch"])]
+    pub verb: Option<String>,
 }
 
 pub fn test(a: TestArgs) -> anyhow::Result<()> {
-    let cfg = load(&a.config)?;
+    let cfg = a.config.load()?;
     let pattern = Pattern::parse(&a.pattern)?;
     let Some(o) = cfg.outputs.iter().find(|o| o.name == a.output) else {
         let known: Vec<&str> = cfg.outputs.iter().map(|o| o.name.as_str()).collect();
@@ -71,8 +76,11 @@ pub fn test(a: TestArgs) -> anyhow::Result<()> {
         pin: alarm::open_output(o)?,
         max_on: Duration::try_from_secs_f32(o.max_on_s).unwrap_or(Duration::from_secs(180)),
     };
-    let (handle, notices, join) =
-        alarm::spawn(Engine::new(vec![spec], vec![], None), Instant::now())?;
+    let (handle, notices, join) = alarm::spawn(
+        Engine::new(vec![spec], vec![], None),
+        Instant::now(),
+        arming::clock_synchronised,
+    )?;
     handle.test(0, pattern, seconds)?;
     let deadline = Instant::now() + seconds + Duration::from_millis(100);
     let mut panicked = false;
@@ -91,7 +99,7 @@ pub fn test(a: TestArgs) -> anyhow::Result<()> {
         );
         if e.kind == EventKind::AlarmOn && a.inject_panic && !panicked {
             panicked = true;
-            std::thread::spawn(|| panic!("injected panic (alarm-test --inject-panic)"));
+            std::thread::spawn(|| panic!("injected panic (outputs test --inject-panic)"));
         }
         if e.kind == EventKind::AlarmOff {
             break;
@@ -111,16 +119,8 @@ pub fn test(a: TestArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn reset(c: ConfigArg) -> anyhow::Result<()> {
-    let cfg = load(&c)?;
-    let s = StateFile::update(&cfg.arming.state_file, |s| s.reset_seq += 1)
-        .context("request an alarm reset")?;
-    println!("alarm reset requested (#{})", s.reset_seq);
-    Ok(())
-}
-
 pub fn outputs_off(c: ConfigArg) -> anyhow::Result<()> {
-    let cfg = load(&c)?;
+    let cfg = c.load()?;
     let mut failed = 0;
     for o in &cfg.outputs {
         // Opening a line requests it inactive; dropping releases it at that level.
@@ -144,19 +144,19 @@ pub fn outputs_off(c: ConfigArg) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub fn inputs_watch(c: ConfigArg) -> anyhow::Result<()> {
-    let cfg = load(&c)?;
+pub fn inputs_watch(a: InputsArgs) -> anyhow::Result<()> {
+    let cfg = a.config.load()?;
     if cfg.inputs.keyswitch.is_none() && cfg.inputs.tamper.is_none() {
         bail!("the config has no [inputs.keyswitch] or [inputs.tamper]");
     }
     signal::stop_flag();
-    let shared = Arc::new(alarm::watch::ArmingShared::default());
+    let shared = Arc::new(ArmingShared::default());
     let stop = Arc::new(AtomicBool::new(false));
-    let join = alarm::watch::spawn(
+    let join = arming::watch::spawn(
         &cfg.inputs,
         cfg.arming.state_file.clone(),
         shared.clone(),
-        None,
+        || {},
         stop.clone(),
     )?;
     let mut last = None;

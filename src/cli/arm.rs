@@ -1,17 +1,10 @@
-//! `picket arm [--auto]`, `picket disarm` and `picket status`: the manual arming mode, kept in
-//! the state file that a running picket watches (see `rules::arming`).
+//! `picket arm [--auto]`, `picket disarm`, `picket status` and `picket reset`: the manual arming
+//! mode and the reset of latched alarms, kept in the state file that a running picket watches
+//! (see `arming`).
 
-use crate::config::{self, Config};
-use crate::rules::arming::{clock_synchronised, Arming, Mode, StateFile};
+use super::ConfigArg;
+use crate::arming::{clock_synchronised, Arming, Mode, StateFile};
 use anyhow::Context;
-use std::path::PathBuf;
-
-#[derive(Debug, clap::Args)]
-pub struct ConfigArg {
-    /// The config file (it names the state file and the schedule).
-    #[arg(long, short, default_value = "/etc/picket/picket.toml")]
-    pub config: PathBuf,
-}
 
 #[derive(Debug, clap::Args)]
 pub struct ArmArgs {
@@ -22,10 +15,6 @@ pub struct ArmArgs {
     pub config: ConfigArg,
 }
 
-pub fn load(c: &ConfigArg) -> anyhow::Result<Config> {
-    Ok(config::load(&c.config)?)
-}
-
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -33,7 +22,7 @@ fn now_ms() -> i64 {
 }
 
 fn set(c: &ConfigArg, mode: Mode) -> anyhow::Result<()> {
-    let cfg = load(c)?;
+    let cfg = c.load()?;
     let path = &cfg.arming.state_file;
     StateFile::update(path, |s| {
         s.mode = mode;
@@ -53,8 +42,16 @@ pub fn disarm(c: ConfigArg) -> anyhow::Result<()> {
     set(&c, Mode::Disarmed)
 }
 
+pub fn reset(c: ConfigArg) -> anyhow::Result<()> {
+    let cfg = c.load()?;
+    let s = StateFile::update(&cfg.arming.state_file, |s| s.reset_seq += 1)
+        .context("request an alarm reset")?;
+    println!("alarm reset requested (#{})", s.reset_seq);
+    Ok(())
+}
+
 pub fn status(c: ConfigArg) -> anyhow::Result<()> {
-    let cfg = load(&c)?;
+    let cfg = c.load()?;
     let state = StateFile::load(&cfg.arming.state_file)?;
     let arming = Arming::new(&cfg.arming)?;
     let synced = clock_synchronised();

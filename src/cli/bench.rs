@@ -7,9 +7,9 @@
 use super::detect::ModelArgs;
 use crate::detect::detector::describe;
 use crate::detect::{Detections, Detector, SsdDetector};
-use crate::image::resize::{CropBox, Resizer};
-use crate::image::{still, RgbImage};
 use anyhow::Context;
+use picket_image::resize::{CropBox, Resizer};
+use picket_image::{still, RgbImage};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 

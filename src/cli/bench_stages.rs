@@ -4,9 +4,9 @@
 
 use super::bench::{gradient, ms, pct, Args};
 use crate::detect::{Detections, Detector, SsdDetector};
-use crate::image::{FrameRef, PixelFormat, Preprocessor};
 use crate::track::Tracker;
 use anyhow::{bail, Context};
+use picket_image::{FrameRef, PixelFormat, Preprocessor};
 use std::time::{Duration, Instant};
 
 const W: u32 = 640;
@@ -26,7 +26,7 @@ pub fn run(args: &Args, format: &str) -> anyhow::Result<()> {
     let (w, h) = det.input_size();
     let mut pre = Preprocessor::new(w, h, None);
     let mut found = Detections::with_capacity(det_cfg.max_detections);
-    let mut tracker = Tracker::new(crate::track::TrackerConfig::default());
+    let mut tracker = Tracker::new(crate::track::TrackerConfig::default(), det_cfg.threshold);
     let runs = args.runs.max(1);
     let mut times: [Vec<Duration>; 4] = Default::default();
     for i in 0..runs + 10 {

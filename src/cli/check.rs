@@ -1,17 +1,25 @@
-//! `picket check --config F`: validate a config without starting anything.
+//! `picket check --config F`: validate a config without starting anything. Errors refuse it;
+//! warnings (a tracker that can never start a track, thresholds the detector makes moot) are
+//! printed and leave it valid.
 
+use super::ConfigArg;
 use crate::config::{self, Config};
-use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The config file to check.
-    #[arg(long, short, default_value = "/etc/picket/picket.toml")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub config: ConfigArg,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let _cfg: Config = config::load(&args.config)?;
-    println!("{}: ok", args.config.display());
+    let path = args.config.path();
+    let checked = config::load_checked::<Config>(path)?;
+    for w in &checked.warnings {
+        println!("warning: {w}");
+    }
+    match checked.warnings.len() {
+        0 => println!("{}: ok", path.display()),
+        n => println!("{}: ok, with {n} warning(s)", path.display()),
+    }
     Ok(())
 }

@@ -1,12 +1,12 @@
 //! `picket detect IMAGE...`: run the detector on still images and print what it finds, as text
 //! or JSON, optionally writing copies with the boxes drawn.
 
-use crate::config::{self, Config};
+use super::ConfigArg;
 use crate::detect::config::{check_fraction, DetectorConfig, ModelConfig};
 use crate::detect::{Detections, Detector, SsdDetector};
-use crate::geom::{NormRect, PixelRect};
-use crate::image::still;
 use anyhow::{bail, Context};
+use picket_geom::{NormRect, PixelRect};
+use picket_image::still;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -18,13 +18,13 @@ pub struct Args {
     pub images: Vec<PathBuf>,
     #[command(flatten)]
     pub model: ModelArgs,
-    /// Minimum score, in (0, 1]; default from the config, else 0.4.
+    /// Minimum score, in (0, 1]; default from the config, else 0.35.
     #[arg(long)]
     pub threshold: Option<f32>,
     /// Print one JSON array instead of text.
     #[arg(long)]
     pub json: bool,
-    /// Write each image as DIR/<name>.jpg with its boxes drawn.
+    /// Write each image with its boxes drawn, as DIR/STEM.jpg.
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
 }
@@ -44,18 +44,15 @@ pub struct ModelArgs {
     /// Run without the XNNPACK delegate (TFLite's reference kernels).
     #[arg(long)]
     pub no_xnnpack: bool,
-    /// Take `[model]` and `[detector]` from this config file.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
+    /// `[model]` and `[detector]` come from the config file only when one is given.
+    #[command(flatten)]
+    pub config: ConfigArg,
 }
 
 impl ModelArgs {
     /// The effective sections: the config file's (or the defaults), then the flags.
     pub fn sections(&self) -> anyhow::Result<(ModelConfig, DetectorConfig)> {
-        let cfg: Config = match &self.config {
-            Some(p) => config::load(p)?,
-            None => Config::default(),
-        };
+        let cfg = self.config.load_or_defaults()?;
         let mut m = cfg.model;
         if self.model.is_some() {
             m.path.clone_from(&self.model);

@@ -1,6 +1,7 @@
 //! `picket events …`: read the journal on the box, or copy it off. Every subcommand opens its
 //! own read-only connection, so it never blocks the running writer (nor waits for it).
 
+use super::ConfigArg;
 use crate::config::{self, Config};
 use crate::event::EventKind;
 use crate::journal::{self, time, Backup, Filter, Reader, Stats, StoredEvent};
@@ -9,15 +10,12 @@ use serde_json::json;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-const DEFAULT_CONFIG: &str = "/etc/picket/picket.toml";
-
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Read the journal named by this config's [journal] path (default /etc/picket/picket.toml
-    /// when it exists).
-    #[arg(long, short, global = true)]
-    pub config: Option<PathBuf>,
-    /// The journal file itself; overrides --config.
+    /// The journal is the config's `[journal] path` (the default config's only if it exists).
+    #[command(flatten)]
+    pub config: ConfigArg,
+    /// The journal file itself; with it, no config is read.
     #[arg(long, global = true)]
     pub db: Option<PathBuf>,
     #[command(subcommand)]
@@ -119,13 +117,11 @@ impl FilterArgs {
 
 /// The journal file: `--db`, else `--config`'s [journal] path, else the default config's,
 /// else the built-in default.
-pub fn journal_path(config: Option<&Path>, db: Option<&Path>) -> anyhow::Result<PathBuf> {
+pub fn journal_path(config: &ConfigArg, db: Option<&Path>) -> anyhow::Result<PathBuf> {
     if let Some(db) = db {
         return Ok(db.to_owned());
     }
-    let default = Path::new(DEFAULT_CONFIG);
-    let config = config.or(default.exists().then_some(default));
-    Ok(match config {
+    Ok(match config.given_or_existing_default() {
         Some(c) => config::load::<Config>(c)?.journal.path,
         None => journal::JournalConfig::default().path,
     })
@@ -151,7 +147,7 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 fn run_inner(a: Args) -> anyhow::Result<()> {
-    let path = journal_path(a.config.as_deref(), a.db.as_deref())?;
+    let path = journal_path(&a.config, a.db.as_deref())?;
     // Parse the filter before opening, so a bad flag is reported as such.
     if let Sub::List { filter, .. } | Sub::Export { filter, .. } = &a.command {
         filter.to_filter(None)?;

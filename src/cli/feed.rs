@@ -1,7 +1,7 @@
 //! `picket feed` (hidden): plays MJPEG footage into a V4L2 *output* device, such as
 //! v4l2loopback's, at the footage's frame rate, so that `picket run` can watch real footage
 //! through a real V4L2 driver. The hardware-in-the-loop tests feed the committed clip this way
-//! (`docs/hil.md`).
+//! (`docs/design/hil.md`).
 //!
 //! It sets the device's format with `VIDIOC_S_FMT` on the OUTPUT buffer type (MJPEG, the clip's
 //! size) and its frame interval with `VIDIOC_S_PARM`, then `write()`s one JPEG per frame period.
@@ -10,9 +10,9 @@
 //! file source, so the frames are exactly the ones `picket run --source CLIP` would see.
 
 use super::signal;
-use crate::image::PixelFormat;
-use crate::source::{self, Pacing, SourceConfig, SourceKind};
+use crate::source::{self, Next, Pacing, SourceConfig, SourceKind, Status};
 use anyhow::{bail, Context};
+use picket_image::PixelFormat;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use v4l::video::Output;
@@ -56,15 +56,16 @@ fn frames(a: &Args) -> anyhow::Result<Vec<Vec<u8>>> {
             break;
         }
         match src.next() {
-            Ok(f) if f.format != PixelFormat::Mjpeg => {
+            Ok(Next::Frame(f)) if f.format != PixelFormat::Mjpeg => {
                 bail!("{}: frame {i} is {}, not MJPEG", a.clip.display(), f.format)
             }
-            Ok(f) if i >= a.from => out.push(f.data.to_vec()),
-            Ok(_) => {}
-            Err(e) if e.is_end() => {
+            Ok(Next::Frame(f)) if i >= a.from => out.push(f.data.to_vec()),
+            Ok(Next::Frame(_)) => {}
+            Ok(Next::Status(Status::End)) => {
                 ended = true;
                 break;
             }
+            Ok(Next::Status(s)) => bail!("{}: frame {i}: {s}", a.clip.display()),
             Err(e) => return Err(e).with_context(|| format!("{}: frame {i}", a.clip.display())),
         }
         i += 1;
@@ -93,7 +94,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         bail!("--fps {} must be in 1..=240", a.fps);
     }
     let frames = frames(&a)?;
-    let (w, h) = crate::image::jpeg::dimensions(&frames[0]).with_context(|| {
+    let (w, h) = picket_image::jpeg::dimensions(&frames[0]).with_context(|| {
         format!(
             "{}: frame {}: no JPEG frame header",
             a.clip.display(),

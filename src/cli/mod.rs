@@ -6,6 +6,7 @@ pub mod arm;
 pub mod bench;
 mod bench_stages;
 pub mod check;
+mod config_arg;
 pub mod detect;
 pub mod events;
 pub mod feed;
@@ -14,8 +15,10 @@ pub mod probe;
 pub mod run;
 pub mod signal;
 pub mod track_eval;
+pub mod uplink;
 
 use clap::{Parser, Subcommand};
+pub use config_arg::{ConfigArg, DEFAULT_CONFIG};
 
 /// Picket: watch a camera, find people, judge what they do, sound the alarm, keep a journal.
 #[derive(Debug, Parser)]
@@ -34,36 +37,49 @@ pub enum Command {
     /// Arm now (or, with --auto, follow the weekly schedule again); survives restarts.
     Arm(arm::ArmArgs),
     /// Disarm now; survives restarts.
-    Disarm(arm::ConfigArg),
+    Disarm(ConfigArg),
     /// Show the arming mode, the schedule, the clock and whether the box is armed.
-    Status(arm::ConfigArg),
-    /// Sound one output to check its wiring: OUTPUT [--pattern P] [--seconds S].
-    AlarmTest(alarm::TestArgs),
-    /// Alarm commands for a running picket.
-    #[command(subcommand)]
-    Alarm(alarm::AlarmCommand),
-    /// Output commands.
+    Status(ConfigArg),
+    /// End latched alarms in the running picket.
+    Reset(ConfigArg),
+    /// Check an output's wiring (test), or drive every output to its inactive level (off).
     #[command(subcommand)]
     Outputs(alarm::OutputsCommand),
-    /// Input commands.
-    #[command(subcommand)]
-    Inputs(alarm::InputsCommand),
-    /// Run the tracker over a MOTChallenge detection file and write its tracks.
-    TrackEval(track_eval::Args),
+    /// Watch the keyswitch and tamper inputs, printing each change, until stopped.
+    ///
+    /// Each turn of the keyswitch arms or disarms, as `picket arm` and `picket disarm` do.
+    /// Ends at SIGTERM or Ctrl-C.
+    Inputs(alarm::InputsArgs),
     /// Read the event journal, or copy it off the box.
     Events(events::Args),
+    /// Find people (or other classes) in still images.
+    Detect(detect::Args),
+    /// Time the detector on this machine.
+    Bench(bench::Args),
+    /// List V4L2 cameras with their formats, sizes, frame rates and controls.
+    Probe(probe::Args),
+    /// Run the tracker over a MOTChallenge detection file and write its tracks.
+    TrackEval(track_eval::Args),
     /// Append events as fast as the disk allows, printing each id once committed (for tests).
     #[command(hide = true)]
     JournalStress(journal_stress::Args),
     /// Play MJPEG footage into a V4L2 output device (v4l2loopback) at its frame rate (for tests).
     #[command(hide = true)]
     Feed(feed::Args),
-    /// List V4L2 cameras with their formats, sizes, frame rates and controls.
-    Probe(probe::Args),
-    /// Find people (or other classes) in still images.
-    Detect(detect::Args),
-    /// Time the detector on this machine.
-    Bench(bench::Args),
+    /// Publish every journal event to the MQTT broker of [uplink], until stopped.
+    Uplink(uplink::Args),
+    /// The old spelling of `outputs test`.
+    #[command(hide = true)]
+    AlarmTest(alarm::TestArgs),
+    /// The old spelling of `reset`: `alarm reset`.
+    #[command(subcommand, hide = true)]
+    Alarm(OldAlarmCommand),
+}
+
+/// `picket alarm reset`, kept for the scripts and notes that spell it so.
+#[derive(Debug, Subcommand)]
+pub enum OldAlarmCommand {
+    Reset(ConfigArg),
 }
 
 impl Cli {
@@ -74,17 +90,73 @@ impl Cli {
             Command::Arm(a) => arm::arm(a),
             Command::Disarm(a) => arm::disarm(a),
             Command::Status(a) => arm::status(a),
-            Command::AlarmTest(a) => alarm::test(a),
-            Command::Alarm(alarm::AlarmCommand::Reset(a)) => alarm::reset(a),
+            Command::Reset(a) | Command::Alarm(OldAlarmCommand::Reset(a)) => arm::reset(a),
+            Command::Outputs(alarm::OutputsCommand::Test(a)) | Command::AlarmTest(a) => {
+                alarm::test(a)
+            }
             Command::Outputs(alarm::OutputsCommand::Off(a)) => alarm::outputs_off(a),
-            Command::Inputs(alarm::InputsCommand::Watch(a)) => alarm::inputs_watch(a),
-            Command::TrackEval(a) => track_eval::run(a),
+            Command::Inputs(a) => alarm::inputs_watch(a),
             Command::Events(a) => events::run(a),
-            Command::JournalStress(a) => journal_stress::run(a),
-            Command::Feed(a) => feed::run(a),
-            Command::Probe(a) => probe::run(a),
             Command::Detect(a) => detect::run(a),
             Command::Bench(a) => bench::run(a),
+            Command::Probe(a) => probe::run(a),
+            Command::TrackEval(a) => track_eval::run(a),
+            Command::JournalStress(a) => journal_stress::run(a),
+            Command::Feed(a) => feed::run(a),
+            Command::Uplink(a) => uplink::run(a),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    fn parse(line: &str) -> Command {
+        Cli::try_parse_from(line.split(' '))
+            .unwrap_or_else(|e| panic!("{line}: {e}"))
+            .command
+    }
+
+    #[test]
+    fn old_spellings_still_parse_to_the_new_commands() {
+        let c = |p: &str| ConfigArg::new(p);
+        match parse("picket alarm-test siren -s 1 -c a.toml") {
+            Command::AlarmTest(a) => assert_eq!(
+                (a.output.as_str(), a.config.given()),
+                ("siren", c("a.toml").given())
+            ),
+            other => panic!("{other:?}"),
+        }
+        match parse("picket outputs test siren -c a.toml") {
+            Command::Outputs(alarm::OutputsCommand::Test(a)) => assert_eq!(a.output, "siren"),
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse("picket alarm reset -c a.toml"),
+            Command::Alarm(OldAlarmCommand::Reset(_))
+        ));
+        match parse("picket inputs watch -c a.toml") {
+            Command::Inputs(a) => assert_eq!(a.config.given(), c("a.toml").given()),
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from(["picket", "inputs", "wach"]).is_err());
+    }
+
+    #[test]
+    fn old_spellings_are_hidden_from_the_help() {
+        let help = Cli::command().render_help().to_string();
+        for new in ["outputs", "inputs", "reset"] {
+            assert!(help.contains(&format!("  {new} ")), "{help}");
+        }
+        for old in ["alarm-test", "alarm "] {
+            assert!(!help.contains(old), "{old} in {help}");
         }
     }
 }

@@ -1,19 +1,18 @@
 //! `picket run`: the appliance's main job (see [`crate::pipeline::Pipeline`]), with overrides of
 //! the config for replays and tests.
 
-use super::signal;
+use super::{signal, ConfigArg};
 use crate::config::{self, Config};
-use crate::image::PixelFormat;
 use crate::pipeline::{self, Control, Options};
 use crate::source::{parse_size, Pacing, SourceKind};
 use anyhow::{bail, Context};
+use picket_image::PixelFormat;
 use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The config file.
-    #[arg(long, default_value = "/etc/picket/picket.toml")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub config: ConfigArg,
     /// Read frames from here instead: a file or directory, `stdin` (or `-`), or `/dev/videoN`.
     #[arg(long, value_name = "PATH|stdin|/dev/videoN")]
     pub source: Option<String>,
@@ -49,7 +48,7 @@ pub struct Args {
 impl Args {
     /// The config file with the flags applied, validated again.
     pub fn config(&self) -> anyhow::Result<Config> {
-        let mut cfg: Config = config::load(&self.config)?;
+        let mut cfg: Config = self.config.load()?;
         if let Some(s) = &self.source {
             let s = s.strip_prefix("file:").unwrap_or(s);
             if s == "stdin" || s == "-" {
@@ -89,7 +88,7 @@ impl Args {
         if !report.is_empty() {
             bail!(
                 "{} with the command-line overrides: {report}",
-                self.config.display()
+                self.config.path().display()
             );
         }
         Ok(cfg)
@@ -100,7 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let cfg = args.config()?;
     let opts = Options {
         max_frames: args.max_frames,
-        config_path: Some(args.config.clone()),
+        config_path: Some(args.config.path().to_owned()),
         progress: args.progress,
         count_allocations_from: None,
     };
@@ -109,7 +108,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         reload: signal::reload_flag(),
     };
     let s = pipeline::run(&cfg, &opts, ctl)
-        .with_context(|| format!("picket run --config {}", args.config.display()))?;
+        .with_context(|| format!("picket run --config {}", args.config.path().display()))?;
     log::info!(
         "stopped: {} frames, {} inferences ({} skipped), {} events ({} dropped), {} alarms; \
          journal: {} committed, last id {}",

@@ -6,7 +6,7 @@
 //! `(frame − 1) / fps` seconds. A track is written for a frame when it is confirmed and was
 //! matched in that frame, with its filtered box.
 
-use crate::config::{self, Config};
+use super::ConfigArg;
 use crate::detect::Detections;
 use crate::track::mot::{self, Scale};
 use crate::track::{TrackState, Tracker};
@@ -28,12 +28,15 @@ pub struct Args {
     #[arg(long)]
     pub fps: f64,
     /// The frame size in pixels, `WIDTH`x`HEIGHT`, when the file is in pixels (as benchmark
-    /// files are). Without it, boxes are taken as normalised already.
+    /// files are). Without it, boxes are taken as normalised already, and a coordinate above 1
+    /// is an error.
     #[arg(long, value_parser = parse_size)]
     pub size: Option<Scale>,
-    /// A config file whose `[tracker]` section to use instead of the defaults.
-    #[arg(long)]
-    pub config: Option<PathBuf>,
+    /// Only when a config file is given, its `[tracker]` section replaces the defaults, and its
+    /// `[detector] threshold` is taken as the floor of the file's scores, which unset tracker
+    /// thresholds follow.
+    #[command(flatten)]
+    pub config: ConfigArg,
 }
 
 fn parse_size(s: &str) -> Result<Scale, String> {
@@ -54,11 +57,10 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if !(args.fps.is_finite() && args.fps > 0.0) {
         bail!("--fps {} must be a positive number", args.fps);
     }
-    let cfg = match &args.config {
-        Some(p) => config::load::<Config>(p)?.tracker,
-        None => Default::default(),
-    };
-    let scale = args.size.unwrap_or_default();
+    let cfg = args.config.load_or_defaults()?;
+    // The file's scores are read as the detector's: its `[detector] threshold` is their floor.
+    let (floor, cfg) = (cfg.detector.threshold, cfg.tracker);
+    let scale = args.size.unwrap_or(Scale::NORMALISED);
     let origin = args.det.display().to_string();
     let file = File::open(&args.det).with_context(|| format!("open {origin}"))?;
     let mut rows = mot::read_detections(BufReader::new(file), &origin, scale)?;
@@ -68,7 +70,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let mut out = BufWriter::new(out);
     let last = rows.last().map_or(0, |r| r.frame);
     let mut dets = Detections::with_capacity(cfg.max_detections);
-    let mut tracker = Tracker::new(cfg);
+    let mut tracker = Tracker::new(cfg, floor);
     let mut next = rows.iter().peekable();
     let (mut written, mut ids) = (0u64, 0u64);
     for frame in 1..=last {
