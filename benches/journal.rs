@@ -4,7 +4,7 @@
 //!
 //! `cargo bench --bench journal` (or `PICKET_BENCH_SECS=30 cargo bench --bench journal`).
 
-use picket::cli::journal_stress::{sample_event, sample_jpeg};
+use picket::journal::sample::{sample_event, sample_jpeg};
 use picket::journal::{Journal, JournalConfig, JournalItem};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};

@@ -7,9 +7,10 @@
 //! walk across at different speeds; each frame a few boxes are missing or come back weak, a few
 //! are jittered, and there is one clutter box. The goal is at most 20 µs with 20 people.
 
+use picket::detect::config::DetectorConfig;
 use picket::detect::{Detection, Detections};
-use picket::geom::NormRect;
 use picket::track::{Tracker, TrackerConfig};
+use picket_geom::NormRect;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -68,7 +69,10 @@ fn scene(people: usize, f: u32, rng: &mut Rng, dets: &mut Detections) {
 }
 
 fn bench(people: usize) {
-    let mut tracker = Tracker::new(TrackerConfig::default());
+    let mut tracker = Tracker::new(
+        TrackerConfig::default(),
+        DetectorConfig::default().threshold,
+    );
     let mut dets = Detections::with_capacity(128);
     let mut rng = Rng(people as u64);
     let mut f = 0;

@@ -1,19 +1,7 @@
 //! `picket detect`, `picket bench` and `picket check` run as a user runs them.
 
+use crate::util::{picket, stderr};
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn picket(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_picket"))
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .output()
-        .unwrap()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 #[test]
 fn detect_prints_json_and_draws_boxes() {

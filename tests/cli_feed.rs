@@ -1,5 +1,5 @@
 //! `picket feed` (hidden) on bad input, on the host: each error names what is wrong, and the
-//! command is not listed in `--help`. Feeding a real v4l2loopback is `tests/hil_run.rs`'s job,
+//! command is not listed in `--help`. Feeding a real v4l2loopback is `tests/hil/run.rs`'s job,
 //! in the kernel VM.
 
 use std::process::Command;

@@ -2,12 +2,11 @@
 //! included) plus one batch, forever, and inside `max_events` exactly; `events stats` agrees.
 //!
 //! CI writes 100,000 events with a 20 KB snapshot on 1 in 100 into an 8 MiB cap. The
-//! 1,000,000-event form: `PICKET_CAP_EVENTS=1000000 cargo test --release --test journal_cap`.
+//! 1,000,000-event form: `PICKET_CAP_EVENTS=1000000 cargo test --release --test tests journal_cap`.
 
-mod journal_support;
-
-use journal_support::*;
-use picket::cli::journal_stress::{sample_event, sample_jpeg};
+use crate::util::journal::*;
+use crate::util::*;
+use picket::journal::sample::{sample_event, sample_jpeg};
 use picket::journal::{JournalConfig, JournalItem, Writer};
 use std::path::Path;
 

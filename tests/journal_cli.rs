@@ -1,9 +1,8 @@
 //! `picket events …` as an owner runs it: reading while the writer runs at full speed, every
 //! subcommand's output, bad input of every kind, and `scripts/pull-events.sh` over a stub ssh.
 
-mod journal_support;
-
-use journal_support::*;
+use crate::util::journal::*;
+use crate::util::*;
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::process::{Command, Stdio};

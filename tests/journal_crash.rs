@@ -2,12 +2,11 @@
 //! returns; it is SIGKILLed at a random moment, 50 times. After every kill the journal must
 //! pass `integrity_check`, hold every id the child printed, and never reuse an id.
 //!
-//! `PICKET_CRASH_KILLS=1000 PICKET_CRASH_MAX_MS=2000 cargo test --test journal_crash` is the
-//! long form.
+//! `PICKET_CRASH_KILLS=1000 PICKET_CRASH_MAX_MS=2000 cargo test --test tests journal_crash` is
+//! the long form.
 
-mod journal_support;
-
-use journal_support::*;
+use crate::util::journal::*;
+use crate::util::*;
 use picket::journal::Reader;
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader};

@@ -2,18 +2,14 @@
 //! detector's buffer, over 200 frames after warm-up, for MJPEG (webcam-style, without Huffman
 //! tables), YUYV and I420 input. The counter counts this thread's allocations only.
 
-#[path = "common/media.rs"]
-mod media;
+use picket_testkit::media;
 
 use jpeg_encoder::SamplingFactor;
 use media::Repeat;
-use picket::alloc_count::{count, CountingAlloc};
-use picket::image::{jpeg, PixelFormat, Preprocessor};
+use picket::alloc_count::count;
 use picket::source::file::StreamSource;
 use picket::source::{FrameSource, Pacing};
-
-#[global_allocator]
-static ALLOC: CountingAlloc = CountingAlloc;
+use picket_image::{jpeg, PixelFormat, Preprocessor};
 
 const W: u32 = 320;
 const H: u32 = 240;
@@ -22,16 +18,16 @@ const COUNTED: usize = 200;
 
 /// Runs the stage over every frame and returns the allocations of the counted ones.
 fn allocations_per_run(mut src: StreamSource, roi: bool) -> u64 {
-    let roi = roi.then(|| picket::geom::NormRect::new(0.1, 0.2, 0.9, 1.0));
+    let roi = roi.then(|| picket_geom::NormRect::new(0.1, 0.2, 0.9, 1.0));
     let mut pre = Preprocessor::new(300, 300, roi);
     let mut dst = vec![0u8; 300 * 300 * 3];
     for _ in 0..WARM_UP {
-        let f = src.next().unwrap();
+        let f = src.next().unwrap().frame().unwrap();
         pre.run(&f, &mut dst).unwrap();
     }
     let ((), n) = count(|| {
         for _ in 0..COUNTED {
-            let f = src.next().unwrap();
+            let f = src.next().unwrap().frame().unwrap();
             pre.run(&f, &mut dst).unwrap();
         }
     });

@@ -1,27 +1,17 @@
 //! The whole pipeline through the library, on synthetic or looped sources: the motion gate
 //! skips a still scene, and the hot thread allocates nothing per frame.
 
-#[path = "common/media.rs"]
-mod media;
+use crate::util::{root, CLIP};
+use picket_testkit::media;
 
 use media::Repeat;
-use picket::alloc_count::CountingAlloc;
 use picket::config::{self, Config};
-use picket::image::PixelFormat;
 use picket::pipeline::{self, Control, Options, Summary};
 use picket::source::file::StreamSource;
 use picket::source::Pacing;
+use picket_image::PixelFormat;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
-
-#[global_allocator]
-static ALLOC: CountingAlloc = CountingAlloc;
-
-const CLIP: &str = "tests/data/clip/vtest-460-539.mjpeg";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A scratch directory for the journal and the arming file.
 fn scratch(tag: &str) -> PathBuf {

@@ -2,16 +2,11 @@
 //! old ones when the new file is bad), SIGTERM drains, journals `stopped` and exits 0. Frames
 //! arrive on stdin, looped, so the run lasts as long as the test needs.
 
+use crate::util::{root, CLIP};
 use std::io::{Read, Write};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-const CLIP: &str = "tests/data/clip/vtest-460-539.mjpeg";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Waits until `file` contains `what`; the deadline only guards against a hang.
 fn wait_for(file: &Path, what: &str) -> String {

@@ -2,13 +2,12 @@
 //! Y4M 4:2:0 and 4:2:2, raw frames with a short last read, image directories in name order, and
 //! the errors for bad headers and unknown files.
 
-#[path = "common/media.rs"]
-mod media;
+use picket_testkit::media;
 
 use jpeg_encoder::SamplingFactor;
-use picket::image::{FrameRef, PixelFormat, Preprocessor};
 use picket::source::file::{open_path, StreamSource};
-use picket::source::{FrameSource, Pacing, SourceConfig, SourceError, SourceKind};
+use picket::source::{FrameSource, Next, Pacing, SourceConfig, SourceError, SourceKind, Status};
+use picket_image::{FrameRef, PixelFormat, Preprocessor};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -34,12 +33,12 @@ fn file_cfg(path: &Path) -> SourceConfig {
 type Seen = (PixelFormat, u32, u32, u64, Duration);
 
 /// Drains a source: what each frame was, and how the stream ended.
-fn drain(src: &mut dyn FrameSource) -> (Vec<Seen>, SourceError) {
+fn drain(src: &mut dyn FrameSource) -> (Vec<Seen>, Status) {
     let mut seen = Vec::new();
     loop {
-        match src.next() {
-            Ok(f) => seen.push((f.format, f.width, f.height, f.sequence, f.timestamp)),
-            Err(e) => return (seen, e),
+        match src.next().unwrap() {
+            Next::Frame(f) => seen.push((f.format, f.width, f.height, f.sequence, f.timestamp)),
+            Next::Status(s) => return (seen, s),
         }
     }
 }
@@ -65,12 +64,12 @@ fn an_mjpeg_stream_skips_garbage_and_counts_a_cut_off_last_frame() {
         Pacing::Fast,
     );
     for (i, want) in jpegs.iter().enumerate() {
-        let f = src.next().unwrap();
+        let f = src.next().unwrap().frame().unwrap();
         assert_eq!(f.data, &want[..], "frame {i}");
         assert_eq!((f.format, f.width, f.height), (PixelFormat::Mjpeg, 64, 48));
         assert_eq!(f.timestamp, Duration::from_millis(100 * i as u64));
     }
-    assert!(src.next().unwrap_err().is_end());
+    assert!(src.next().unwrap().is_end());
     let s = src.stats();
     assert_eq!(s.frames, 3);
     assert_eq!(s.skipped, 1, "the cut-off frame");
@@ -96,7 +95,7 @@ fn y4m_420_and_422_files_replay_with_their_rate() {
     // The picture survives: the first 4:2:0 frame converts back close to the scene.
     let path = dir.join("clip-i420.y4m");
     let mut src = open_path(&path, &file_cfg(&path)).unwrap();
-    let f = src.next().unwrap();
+    let f = src.next().unwrap().frame().unwrap();
     let mut p = Preprocessor::new(32, 24, None);
     let mut out = vec![0; 32 * 24 * 3];
     p.run(&f, &mut out).unwrap();
@@ -155,11 +154,11 @@ fn raw_frames_on_a_pipe_end_with_a_counted_short_read() {
         Pacing::Fast,
     );
     for i in 0..3 {
-        let f: FrameRef<'_> = src.next().unwrap();
+        let f: FrameRef<'_> = src.next().unwrap().frame().unwrap();
         assert_eq!(f.data, &data[i * 256..(i + 1) * 256]);
         assert_eq!((f.width, f.height, f.sequence), (w, h, i as u64));
     }
-    assert!(src.next().unwrap_err().is_end());
+    assert!(src.next().unwrap().is_end());
     assert_eq!(src.stats().skipped, 1);
 }
 
@@ -185,7 +184,7 @@ fn a_directory_replays_jpeg_and_png_in_name_order() {
     std::fs::write(dir.join("notes.txt"), b"ignored").unwrap();
 
     let mut src = open_path(&dir, &file_cfg(&dir)).unwrap();
-    let first = src.next().unwrap();
+    let first = src.next().unwrap().frame().unwrap();
     assert_eq!(first.data, &j(0)[..]);
     let (rest, end) = drain(src.as_mut());
     assert!(end.is_end());

@@ -58,3 +58,26 @@ fn a_malformed_line_is_reported_with_file_and_line() {
     let want = format!("{}:2: field 4 (y) is not a number: `ten`", det.display());
     assert!(err.contains(&want), "{err}");
 }
+
+#[test]
+fn a_file_in_pixels_without_size_is_refused_naming_the_line_and_value() {
+    let (det, out) = (scratch("px-det.txt"), scratch("px-out.txt"));
+    let _ = std::fs::remove_file(&out);
+    std::fs::write(&det, "# pixels\n1,-1,53,100,40,120,0.9,-1,-1,-1\n").unwrap();
+    let run = Command::new(env!("CARGO_BIN_EXE_picket"))
+        .args(["track-eval", "--fps", "25", "--det"])
+        .arg(&det)
+        .arg("--out")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&run.stderr);
+    let want = format!(
+        "{}:2: field 3 (x) is 53, above 1, but without a frame size the boxes are read as \
+         normalised (0 to 1); for a file in pixels, give its size: --size WxH",
+        det.display()
+    );
+    assert!(err.contains(&want), "{err}");
+    assert!(!out.exists(), "an output file was written");
+}

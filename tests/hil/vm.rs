@@ -1,4 +1,4 @@
-//! The hardware-in-the-loop contract: tests in `tests/hil_*.rs` run inside the arm64 kernel VM
+//! The hardware-in-the-loop contract: the tests of `tests/hil/` run inside the arm64 kernel VM
 //! (`scripts/hil/`), whose `/init` exports where the real devices are:
 //!
 //! | variable | what |
@@ -16,15 +16,19 @@
 //! as under `cargo test`, so `env!("CARGO_MANIFEST_DIR")` and `env!("CARGO_BIN_EXE_picket")` work;
 //! write to `HIL_DISK` or `/tmp`.
 //!
-//! Outside the VM these are unset and the tests say so and pass without touching anything;
-//! `scripts/test.sh` runs them in the VM whenever the tools are present. The contract's other
-//! half is `scripts/hil/init.sh`: change both together.
+//! Outside the VM these are unset: the tests are `#[ignore]`d there, and one run anyway fails at
+//! the first variable it asks for, saying where it runs ([`RUN_IT`]). `scripts/test.sh` runs
+//! them in the VM whenever the tools are present. The contract's other half is
+//! `scripts/hil/init.sh`: change both together.
 
 use std::fs;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::thread;
 use std::time::{Duration, Instant};
+
+/// Where the HIL tests run, for the messages of those run outside it.
+pub const RUN_IT: &str = "scripts/test.d/90-hil.sh runs each test there; docs/design/hil.md";
 
 /// The gpio-sim lines that carry a name, by offset on bank0. The other lines (4..8) are unnamed.
 pub mod line {
@@ -42,23 +46,12 @@ pub mod line {
     pub const COUNT: u32 = 8;
 }
 
-/// The value of `var`, or `None` after printing why the test is skipped.
-pub fn device(var: &str) -> Option<PathBuf> {
+/// The value of `var`. A test asks only in the VM, where `/init` sets them all, so an unset one
+/// fails the test, saying so.
+pub fn device(var: &str) -> PathBuf {
     match std::env::var_os(var) {
-        Some(v) if !v.is_empty() => Some(PathBuf::from(v)),
-        _ => {
-            eprintln!("skipped: {var} is not set; this test runs in the kernel VM (scripts/hil/)");
-            None
-        }
-    }
-}
-
-/// The picket binary for a test to spawn: `PICKET_BIN` (the runner packs one into the VM),
-/// else the one cargo built for this test run.
-pub fn picket_bin() -> PathBuf {
-    match std::env::var_os("PICKET_BIN") {
-        Some(p) if !p.is_empty() => PathBuf::from(p),
-        _ => PathBuf::from(env!("CARGO_BIN_EXE_picket")),
+        Some(v) if !v.is_empty() => PathBuf::from(v),
+        _ => panic!("{var} is not set: this test runs in the arm64 kernel VM ({RUN_IT})"),
     }
 }
 
@@ -83,13 +76,12 @@ pub struct GpioSim {
 }
 
 impl GpioSim {
-    /// The chip from `HIL_GPIOCHIP` and `HIL_GPIOSIM_SYSFS`, or `None` (with the skip message)
-    /// outside the VM.
-    pub fn from_env() -> Option<Self> {
-        Some(Self {
-            chip: device("HIL_GPIOCHIP")?,
-            sysfs: device("HIL_GPIOSIM_SYSFS")?,
-        })
+    /// The chip from `HIL_GPIOCHIP` and `HIL_GPIOSIM_SYSFS`.
+    pub fn from_env() -> Self {
+        Self {
+            chip: device("HIL_GPIOCHIP"),
+            sysfs: device("HIL_GPIOSIM_SYSFS"),
+        }
     }
 
     fn attr(&self, offset: u32, name: &str) -> PathBuf {
@@ -159,8 +151,8 @@ pub fn press_disconnect(dev: &Path) {
     device::set_control(&ctl, button.id, 1).expect("press Disconnect");
 }
 
-/// The directory on the virtio disk (`HIL_DISK`), or `None` outside the VM.
-pub fn disk() -> Option<PathBuf> {
+/// The directory on the virtio disk (`HIL_DISK`).
+pub fn disk() -> PathBuf {
     device("HIL_DISK")
 }
 
@@ -168,8 +160,9 @@ pub fn disk() -> Option<PathBuf> {
 pub fn on_ext4(path: &Path) -> io::Result<bool> {
     use std::os::unix::ffi::OsStrExt;
     let c = std::ffi::CString::new(path.as_os_str().as_bytes())?;
-    // SAFETY: `c` is a valid NUL-terminated path and `st` a zeroed out-parameter of the right type.
+    // SAFETY: `statfs` is plain data, valid as all zeroes.
     let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a valid NUL-terminated path and `st` an out-parameter of the right type.
     if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
         return Err(io::Error::last_os_error());
     }

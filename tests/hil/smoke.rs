@@ -2,11 +2,8 @@
 //! HIL tests rely on are there and behave. vivid answers `VIDIOC_QUERYCAP`, the loopback node is
 //! v4l2loopback, gpio-sim's lines carry the contract's names and an output driven through the
 //! character device shows on the simulated wire, and the virtio disk keeps what was synced.
-//! Outside the VM every test skips with the contract's message.
 
-mod common;
-
-use common::hil::{self, line, GpioSim, Pull};
+use crate::vm::{self, line, GpioSim, Pull};
 use gpiocdev::line::Value;
 use std::fs::{self, File};
 use std::io::Write;
@@ -40,9 +37,9 @@ fn c_str(bytes: &[u8]) -> String {
 /// The driver name, card name and device caps of a V4L2 node.
 fn querycap(node: &Path) -> (String, String, u32) {
     let file = File::open(node).unwrap_or_else(|e| panic!("open {}: {e}", node.display()));
-    // SAFETY: the struct is plain data, all zeroes is a valid value, and the ioctl writes at
-    // most its size.
+    // SAFETY: the struct is plain data, and all zeroes is a valid value.
     let mut cap: V4l2Capability = unsafe { std::mem::zeroed() };
+    // SAFETY: the file is open, and the ioctl writes at most the struct's size into `cap`.
     let rc = unsafe { libc::ioctl(file.as_raw_fd(), VIDIOC_QUERYCAP as _, &mut cap) };
     assert_eq!(
         rc,
@@ -71,10 +68,9 @@ fn request_line(sim: &GpioSim, offset: u32, output: Option<Value>) -> gpiocdev::
 }
 
 #[test]
+#[ignore = "needs the arm64 kernel VM: scripts/test.d/90-hil.sh runs it there"]
 fn vivid_answers_querycap_as_a_streaming_capture_device() {
-    let Some(node) = hil::device("HIL_VIVID") else {
-        return;
-    };
+    let node = vm::device("HIL_VIVID");
     let (driver, card, caps) = querycap(&node);
     assert_eq!(driver, "vivid", "card {card:?}");
     assert_ne!(caps & V4L2_CAP_VIDEO_CAPTURE, 0, "device caps {caps:#x}");
@@ -82,20 +78,18 @@ fn vivid_answers_querycap_as_a_streaming_capture_device() {
 }
 
 #[test]
+#[ignore = "needs the arm64 kernel VM: scripts/test.d/90-hil.sh runs it there"]
 fn loopback_node_is_v4l2loopback() {
-    let Some(node) = hil::device("HIL_LOOPBACK") else {
-        return;
-    };
+    let node = vm::device("HIL_LOOPBACK");
     let (driver, card, _) = querycap(&node);
     assert_eq!(driver, "v4l2 loopback");
     assert_eq!(card, "picket-loopback");
 }
 
 #[test]
+#[ignore = "needs the arm64 kernel VM: scripts/test.d/90-hil.sh runs it there"]
 fn gpio_sim_lines_carry_the_contract_names() {
-    let Some(sim) = GpioSim::from_env() else {
-        return;
-    };
+    let sim = GpioSim::from_env();
     let chip = gpiocdev::Chip::from_path(&sim.chip).expect("open the gpio-sim chip");
     assert_eq!(chip.info().expect("chip info").num_lines, line::COUNT);
     for (offset, name) in line::NAMES.iter().enumerate() {
@@ -107,17 +101,25 @@ fn gpio_sim_lines_carry_the_contract_names() {
             info.consumer
         );
     }
-    assert_eq!(
-        chip.find_line_info("RELAY").map(|i| i.offset),
-        Some(line::RELAY)
-    );
+    let named = [
+        ("RELAY", line::RELAY),
+        ("KEYSWITCH", line::KEYSWITCH),
+        ("TAMPER", line::TAMPER),
+        ("HEALTHY", line::HEALTHY),
+    ];
+    for (name, offset) in named {
+        assert_eq!(
+            chip.find_line_info(name).map(|i| i.offset),
+            Some(offset),
+            "{name}"
+        );
+    }
 }
 
 #[test]
+#[ignore = "needs the arm64 kernel VM: scripts/test.d/90-hil.sh runs it there"]
 fn relay_output_shows_on_the_simulated_wire() {
-    let Some(sim) = GpioSim::from_env() else {
-        return;
-    };
+    let sim = GpioSim::from_env();
     let req = request_line(&sim, line::RELAY, Some(Value::Active));
     assert_eq!(sim.value(line::RELAY).unwrap(), 1, "RELAY driven high");
     req.set_value(line::RELAY, Value::Inactive).unwrap();
@@ -128,10 +130,9 @@ fn relay_output_shows_on_the_simulated_wire() {
 }
 
 #[test]
+#[ignore = "needs the arm64 kernel VM: scripts/test.d/90-hil.sh runs it there"]
 fn keyswitch_input_follows_its_pull() {
-    let Some(sim) = GpioSim::from_env() else {
-        return;
-    };
+    let sim = GpioSim::from_env();
     let req = request_line(&sim, line::KEYSWITCH, None);
     sim.set_pull(line::KEYSWITCH, Pull::Up).unwrap();
     assert_eq!(req.value(line::KEYSWITCH).unwrap(), Value::Active);
@@ -141,10 +142,11 @@ fn keyswitch_input_follows_its_pull() {
 }
 
 #[test]
+#[ignore = "needs the arm64 kernel VM: scripts/test.d/90-hil.sh runs it there"]
 fn disk_is_ext4_and_keeps_a_synced_file() {
-    let Some(dir) = hil::disk() else { return };
+    let dir = vm::disk();
     assert!(
-        hil::on_ext4(&dir).unwrap(),
+        vm::on_ext4(&dir).unwrap(),
         "{} is not on the ext4 virtio disk",
         dir.display()
     );

@@ -5,12 +5,13 @@
 //! - [`LineWatch`]: a thread that samples a gpio-sim line's `value` every millisecond and keeps
 //!   each transition with its CLOCK_MONOTONIC time and whether the line was still requested;
 //! - [`Feeder`]: `picket feed` playing the committed clip into v4l2loopback;
-//! - the journal read back through `picket events`.
+//! - the journal checked through `picket events` (read back by `util::journal::events`).
 //!
 //! CLOCK_MONOTONIC is the clock of V4L2 timestamps, so a frame's timestamp and a line's
 //! transition can be subtracted.
 
-use super::hil::{picket_bin, GpioSim};
+use crate::util::picket_bin;
+use crate::vm::GpioSim;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
@@ -138,11 +139,6 @@ impl Picket {
         while let Ok(l) = self.rx.try_recv() {
             self.seen.push(l);
         }
-    }
-
-    /// Whether the process is still running.
-    pub fn running(&mut self) -> bool {
-        self.child.try_wait().unwrap().is_none()
     }
 
     /// Sends `sig` to the process.
@@ -387,23 +383,6 @@ impl Feeder {
             "picket feed did not report its frames"
         );
     }
-}
-
-/// The journal's events (`picket events list --json`), oldest first.
-pub fn events(db: &Path) -> Vec<serde_json::Value> {
-    let out = Command::new(picket_bin())
-        .args(["events", "list", "--limit", "100000", "--json", "--db"])
-        .arg(db)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "picket events list: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let mut all: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
-    all.sort_by_key(|e| e["id"].as_i64());
-    all
 }
 
 /// The kinds of `events`, in order.

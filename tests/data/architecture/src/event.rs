@@ -1,0 +1,2 @@
+//! Fixture: a leaf.
+pub struct Event;

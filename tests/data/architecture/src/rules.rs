@@ -1,0 +1,3 @@
+//! Fixture: rules that name the alarm back.
+
+use crate::alarm::f;

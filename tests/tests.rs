@@ -1,0 +1,33 @@
+//! The appliance's host integration tests, as one binary: one link, one process, and the tests
+//! of every area run side by side. Each module below is one area; [`util`] holds the helpers they
+//! share. `cargo test --test tests -- journal_` runs the journal's, for instance.
+//!
+//! The tests that need the arm64 kernel VM are the separate `hil` binary (`tests/hil/`); the
+//! image, runtime and geometry crates keep their tests in `crates/*/tests/`.
+
+/// Counts each thread's allocations, for the tests that hold a hot path to zero.
+#[global_allocator]
+static ALLOC: picket::alloc_count::CountingAlloc = picket::alloc_count::CountingAlloc;
+
+mod util;
+
+mod architecture;
+mod bad_config;
+mod board_profiles;
+mod cli;
+mod cli_detect;
+mod cli_feed;
+mod detect_errors;
+mod detect_parity;
+mod example_config;
+mod journal_cap;
+mod journal_cli;
+mod journal_crash;
+mod journal_full_disk;
+mod no_alloc;
+mod pipeline;
+mod pipeline_e2e;
+mod pipeline_signals;
+mod sources;
+mod track_eval;
+mod uplink;
