@@ -13,12 +13,15 @@ apt_ensure gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user binutils-aarch6
   ca-certificates python3-venv
 # libclang: bindgen generates the V4L2 bindings (v4l2-sys-mit) from the kernel headers.
 apt_ensure libclang-dev
+# The uplink's tests run a real MQTT broker, and make a test CA with openssl.
+apt_ensure mosquitto mosquitto-clients openssl
 
 if command -v rustup >/dev/null; then
-  rustup target list --installed | grep -qx aarch64-unknown-linux-gnu ||
-    rustup target add aarch64-unknown-linux-gnu
-  rustup component list --installed | grep -q '^clippy' || rustup component add clippy
-  rustup component list --installed | grep -q '^rustfmt' || rustup component add rustfmt
+  targets=$(rustup target list --installed)
+  grep -qx aarch64-unknown-linux-gnu <<<"$targets" || rustup target add aarch64-unknown-linux-gnu
+  components=$(rustup component list --installed)
+  grep -q '^clippy' <<<"$components" || rustup component add clippy
+  grep -q '^rustfmt' <<<"$components" || rustup component add rustfmt
 fi
 
 fetch_tf29() {

@@ -50,9 +50,11 @@ lib="$(tflite_dir "$flavour" "$arch")/libtensorflowlite_c.so"
 
 apt_ensure binutils-aarch64-linux-gnu python3-venv
 zig_venv=$(venv_ensure zigbuild "${ZIGBUILD_REQS[@]}")
-rustup target list --installed | grep -qx "$target" || rustup target add "$target"
+targets=$(rustup target list --installed)
+grep -qx "$target" <<<"$targets" || rustup target add "$target"
 
-version=$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -1)
+# The first `version = ` line is the appliance's own ([workspace.package] names none).
+version=$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)
 # A target directory of its own: the zig-linked objects would otherwise displace the ones the
 # test stages build with Debian's cross linker, and each would rebuild the other's.
 export CARGO_TARGET_DIR="$PICKET_ROOT/target/zig"
@@ -84,9 +86,10 @@ newest=$("$objdump" -T "$stage/bin/picket" | grep -o 'GLIBC_[0-9][0-9.]*' | sed 
   die "$built needs GLIBC_$newest, above the floor $GLIBC_FLOOR"
 # shellcheck disable=SC2016 # the literal $ORIGIN
 want_runpath='$ORIGIN:$ORIGIN/../lib/picket'
-runpath=$("$readelf" -d "$stage/bin/picket" | sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p')
+dynamic=$("$readelf" -d "$stage/bin/picket")
+runpath=$(sed -n 's/.*(RUNPATH).*\[\(.*\)\]/\1/p' <<<"$dynamic")
 [ "$runpath" = "$want_runpath" ] || die "RUNPATH is '$runpath', expected '$want_runpath'"
-"$readelf" -d "$stage/bin/picket" | grep -q 'NEEDED.*\[libtensorflowlite_c.so\]' ||
+grep -q 'NEEDED.*\[libtensorflowlite_c.so\]' <<<"$dynamic" ||
   die "the binary does not link libtensorflowlite_c.so"
 
 tar -C "$out" --owner=0 --group=0 --sort=name -czf "$out/$name.tar.gz" "$name"

@@ -34,7 +34,7 @@ log "annotated snapshots of the first rule events"
 ids=$($picket events list --db "$demo/events.db" --limit 10000 --json | python3 -c '
 import json, sys
 ev = sorted(json.load(sys.stdin), key=lambda e: e["id"])
-print(" ".join(str(e["id"]) for e in ev if e["snapshot_bytes"])[:200])' | tr ' ' '\n' | head -n 4)
+print(" ".join([str(e["id"]) for e in ev if e["snapshot_bytes"]][:4]))')
 for id in $ids; do
   $picket events show "$id" --db "$demo/events.db" --snapshot "$demo/event-$id.jpg" >/dev/null
   echo "$demo/event-$id.jpg"

@@ -20,9 +20,10 @@ check_sha256() {
 
 # apt_ensure PKG...: install the Debian packages that are not installed yet.
 apt_ensure() {
-  local missing=() p
+  local missing=() p status
   for p in "$@"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+    [ "$status" = "install ok installed" ] || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
   log "apt: installing ${missing[*]}"

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The plain TfLite C API figures to set beside `picket bench` and picket's peak RSS, measured on
 # this host at the same time, so the wrapper's overhead is judged against the same machine and
-# load. The peak is the runtime's own memory floor (docs/running.md, "Memory").
+# load. The peak is the runtime's own memory floor (docs/guide/running.md, "Memory").
 #   scripts/bench/baseline.sh [THREADS] [XNNPACK: 1 or 0]
 source "$(dirname "$0")/../lib.sh"
 cd "$PICKET_ROOT"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # /init of the hardware-in-the-loop VM (busybox, arm64). It brings up the real devices that the
-# HIL tests use, exports where they are (the contract in tests/common/hil.rs), runs the command
+# HIL tests use, exports where they are (the contract in tests/hil/vm.rs), runs the command
 # that scripts/hil/run.sh packed into /hil/cmd.sh, prints its exit code as a marker that run.sh
 # parses, and powers off. Kernel messages and the command's output share the serial console.
 
@@ -36,7 +36,7 @@ find_video() {
   return 1
 }
 
-# gpio-sim bank0: 8 lines, the named ones are the appliance's wiring (see tests/common/hil.rs).
+# gpio-sim bank0: 8 lines, the named ones are the appliance's wiring (see tests/hil/vm.rs).
 setup_gpio_sim() {
   mount -t configfs none /sys/kernel/config
   c=/sys/kernel/config/gpio-sim/hil

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The journal's power-cut test in the HIL VM: "committed means kept" on a real kernel, a real
-# ext4 and a virtio disk (docs/journal.md, docs/hil.md).
+# ext4 and a virtio disk (docs/design/journal.md, docs/design/hil.md).
 #
 #   scripts/hil/journal-power-cut.sh [--run] PICKET [CUTS]
 #

@@ -19,7 +19,9 @@ as_root() {
 # busybox for the guest can be downloaded (never installed) on an amd64 host.
 arm64_apt_ready() {
   [ "$(dpkg --print-architecture)" = arm64 ] && return 0
-  dpkg --print-foreign-architectures | grep -qx arm64 && return 0
+  local foreign
+  foreign=$(dpkg --print-foreign-architectures)
+  grep -qx arm64 <<<"$foreign" && return 0
   log "apt: adding the arm64 architecture (package lists only; nothing arm64 is installed)"
   as_root dpkg --add-architecture arm64
   apt_update
@@ -35,13 +37,16 @@ apt_update() {
 # kernel_release: the release of Debian's current arm64 kernel, e.g. 6.1.0-56-arm64. Resolved from
 # the linux-image-arm64 metapackage every time, because the mirror drops old versions.
 kernel_release() {
-  apt-cache depends linux-image-arm64:arm64 2>/dev/null |
-    sed -n 's/^ *Depends: linux-image-\(.*-arm64\)\(:arm64\)\{0,1\}$/\1/p' | head -n1
+  local deps
+  deps=$(apt-cache depends linux-image-arm64:arm64 2>/dev/null || true)
+  sed -n 's/^ *Depends: linux-image-\(.*-arm64\)\(:arm64\)\{0,1\}$/\1/p' <<<"$deps" | sed -n 1p
 }
 
 # deb_version PKG: the candidate version apt would download.
 deb_version() {
-  apt-cache policy "$1" 2>/dev/null | sed -n 's/^ *Candidate: //p' | head -n1
+  local policy
+  policy=$(apt-cache policy "$1" 2>/dev/null || true)
+  sed -n 's/^ *Candidate: //p' <<<"$policy" | sed -n 1p
 }
 
 # deb_extract PKG DEST: download PKG (any architecture, e.g. foo:arm64 or foo=1.2) and unpack it

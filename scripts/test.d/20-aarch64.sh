@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# aarch64: every unit test of the library, the parity tests and the bad-model tests (whose
-# TFLite messages cross the C va_list ABI) under qemu-aarch64 (the cargo runner in
+# aarch64: every unit test of the workspace's libraries, the parity tests and the bad-model tests
+# (whose TFLite messages cross the C va_list ABI) under qemu-aarch64 (the cargo runner in
 # .cargo/config.toml), once with each aarch64 TFLite library:
 #   - TF 2.9, the one the binary links against and finds through its RUNPATH;
 #   - LiteRT 2.0.3 (TF 2.21), swapped in at run time through LD_LIBRARY_PATH, as on a board
@@ -21,8 +21,9 @@ missing=$(qemu-aarch64 -L "$sysroot" "$sysroot/lib/ld-linux-aarch64.so.1" --list
 [ -z "$missing" ] || die "LiteRT's libraries do not resolve under $sysroot: $missing"
 
 run() {
-  cargo test --locked --target "$target" --lib
-  cargo test --locked --target "$target" --test detect_parity --test tflite_errors
+  cargo test --locked --target "$target" --workspace --lib
+  cargo test --locked --target "$target" -p picket-runtime --test errors
+  cargo test --locked --target "$target" --test tests -- detect_parity:: detect_errors::
 }
 
 log "aarch64 (qemu): TF 2.9, linked"

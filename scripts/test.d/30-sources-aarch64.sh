@@ -2,11 +2,12 @@
 # The image and frame-source tests on aarch64 under qemu-user, where the resize runs the code
 # the compiler vectorised for NEON: correctness against the references, and zero allocations
 # per frame. Release mode, because the debug JPEG decoder is slow under emulation; assertions
-# stay on. (qemu-user cannot run V4L2 ioctls; tests/hil_v4l2.rs runs in the kernel VM.)
+# stay on. (qemu-user cannot run V4L2 ioctls; tests/hil/v4l2.rs runs in the kernel VM.)
 source "$(dirname "$0")/../lib.sh"
 cd "$PICKET_ROOT"
 
 target=aarch64-unknown-linux-gnu
 log "sources: image and source tests on $target (qemu-user)"
-cargo test --locked --release --target "$target" --test image --test no_alloc --test sources
-cargo test --locked --release --target "$target" --lib -- image:: source::
+cargo test --locked --release --target "$target" -p picket-image
+cargo test --locked --release --target "$target" --test tests -- no_alloc:: sources::
+cargo test --locked --release --target "$target" --lib -- source::

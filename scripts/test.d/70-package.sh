@@ -39,7 +39,8 @@ expect -rw-r--r-- root/root lib/udev/rules.d/60-picket-gpio.rules
 for b in rpi4 rpi5 jetson-nano; do expect -rw-r--r-- root/root "usr/share/picket/board/$b.toml"; done
 expect -rw-r--r-- root/root usr/share/doc/picket/copyright
 [ "$(dpkg-deb --field "$deb" Architecture)" = arm64 ] || fail "not an arm64 package"
-dpkg-deb --ctrl-tarfile "$deb" | tar -tf - | grep -qx './conffiles' || fail "no conffiles"
+control=$(dpkg-deb --ctrl-tarfile "$deb" | tar -tf -)
+grep -qx './conffiles' <<<"$control" || fail "no conffiles"
 [ "$(dpkg-deb --info "$deb" conffiles)" = /etc/picket/picket.toml ] || fail "conffiles is wrong"
 
 log "lintian $(basename "$deb")"
@@ -59,12 +60,15 @@ if [ "${HIL_SKIP:-}" != 1 ] && command -v qemu-system-aarch64 >/dev/null &&
   vm_out=$(bash scripts/hil/run.sh --picket "$tree/usr/bin/picket" --file "$tree/usr:/hil/usr" \
     --file tests/data/inputs/person.png:/hil/files/person.png --file "$hil_cfg:/hil/files/hil.toml" \
     --timeout 240 -- sh -c 'cd /hil && /hil/usr/bin/picket --version &&
-      /hil/usr/bin/picket alarm-test siren --seconds 1 --config /hil/files/hil.toml &&
-      /hil/usr/bin/picket detect /hil/files/person.png' 2>&1) ||
+      /hil/usr/bin/picket outputs test siren --seconds 1 --config /hil/files/hil.toml &&
+      /hil/usr/bin/picket detect /hil/files/person.png && {
+        /hil/usr/bin/picket outputs test siren --inject-panic --config /hil/files/hil.toml
+        echo "inject-panic: exit $?"; }' 2>&1) ||
     { printf '%s\n' "$vm_out"; fail "the arm64 package's picket failed in the VM"; }
   rm -f "$hil_cfg"
-  grep -q 'output siren: safe' <<<"$vm_out" || fail "alarm-test did not finish in the VM"
+  grep -q 'output siren: safe' <<<"$vm_out" || fail "outputs test did not finish in the VM"
   grep -q 'Person ' <<<"$vm_out" || fail "picket detect found no person in the VM"
+  grep -qx 'inject-panic: exit 2' <<<"$vm_out" || fail "the arm64 release accepts --inject-panic"
   grep -E 'output siren|Person |hil: boot' <<<"$vm_out"
 else
   log "the arm64 package in the kernel VM: SKIPPED (no VM here, or HIL_SKIP=1)"
@@ -143,11 +147,13 @@ PATH="$stubs:$PATH" PICKET_DEPLOY_SETTLE_S=0 \
 
 in_root() { chroot "$root" /bin/sh -c "$*"; }
 log "check the installed package"
-in_root 'id picket' | grep -q '(video)' || fail "picket is not in group video"
-in_root 'id picket' | grep -q '(gpio)' || fail "picket is not in group gpio"
-in_root 'id admin' | grep -q '(picket)' || fail "SUDO_USER admin is not in group picket"
-in_root 'getent passwd picket' | grep -q ':/var/lib/picket:/usr/sbin/nologin$' ||
-  fail "picket's home or shell is wrong"
+ids=$(in_root 'id picket')
+grep -q '(video)' <<<"$ids" || fail "picket is not in group video"
+grep -q '(gpio)' <<<"$ids" || fail "picket is not in group gpio"
+ids=$(in_root 'id admin')
+grep -q '(picket)' <<<"$ids" || fail "SUDO_USER admin is not in group picket"
+passwd=$(in_root 'getent passwd picket')
+grep -q ':/var/lib/picket:/usr/sbin/nologin$' <<<"$passwd" || fail "picket's home or shell is wrong"
 [ "$(in_root 'stat -c "%a %U %G" /var/lib/picket')" = "750 picket picket" ] ||
   fail "/var/lib/picket is not 0750 picket:picket"
 [ "$(in_root 'stat -c "%a %U" /usr/bin/picket /usr/lib/picket/libtensorflowlite_c.so')" = \
@@ -156,8 +162,15 @@ cmp -s "$root/etc/picket/picket.toml" board/rpi4.toml || fail "--board rpi4 did 
 # shellcheck disable=SC2016 # ${Conffiles} is dpkg-query's, expanded by neither shell
 grep -q '^/etc/picket/picket.toml ' <(in_root 'dpkg-query -W -f="\${Conffiles}\n" picket' |
   sed 's/^ //') || fail "/etc/picket/picket.toml is not a registered conffile"
-in_root 'picket --version' | grep -q '^picket ' || fail "the installed picket does not run"
+version=$(in_root 'picket --version')
+grep -q '^picket ' <<<"$version" || fail "the installed picket does not run"
 in_root 'picket check --config /etc/picket/picket.toml' >/dev/null
+# The test hooks (the `test-hooks` feature) are not in the shipped binary: clap refuses them.
+for hook in --inject-panic --hold; do
+  out=$(in_root "picket outputs test siren $hook --config /etc/picket/picket.toml 2>&1; echo exit \$?")
+  grep -q "unexpected argument '$hook'" <<<"$out" && grep -qx 'exit 2' <<<"$out" ||
+    fail "the installed picket does not refuse $hook: $out"
+done
 grep -q 'systemctl restart picket.service' "$root/var/log/stand-ins.log" ||
   fail "deploy.sh did not restart the service"
 
@@ -166,7 +179,7 @@ echo '# edited on the box' >>"$root/etc/picket/picket.toml"
 again=$(PATH="$stubs:$PATH" PICKET_DEPLOY_SETTLE_S=0 \
   bash scripts/deploy.sh admin@box --board rpi4 --deb "$amd64" 2>&1)
 grep -q 'has been edited' <<<"$again" || fail "a second deploy did not report the edited config"
-tail -1 "$root/etc/picket/picket.toml" | grep -q 'edited on the box' || fail "the edit was lost"
+[ "$(tail -n1 "$root/etc/picket/picket.toml")" = '# edited on the box' ] || fail "the edit was lost"
 
 log "purge"
 in_root 'dpkg --purge picket' >/dev/null

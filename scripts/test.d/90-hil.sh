@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Test stage: hardware in the loop. Cross-builds the aarch64 release of picket and every
-# tests/hil_*.rs test binary, then runs each binary in its own boot of the arm64 kernel VM
-# (scripts/hil/), where vivid, v4l2loopback, gpio-sim and an ext4 virtio disk are real kernel
-# devices; tests/hil_run.rs runs `picket run` whole there, fed the committed clip. It also checks
-# the runner's power cut: a file synced before qemu is killed is there on the next boot. Then the
-# journal's: every id that picket reported committed before qemu was killed mid-write is in the
-# journal on the next boot, which passes its integrity check. Prints the setup time, each boot
+# Test stage: hardware in the loop. Cross-builds the aarch64 release of picket and the `hil` test
+# binary (tests/hil/), then runs each of its tests (all #[ignore]d on the host) in its own boot of
+# the arm64 kernel VM (scripts/hil/), `hil --ignored --exact NAME`, where vivid, v4l2loopback,
+# gpio-sim and an ext4 virtio disk are real kernel devices; tests/hil/run.rs runs `picket run`
+# whole there, fed the committed clip. It also checks the runner's power cut: a file synced
+# before qemu is killed is there on the next boot. Then the journal's: every id that picket
+# reported committed before qemu was killed mid-write is in the journal on the next boot, which
+# passes its integrity check. Prints the setup time, each boot
 # time, each result and the figures the tests measured; fails if any test fails.
 # Skips, saying why, only when the VM cannot run here at all (no qemu-system-aarch64 to be had, or
 # no kernel to be fetched and none cached). HIL_SKIP=1 skips it on purpose.
@@ -34,37 +35,39 @@ setup_vm() {
   local t0 out
   t0=$(date +%s.%N)
   if ! out=$(bash scripts/hil/setup.sh); then
-    [ -d "$HIL_CURRENT" ] || ! apt-cache policy linux-image-arm64:arm64 | grep -q Candidate ||
-      die "hil: setting up the VM failed"
+    local policy
+    policy=$(apt-cache policy linux-image-arm64:arm64 2>/dev/null || true)
+    [ -d "$HIL_CURRENT" ] || ! grep -q Candidate <<<"$policy" || die "hil: setting up the VM failed"
     skip "no Debian arm64 kernel can be fetched and none is cached"
   fi
   log "hil: VM ready in $(elapsed "$t0") s ($(basename "$out"))"
 }
 
-# build: the release picket and the HIL test binaries; sets PICKET and TEST_BINS.
+# build: the release picket and the HIL test binary; sets PICKET, HIL_BIN and HIL_TESTS (the
+# names of the binary's tests, listed under qemu-user, which needs no devices for that).
 build() {
-  local t0 tests=() t json
+  local t0 json list
   t0=$(date +%s.%N)
-  for t in tests/hil_*.rs; do
-    [ -e "$t" ] && tests+=(--test "$(basename "$t" .rs)")
-  done
-  [ ${#tests[@]} -gt 0 ] || die "hil: no tests/hil_*.rs"
-  cargo build --release --locked --target "$TARGET" --bin picket
+  # The test hooks (outputs test --hold, --inject-panic) that tests/hil/gpio.rs drives.
+  cargo build --release --locked --target "$TARGET" --bin picket --features test-hooks
   PICKET="target/$TARGET/release/picket"
   json=$(cargo test --release --locked --target "$TARGET" --no-run --message-format=json \
-    "${tests[@]}")
-  mapfile -t TEST_BINS < <(printf '%s\n' "$json" | python3 -c '
+    --test hil)
+  HIL_BIN=$(printf '%s\n' "$json" | python3 -c '
 import json, sys
 for line in sys.stdin:
     if not line.startswith("{"):
         continue
     m = json.loads(line)
-    if m.get("reason") != "compiler-artifact" or not m.get("executable"):
-        continue
-    if m["target"]["kind"] == ["test"]:
+    if m.get("reason") == "compiler-artifact" and m.get("executable") \
+            and m["target"]["kind"] == ["test"] and m["target"]["name"] == "hil":
         print(m["executable"])
 ')
-  log "hil: cross-built picket and ${#TEST_BINS[@]} test binaries in $(elapsed "$t0") s"
+  [ -n "$HIL_BIN" ] || die "hil: cargo built no hil test binary"
+  list=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$HIL_BIN" --list --ignored)
+  mapfile -t HIL_TESTS < <(printf '%s\n' "$list" | sed -n 's/: test$//p')
+  [ ${#HIL_TESTS[@]} -gt 0 ] || die "hil: $HIL_BIN lists no ignored tests"
+  log "hil: cross-built picket and the hil binary (${#HIL_TESTS[@]} tests) in $(elapsed "$t0") s"
 }
 
 # record NAME RC STATS: one result line for the summary.
@@ -74,30 +77,33 @@ record() {
   run=$(sed -n 's/^run=//p' "$3" 2>/dev/null)
   if [ "$rc" -eq 0 ]; then
     PASSED=$((PASSED + 1))
-    SUMMARY+=("$(printf '%-28s ok      boot %5s s  run %5s s' "$name" "${boot:-?}" "${run:-?}")")
+    SUMMARY+=("$(printf 'ok      boot %5s s  run %5s s  %s' "${boot:-?}" "${run:-?}" "$name")")
   else
     FAILED=$((FAILED + 1))
-    SUMMARY+=("$(printf '%-28s FAILED  boot %5s s  run %5s s  (exit %s)' "$name" "${boot:-?}" \
-      "${run:-?}" "$rc")")
+    SUMMARY+=("$(printf 'FAILED  boot %5s s  run %5s s  %s (exit %s)' "${boot:-?}" "${run:-?}" \
+      "$name" "$rc")")
   fi
 }
 
-# run_test_binaries: each test binary in its own boot, its output uncaptured (--nocapture) so
-# that the log shows what each test saw; the lines a test prints as `figure: ...` (the measured
-# figures, such as the alarm latency) go under its line in the results too.
-run_test_binaries() {
-  local bin name rc stats out
+# run_tests: each test of the hil binary in a boot of its own (--exact), so that no test sees
+# what another left on the devices or the disk; its output uncaptured (--nocapture) so that the
+# log shows what it saw. The lines a test prints as `figure: ...` (the measured figures, such as
+# the alarm latency) go under its line in the results too.
+run_tests() {
+  local name rc stats out console
   stats=$(mktemp)
   out=$(mktemp)
-  for bin in "${TEST_BINS[@]}"; do
-    name=$(basename "$bin")
-    name=${name%-*}
+  for name in "${HIL_TESTS[@]}"; do
     log "hil: $name in the VM"
     rc=0
     HIL_STATS=$stats bash scripts/hil/run.sh --picket "$PICKET" --share "$PICKET_ROOT" \
-      --cwd "$PICKET_ROOT" -- "$bin" --nocapture | tee "$out" || rc=$?
+      --cwd "$PICKET_ROOT" -- "$HIL_BIN" --ignored --exact "$name" --nocapture | tee "$out" ||
+      rc=$?
+    console=$(tr -d '\r' <"$out")
+    # A name the filter did not match would pass with no test run: count that as a failure.
+    [ "$rc" -ne 0 ] || grep -q '^test result: ok\. 1 passed' <<<"$console" || rc=1
     record "$name" "$rc" "$stats"
-    mapfile -t -O "${#SUMMARY[@]}" SUMMARY < <(tr -d '\r' <"$out" | sed -n 's/^figure: /  /p')
+    mapfile -t -O "${#SUMMARY[@]}" SUMMARY < <(sed -n 's/^figure: /  /p' <<<"$console")
   done
   rm -f "$stats" "$out"
 }
@@ -141,7 +147,7 @@ main() {
   ensure_qemu
   setup_vm
   build
-  run_test_binaries
+  run_tests
   power_cut_check
   journal_power_cut
   journal_power_cut --run
