@@ -18,6 +18,9 @@
 
 use crate::Rgb8View;
 
+/// What a resizer's constructor and its `resize` return.
+pub type Result<T, E = ResizeError> = std::result::Result<T, E>;
+
 /// Why a resize could not run.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ResizeError {
@@ -99,15 +102,17 @@ impl CropBox {
         }
     }
 
-    /// This box, if it is a non-empty part of a `src_w`×`src_h` image and the destination
-    /// `dst_w`×`dst_h` is not empty.
-    pub(super) fn checked(
+    /// What both resizers compute first: the bilinear weights of this box scaled to
+    /// `dst_w`×`dst_h`, horizontal (not yet fixed point: the YUYV resizer pairs them for its
+    /// chroma first) and vertical, once the box is found to be a non-empty part of a
+    /// `src_w`×`src_h` image and the destination not empty.
+    pub(super) fn plan(
         self,
         src_w: u32,
         src_h: u32,
         dst_w: u32,
         dst_h: u32,
-    ) -> Result<Self, ResizeError> {
+    ) -> Result<(Weights, Taps)> {
         if src_w == 0 || src_h == 0 || dst_w == 0 || dst_h == 0 {
             return Err(ResizeError::Empty);
         }
@@ -128,7 +133,9 @@ impl CropBox {
                 src_h,
             });
         }
-        Ok(c)
+        let horiz = Weights::bilinear(src_w, c.left, c.left + c.width, dst_w);
+        let vert = Weights::bilinear(src_h, c.top, c.top + c.height, dst_h).fixed();
+        Ok((horiz, vert))
     }
 }
 
@@ -313,16 +320,9 @@ pub struct Resizer {
 
 impl Resizer {
     /// A resizer from the `crop` of a `src_w`×`src_h` image to `dst_w`×`dst_h`.
-    pub fn new(
-        src_w: u32,
-        src_h: u32,
-        crop: CropBox,
-        dst_w: u32,
-        dst_h: u32,
-    ) -> Result<Self, ResizeError> {
-        let c = crop.checked(src_w, src_h, dst_w, dst_h)?;
-        let horiz = Weights::bilinear(src_w, c.left, c.left + c.width, dst_w).fixed();
-        let vert = Weights::bilinear(src_h, c.top, c.top + c.height, dst_h).fixed();
+    pub fn new(src_w: u32, src_h: u32, crop: CropBox, dst_w: u32, dst_h: u32) -> Result<Self> {
+        let (horiz, vert) = crop.plan(src_w, src_h, dst_w, dst_h)?;
+        let horiz = horiz.fixed();
         let x_first = horiz.start[0] as usize;
         let x_last = horiz.end().max(x_first + 1);
         let temp_w = x_last - x_first;
@@ -353,7 +353,7 @@ impl Resizer {
     }
 
     /// Resizes `src` into `dst`, tightly packed RGB888 of the destination size.
-    pub fn resize(&mut self, src: Rgb8View<'_>, dst: &mut [u8]) -> Result<(), ResizeError> {
+    pub fn resize(&mut self, src: Rgb8View<'_>, dst: &mut [u8]) -> Result<()> {
         if (src.width, src.height) != (self.src_w, self.src_h)
             || src.data.len() < self.src_w as usize * self.src_h as usize * 3
         {

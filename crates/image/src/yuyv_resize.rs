@@ -21,7 +21,7 @@
 //! code is also built for AVX2 and picked at run time.
 
 use crate::convert::yuv_to_rgb;
-use crate::resize::{CropBox, ResizeError, Taps, Weights};
+use crate::resize::{CropBox, ResizeError, Result, Taps};
 
 /// Output rows filtered together: the horizontal pass runs across them, in lanes.
 const LANES: usize = 8;
@@ -60,16 +60,8 @@ pub struct YuyvResizer {
 
 impl YuyvResizer {
     /// A resizer from the `crop` of a `src_w`×`src_h` YUYV frame to `dst_w`×`dst_h` RGB.
-    pub fn new(
-        src_w: u32,
-        src_h: u32,
-        crop: CropBox,
-        dst_w: u32,
-        dst_h: u32,
-    ) -> Result<Self, ResizeError> {
-        let c = crop.checked(src_w, src_h, dst_w, dst_h)?;
-        let horiz = Weights::bilinear(src_w, c.left, c.left + c.width, dst_w);
-        let vert = Weights::bilinear(src_h, c.top, c.top + c.height, dst_h).fixed();
+    pub fn new(src_w: u32, src_h: u32, crop: CropBox, dst_w: u32, dst_h: u32) -> Result<Self> {
+        let (horiz, vert) = crop.plan(src_w, src_h, dst_w, dst_h)?;
         let luma = horiz.fixed();
         let chroma = horiz.paired().fixed();
         let q_first = (luma.start[0] as usize / 2).min(chroma.start[0] as usize);
@@ -100,7 +92,7 @@ impl YuyvResizer {
 
     /// Resizes the YUYV frame `src`, rows `stride` bytes apart, into `dst`, tightly packed
     /// RGB888 of the destination size.
-    pub fn resize(&mut self, src: &[u8], stride: usize, dst: &mut [u8]) -> Result<(), ResizeError> {
+    pub fn resize(&mut self, src: &[u8], stride: usize, dst: &mut [u8]) -> Result<()> {
         let row = self.src_w.div_ceil(2) as usize * 4;
         let rows = self.src_h as usize;
         if stride < row || src.len() < stride * (rows - 1) + row {
