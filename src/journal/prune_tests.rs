@@ -196,3 +196,31 @@ fn without_an_uplink_the_byte_cap_journals_no_gap() {
     assert!(pruned > 0);
     assert!(rows(&cfg.path).iter().all(|r| r.1 != "uplink_gap"));
 }
+
+#[test]
+fn a_carried_range_starts_no_earlier_than_the_cursor_that_moved_meanwhile() {
+    let dir = TestDir::new("prune-moved");
+    let cfg = config(&dir, 1_000_000, MIN_MAX_BYTES, true);
+    let (state, created) = (dir.path().join("cursor"), created_ms(&cfg.path));
+    cursor(&state, 3, created);
+    let mut w = Writer::open(&cfg).unwrap();
+    let first = loop {
+        if let Some(g) = w.append(&batch(5, 20_000)).unwrap().gap {
+            break g;
+        }
+    };
+    assert_eq!(first.from, 4);
+    // The uplink catches up past the first gap's range, not yet to the gap event itself.
+    let moved = first.to + 5;
+    assert!(moved < first.id);
+    cursor(&state, moved, created);
+    std::thread::sleep(super::cursor::CursorWatch::EVERY);
+    let mut later = Vec::new();
+    while ids(&cfg.path).contains(&first.id) {
+        later.extend(w.append(&batch(5, 20_000)).unwrap().gap);
+    }
+    assert!(!later.is_empty());
+    for g in &later {
+        assert_eq!(g.from, moved + 1, "{later:?}");
+    }
+}

@@ -286,10 +286,18 @@ impl Pruned {
         }
     }
 
-    /// Notes that `lo..=hi`, which the uplink has not had acknowledged, is about to be deleted.
-    /// An `uplink_gap` event among them that was not acknowledged either hands its range on:
-    /// the next gap event covers it, so the published gaps cover every id lost.
-    fn lose(&mut self, tx: &Transaction<'_>, lo: i64, hi: i64) -> rusqlite::Result<()> {
+    /// Notes that `oldest..=hi` is about to be deleted, of which the ids after `acked` were
+    /// not acknowledged. An `uplink_gap` event among those hands its range on (what of it is
+    /// after `acked`): the next gap event covers it, so the published gaps cover every id lost.
+    fn lose(
+        &mut self,
+        tx: &Transaction<'_>,
+        acked: i64,
+        oldest: i64,
+        hi: i64,
+    ) -> rusqlite::Result<()> {
+        let first_unsent = acked.saturating_add(1);
+        let lo = oldest.max(first_unsent);
         if lo > hi {
             return Ok(());
         }
@@ -303,7 +311,7 @@ impl Pruned {
                 .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
                 .and_then(|v| v["from"].as_i64());
             if let Some(f) = carried {
-                from = from.min(f);
+                from = from.min(f.max(first_unsent));
             }
         }
         self.add(Pruned {
@@ -366,7 +374,7 @@ fn prune(
         let share = (rows as u128 * excess as u128 / used as u128) as i64 + 1;
         let n = share.max(16).min(rows - 1);
         if let Some(acked) = acked {
-            out.lose(tx, oldest.max(acked.saturating_add(1)), oldest + n - 1)?;
+            out.lose(tx, acked, oldest, oldest + n - 1)?;
         }
         out.rows += delete_before(tx, oldest + n)?;
         oldest += n;
