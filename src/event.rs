@@ -48,10 +48,14 @@ pub enum EventKind {
     // Life.
     Started,
     Stopped,
+    // Journal.
+    /// Events pruned by the byte cap before the uplink had them acknowledged; `detail` is
+    /// `{"from": A, "to": B}`, the ids lost to the uplink.
+    UplinkGap,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 19] = [
+    pub const ALL: [EventKind; 20] = [
         EventKind::Intrusion,
         EventKind::Loiter,
         EventKind::LineCross,
@@ -71,6 +75,7 @@ impl EventKind {
         EventKind::ClockUnsynced,
         EventKind::Started,
         EventKind::Stopped,
+        EventKind::UplinkGap,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -94,6 +99,7 @@ impl EventKind {
             EventKind::ClockUnsynced => "clock_unsynced",
             EventKind::Started => "started",
             EventKind::Stopped => "stopped",
+            EventKind::UplinkGap => "uplink_gap",
         }
     }
 

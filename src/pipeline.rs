@@ -163,7 +163,7 @@ pub fn run_with_source(
         },
         watch_stop.clone(),
     )?;
-    let (journal, tx) = Journal::spawn(&cfg.journal)?;
+    let (journal, tx) = Journal::spawn(&cfg.run_journal())?;
     let det = SsdDetector::new(&cfg.model, &cfg.detector)?;
     log::info!("{}", crate::detect::detector::describe(&det));
     let (w, h) = det.input_size();

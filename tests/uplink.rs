@@ -1,6 +1,7 @@
 //! `picket uplink` against a real Mosquitto (Debian `mosquitto`) on 127.0.0.1: every journal
 //! event reaches a persistent QoS 1 consumer at least once through broker restarts, broker
-//! kills, uplink kills and a broker down for longer than the in-flight window; TLS with a test
+//! kills, uplink kills, a broker down for longer than the in-flight window, and a ring buffer
+//! forced past its cap meanwhile (published as `uplink_gap`); TLS with a test
 //! CA and a password file; bad input refused by name; Home Assistant discovery retained and
 //! sent again when Home Assistant comes online.
 //!
@@ -316,6 +317,125 @@ fn a_broker_down_longer_than_the_in_flight_window_loses_nothing() {
     assert_all_arrived("broker down past the window", &journal, &consumer.got());
     assert_eq!(up.stop().code(), Some(0));
     assert_eq!(rig.cursor(), 220);
+}
+
+/// `(from, to)` of an `uplink_gap` event, from its `detail`.
+fn gap_range(ev: &serde_json::Value) -> (i64, i64) {
+    let d = &ev["detail"];
+    let (from, to) = (d["from"].as_i64(), d["to"].as_i64());
+    (
+        from.unwrap(),
+        to.unwrap_or_else(|| panic!("an uplink_gap without a range: {ev}")),
+    )
+}
+
+#[test]
+fn the_ring_buffer_forced_past_its_cap_while_the_broker_is_down_publishes_uplink_gap() {
+    let mut rig = Rig::new("gap", &[EVENTS]);
+    let db = rig.db.clone();
+    let state = rig.dir.path("cursor");
+    let capped = [
+        "--max-bytes",
+        "1048576",
+        "--uplink-state",
+        state.to_str().unwrap(),
+    ];
+    let small: Vec<&str> = capped
+        .iter()
+        .copied()
+        .chain(["--snapshot-every", "0"])
+        .collect();
+    append_with(&db, 20, &small);
+    let up = rig.uplink("");
+    let consumer = &rig.consumer;
+    assert!(consumer
+        .wait_for_ids(&journal_ids(&db), secs(10))
+        .is_empty());
+    assert!(
+        consumer.wait(secs(10), |_| rig.cursor() == 20),
+        "the cursor reached 20"
+    );
+    rig.broker.stop();
+    // Some 8 MB of events and snapshots into a 1 MiB journal while nothing can be sent.
+    let big: Vec<&str> = capped
+        .iter()
+        .copied()
+        .chain(["--snapshot-every", "2", "--snapshot-bytes", "40000"])
+        .collect();
+    let produced = append_with(&db, 400, &big);
+    assert_eq!(rig.cursor(), 20, "nothing was acknowledged meanwhile");
+    let journal = journal_ids(&db);
+    let newest = *journal.last().unwrap();
+    assert!(
+        newest > 420,
+        "gap events took ids after the batches: {newest}"
+    );
+    assert!(
+        *journal.first().unwrap() > 21,
+        "the byte cap pruned events the uplink had not sent"
+    );
+    // `picket events list` shows the gaps that are still in the journal.
+    let listed = picket(&[
+        "events",
+        "list",
+        "--kind",
+        "uplink_gap",
+        "--json",
+        "--limit",
+        "100000",
+        "--db",
+        db.to_str().unwrap(),
+    ]);
+    assert!(listed.status.success(), "{}", stderr(&listed));
+    let listed: Vec<serde_json::Value> = serde_json::from_slice(&listed.stdout).unwrap();
+    assert!(!listed.is_empty(), "no uplink_gap in the journal");
+    assert!(listed.iter().all(|e| e["kind"] == "uplink_gap"));
+    let in_journal: BTreeSet<i64> = listed.iter().filter_map(|e| e["id"].as_i64()).collect();
+    assert!(in_journal.is_subset(&journal));
+
+    rig.broker.restart();
+    let missing = consumer.wait_for_ids(&journal, secs(40));
+    assert!(missing.is_empty(), "never arrived: {missing:?}");
+    let got = consumer.got();
+    let gaps: Vec<(i64, i64)> = got
+        .events
+        .iter()
+        .filter(|e| e["kind"] == "uplink_gap")
+        .map(gap_range)
+        .collect();
+    assert!(!gaps.is_empty(), "no uplink_gap published");
+    let first_gap = got
+        .events
+        .iter()
+        .find(|e| e["kind"] == "uplink_gap")
+        .unwrap();
+    eprintln!("an uplink_gap as published: {first_gap}");
+    assert_eq!(
+        gaps.iter().map(|g| g.0).min(),
+        Some(21),
+        "the gaps start at the first id the broker never had"
+    );
+    let have: BTreeSet<i64> = got.ids().into_iter().collect();
+    let lost: Vec<i64> = (1..=newest)
+        .filter(|id| !have.contains(id) && !gaps.iter().any(|g| (g.0..=g.1).contains(id)))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "lost without an uplink_gap naming them: {lost:?}"
+    );
+    let covered: BTreeSet<i64> = gaps.iter().flat_map(|g| g.0..=g.1).collect();
+    assert!(produced
+        .iter()
+        .all(|id| have.contains(id) || covered.contains(id)));
+    eprintln!(
+        "ring buffer past its cap: {} of {} ids pruned unsent, named by {} uplink_gap messages",
+        covered.len(),
+        newest,
+        gaps.len()
+    );
+    assert_all_arrived("ring buffer past its cap", &journal, &got);
+    assert_eq!(up.stop().code(), Some(0));
+    assert_eq!(rig.cursor(), newest);
 }
 
 /// A TLS broker with the test CA and a password file, requiring a client certificate signed

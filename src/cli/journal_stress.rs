@@ -32,6 +32,9 @@ pub struct Args {
     pub max_events: Option<u64>,
     #[arg(long)]
     pub max_bytes: Option<u64>,
+    /// Prune as `picket run` does with an uplink whose cursor is this `[uplink] state_file`.
+    #[arg(long)]
+    pub uplink_state: Option<PathBuf>,
     /// Do not print ids (for benchmarks).
     #[arg(long)]
     pub quiet: bool,
@@ -44,6 +47,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         max_events: a.max_events.unwrap_or(defaults.max_events),
         max_bytes: a.max_bytes.unwrap_or(defaults.max_bytes),
         on_corrupt: OnCorrupt::Fail,
+        uplink_state: a.uplink_state.clone(),
         ..defaults
     };
     let mut writer = Writer::open(&cfg)?;

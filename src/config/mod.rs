@@ -43,8 +43,23 @@ pub struct Config {
     /// `[metrics]` and `[health]`: monitoring.
     pub metrics: crate::metrics::MetricsConfig,
     pub health: crate::health::HealthConfig,
-    /// `[uplink]`: `picket uplink`'s MQTT broker; `picket run` ignores it.
+    /// `[uplink]`: `picket uplink`'s MQTT broker; of it `picket run` reads only the cursor's
+    /// place, `state_file` (see [`Config::run_journal`]).
     pub uplink: Option<crate::uplink::UplinkConfig>,
+}
+
+impl Config {
+    /// `[journal]` as `picket run` opens it: with `[uplink] state_file` when an uplink is
+    /// configured, so that pruning keeps what the uplink has not sent.
+    pub fn run_journal(&self) -> crate::journal::JournalConfig {
+        crate::journal::JournalConfig {
+            uplink_state: self
+                .uplink
+                .as_ref()
+                .map(|u| u.state_file(&self.journal.path)),
+            ..self.journal.clone()
+        }
+    }
 }
 
 impl Validate for Config {

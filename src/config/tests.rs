@@ -31,6 +31,28 @@ mod journal {
     }
 
     #[test]
+    fn picket_run_s_journal_minds_the_uplink_s_state_file_only_with_an_uplink() {
+        let journal = "[journal]\npath = \"/data/ev.db\"\n";
+        let c: Config = parse(journal, "p.toml").unwrap();
+        assert_eq!(c.run_journal().uplink_state, None);
+        let text = format!("{journal}[uplink]\nurl = \"mqtt://127.0.0.1\"\n");
+        let c: Config = parse(&text, "p.toml").unwrap();
+        assert_eq!(
+            c.run_journal().uplink_state.as_deref(),
+            Some(std::path::Path::new("/data/ev.db.uplink"))
+        );
+        assert_eq!(c.run_journal().path, c.journal.path);
+        let text = format!("{text}state_file = \"/var/lib/up/cursor\"\n");
+        let c: Config = parse(&text, "p.toml").unwrap();
+        assert_eq!(
+            c.run_journal().uplink_state.as_deref(),
+            Some(std::path::Path::new("/var/lib/up/cursor"))
+        );
+        let err = parse::<Config>("[journal]\nuplink_state = \"/x\"\n", "p.toml").unwrap_err();
+        assert!(err.to_string().contains("uplink_state"), "not a key: {err}");
+    }
+
+    #[test]
     fn bad_values_are_reported_at_their_line_and_column() {
         let text = "[journal]\nmax_events = 0\nmax_bytes = 1000\n  batch_interval_ms = 5\n";
         let err = parse::<Config>(text, "p.toml").unwrap_err();

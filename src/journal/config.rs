@@ -38,6 +38,11 @@ pub struct JournalConfig {
     /// Run `PRAGMA quick_check` when opening an existing journal (reads the whole file once).
     pub check_on_open: bool,
     pub on_corrupt: OnCorrupt,
+    /// `picket uplink`'s cursor (`[uplink] state_file`) when an uplink is configured; not a key
+    /// of `[journal]`, `picket run` sets it. Pruning then keeps the events the uplink has not
+    /// had acknowledged yet while the journal is under `max_bytes` (`docs/design/journal.md`).
+    #[serde(skip)]
+    pub uplink_state: Option<PathBuf>,
 }
 
 impl Default for JournalConfig {
@@ -51,6 +56,7 @@ impl Default for JournalConfig {
             max_pending_snapshot_bytes: 16 * MIB as usize,
             check_on_open: true,
             on_corrupt: OnCorrupt::Fail,
+            uplink_state: None,
         }
     }
 }

@@ -5,10 +5,14 @@
 //! - [`Writer`] is the synchronous core: open or create the file, append a batch in one
 //!   transaction, prune to the caps in the same transaction.
 //! - [`Reader`] is the read-only side used by the CLI: list, show, export, stats and backup.
+//! - [`cursor`] reads `picket uplink`'s cursor, so that pruning keeps what it has not sent.
 //! - `schema.sql` is the schema; `schema.rs` recognises, creates and upgrades the file.
 
 mod config;
+pub mod cursor;
 mod fsperm;
+#[cfg(test)]
+mod prune_tests;
 pub(crate) mod reader;
 pub mod sample;
 pub(crate) mod schema;
@@ -22,7 +26,7 @@ pub use config::{JournalConfig, OnCorrupt, MIN_MAX_BYTES};
 pub use reader::{Backup, Filter, Reader, Stats, StoredEvent};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 pub use worker::{Journal, JournalItem, JournalSender, JournalStatus, QUEUE_LEN};
-pub use writer::{Appended, Writer};
+pub use writer::{Appended, Gap, Writer};
 
 use std::path::{Path, PathBuf};
 

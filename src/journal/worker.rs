@@ -158,7 +158,9 @@ impl JournalSender {
 ///   [`JournalConfig::max_pending`] events in memory (dropping snapshots past
 ///   `max_pending_snapshot_bytes`), retries every interval, and says so when writing resumes.
 /// - **The ring buffer.** Each commit prunes the oldest events and snapshots to the caps in
-///   the same transaction, so a reader never sees the journal over its caps.
+///   the same transaction, so a reader never sees the journal over its caps. With an uplink
+///   configured, the count cap waits for the uplink's cursor (read at most once a second, on
+///   this thread) and the byte cap journals an `uplink_gap` when it prunes past it.
 /// - **Crashes.** A crash or power cut loses at most what was not yet committed: the queue and
 ///   the pending batch. Committed events survive (`synchronous=FULL`), the file is never left
 ///   corrupt, and ids are never reused.
@@ -342,6 +344,9 @@ fn commit(writer: &mut Writer, pending: &mut Vec<JournalItem>, shared: &Shared) 
                 // What a power-cut test holds the journal to: these ids are on the disk.
                 log::debug!("journal: committed events {first} to {last}");
                 shared.last_id.store(last, Release);
+            }
+            if let Some(gap) = done.gap {
+                shared.last_id.store(gap.id, Release);
             }
             shared.committed.fetch_add(n, Release);
             true

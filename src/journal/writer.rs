@@ -1,12 +1,21 @@
 //! The synchronous core of the journal: open (or create, or refuse) the file, append a batch of
 //! events in one transaction, and prune to the caps in that same transaction.
 //!
+//! With an uplink configured, pruning minds its cursor: the count cap yields to it (events the
+//! broker has not acknowledged are kept while the file is under its byte cap), and when the
+//! byte cap forces unacknowledged events out, the same transaction journals one `uplink_gap`
+//! event naming them (`docs/design/journal.md`, "Pruning and the uplink").
+//!
 //! The worker thread in `worker.rs` owns one `Writer`; `picket journal-stress` uses one
 //! directly so that the crash tests can see exactly when each commit returned.
 
+use super::cursor::CursorWatch;
 use super::schema::{self, Identity};
 use super::{fsperm, io, sql, time, JournalConfig, JournalError, JournalItem, OnCorrupt};
-use rusqlite::{params, Connection, OpenFlags, Transaction, TransactionBehavior};
+use crate::event::{Event, EventKind, Value};
+use rusqlite::{
+    params, Connection, OpenFlags, OptionalExtension, Transaction, TransactionBehavior,
+};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,6 +27,17 @@ pub struct Appended {
     /// `first_id..=last_id` are the new events, in the order given; empty batches give `None`.
     pub ids: Option<(i64, i64)>,
     pub pruned: u64,
+    /// The `uplink_gap` event the byte cap forced, if it did.
+    pub gap: Option<Gap>,
+}
+
+/// An `uplink_gap` event: the byte cap pruned the events `from..=to`, which the uplink had not
+/// had acknowledged, and the event `id` (after the batch) says so.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap {
+    pub id: i64,
+    pub from: i64,
+    pub to: i64,
 }
 
 /// The one writing connection to a journal. See [`Journal`](super::Journal) for the contract
@@ -30,6 +50,8 @@ pub struct Writer {
     conn: Connection,
     path: PathBuf,
     caps: Caps,
+    /// The uplink's cursor, when `[uplink]` is configured.
+    uplink: Option<CursorWatch>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -118,8 +140,26 @@ impl Writer {
             target,
             low_water: target - (target / 64).min(256 * 1024),
         };
+        let uplink = match &cfg.uplink_state {
+            Some(state) => {
+                let created = conn
+                    .query_row("SELECT value FROM meta WHERE key = 'created_ms'", [], |r| {
+                        r.get::<_, Option<i64>>(0)
+                    })
+                    .optional()
+                    .map_err(&e)?
+                    .flatten();
+                Some(CursorWatch::new(state.clone(), created))
+            }
+            None => None,
+        };
         drop(e);
-        Ok(Self { conn, path, caps })
+        Ok(Self {
+            conn,
+            path,
+            caps,
+            uplink,
+        })
     }
 
     pub fn path(&self) -> &Path {
@@ -128,7 +168,13 @@ impl Writer {
 
     /// Appends `items` in one transaction with the pruning they make necessary, and returns
     /// once that transaction is durable. On error nothing of it was written.
+    ///
+    /// When the byte cap prunes events the uplink has not had acknowledged, an `uplink_gap`
+    /// event naming them follows the batch in the same transaction: one per append, however
+    /// many it pruned. It takes the wall clock now, and the monotonic time and clock state of
+    /// the batch's last event.
     pub fn append(&mut self, items: &[JournalItem]) -> Result<Appended, JournalError> {
+        let acked = self.uplink.as_mut().map(CursorWatch::acked_through);
         let e = sql(&self.path);
         let tx = self
             .conn
@@ -136,30 +182,13 @@ impl Writer {
             .map_err(&e)?;
         // Make room first, so that the batch fills pages freed by pruning rather than growing
         // the file; the second prune corrects the estimate.
-        let mut pruned = prune(&tx, self.caps, batch_estimate(items)).map_err(&e)?;
+        let mut pruned = prune(&tx, self.caps, batch_estimate(items), acked).map_err(&e)?;
         let mut ids = None;
         {
             let mut ins = tx.prepare_cached(INSERT_EVENT).map_err(&e)?;
             let mut snap = tx.prepare_cached(INSERT_SNAPSHOT).map_err(&e)?;
             for item in items {
-                let ev = &item.event;
-                let b = ev.bbox;
-                ins.execute(params![
-                    ev.ts_ms,
-                    i64::try_from(ev.mono_ms).unwrap_or(i64::MAX),
-                    ev.clock_synced,
-                    ev.kind.as_str(),
-                    ev.place.as_str(),
-                    ev.track_id.map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
-                    ev.score.map(f64::from),
-                    b.map(|b| f64::from(b.x0)),
-                    b.map(|b| f64::from(b.y0)),
-                    b.map(|b| f64::from(b.x1)),
-                    b.map(|b| f64::from(b.y1)),
-                    ev.direction.map(|d| d.as_str()),
-                    (!ev.detail.is_empty()).then_some(ev.detail.as_str()),
-                ])
-                .map_err(&e)?;
+                insert(&mut ins, &item.event).map_err(&e)?;
                 let id = tx.last_insert_rowid();
                 if let Some(jpeg) = &item.snapshot {
                     snap.execute(params![id, jpeg]).map_err(&e)?;
@@ -167,9 +196,43 @@ impl Writer {
                 ids = Some((ids.map_or(id, |(first, _)| first), id));
             }
         }
-        pruned += prune(&tx, self.caps, 0).map_err(&e)?;
+        pruned.add(prune(&tx, self.caps, 0, acked).map_err(&e)?);
+        let gap = match pruned.lost {
+            Some((from, to)) => {
+                let last = items.last().map(|i| &i.event);
+                let mut ev = Event::new(
+                    EventKind::UplinkGap,
+                    schema::now_ms(),
+                    last.map_or(0, |l| l.mono_ms),
+                    last.map_or(true, |l| l.clock_synced),
+                );
+                ev.set_detail(&[("from", Value::I64(from)), ("to", Value::I64(to))]);
+                let mut ins = tx.prepare_cached(INSERT_EVENT).map_err(&e)?;
+                insert(&mut ins, &ev).map_err(&e)?;
+                Some(Gap {
+                    id: tx.last_insert_rowid(),
+                    from,
+                    to,
+                })
+            }
+            None => None,
+        };
         tx.commit().map_err(&e)?;
-        Ok(Appended { ids, pruned })
+        if let Some(g) = gap {
+            log::warn!(
+                "journal {}: max_bytes pruned events {} to {} before the uplink had them \
+                 acknowledged; journalled uplink_gap {}",
+                self.path.display(),
+                g.from,
+                g.to,
+                g.id
+            );
+        }
+        Ok(Appended {
+            ids,
+            pruned: pruned.rows,
+            gap,
+        })
     }
 
     /// Checkpoints the WAL into the database and truncates it, so that the file alone is the
@@ -181,17 +244,98 @@ impl Writer {
     }
 }
 
+/// Inserts `ev` with the prepared [`INSERT_EVENT`].
+fn insert(ins: &mut rusqlite::CachedStatement<'_>, ev: &Event) -> rusqlite::Result<usize> {
+    let b = ev.bbox;
+    ins.execute(params![
+        ev.ts_ms,
+        i64::try_from(ev.mono_ms).unwrap_or(i64::MAX),
+        ev.clock_synced,
+        ev.kind.as_str(),
+        ev.place.as_str(),
+        ev.track_id.map(|t| i64::try_from(t).unwrap_or(i64::MAX)),
+        ev.score.map(f64::from),
+        b.map(|b| f64::from(b.x0)),
+        b.map(|b| f64::from(b.y0)),
+        b.map(|b| f64::from(b.x1)),
+        b.map(|b| f64::from(b.y1)),
+        ev.direction.map(|d| d.as_str()),
+        (!ev.detail.is_empty()).then_some(ev.detail.as_str()),
+    ])
+}
+
 const INSERT_EVENT: &str = "INSERT INTO events (ts_ms, mono_ms, clock_synced, kind, place, \
      track_id, score, bbox_x0, bbox_y0, bbox_x1, bbox_y1, direction, detail) \
      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)";
 const INSERT_SNAPSHOT: &str = "INSERT INTO snapshots (event_id, jpeg) VALUES (?1, ?2)";
+
+/// What one [`prune`] did.
+#[derive(Debug, Default)]
+struct Pruned {
+    rows: u64,
+    /// The unacknowledged ids the byte cap pruned, `from..=to`, with the ranges of any
+    /// unacknowledged `uplink_gap` events among them carried over into `from`.
+    lost: Option<(i64, i64)>,
+}
+
+impl Pruned {
+    fn add(&mut self, other: Pruned) {
+        self.rows += other.rows;
+        if let Some((from, to)) = other.lost {
+            self.lost = Some((self.lost.map_or(from, |(f, _)| f.min(from)), to));
+        }
+    }
+
+    /// Notes that `oldest..=hi` is about to be deleted, of which the ids after `acked` were
+    /// not acknowledged. An `uplink_gap` event among those hands its range on (what of it is
+    /// after `acked`): the next gap event covers it, so the published gaps cover every id lost.
+    fn lose(
+        &mut self,
+        tx: &Transaction<'_>,
+        acked: i64,
+        oldest: i64,
+        hi: i64,
+    ) -> rusqlite::Result<()> {
+        let first_unsent = acked.saturating_add(1);
+        let lo = oldest.max(first_unsent);
+        if lo > hi {
+            return Ok(());
+        }
+        let mut from = lo;
+        let mut st = tx.prepare_cached(
+            "SELECT detail FROM events WHERE kind = 'uplink_gap' AND id BETWEEN ?1 AND ?2",
+        )?;
+        let details = st.query_map([lo, hi], |r| r.get::<_, Option<String>>(0))?;
+        for detail in details {
+            let carried = detail?
+                .and_then(|d| serde_json::from_str::<serde_json::Value>(&d).ok())
+                .and_then(|v| v["from"].as_i64());
+            if let Some(f) = carried {
+                from = from.min(f.max(first_unsent));
+            }
+        }
+        self.add(Pruned {
+            rows: 0,
+            lost: Some((from, hi)),
+        });
+        Ok(())
+    }
+}
 
 /// Deletes the oldest events (and their snapshots) until both caps hold. Ids are contiguous
 /// (AUTOINCREMENT, and only the oldest are ever deleted), so the row count is `max - min + 1`
 /// without a scan. Bytes are the database's pages in use; freed pages go to the freelist and
 /// are reused by the next inserts, so once full the file stops growing. `reserve` bytes are
 /// kept free on top of the cap, for a batch about to be inserted.
-fn prune(tx: &Transaction<'_>, caps: Caps, reserve: u64) -> rusqlite::Result<u64> {
+///
+/// `acked` is the uplink's cursor when one is configured: the count cap then deletes nothing
+/// after it, and what the byte cap deletes after it is returned as lost.
+fn prune(
+    tx: &Transaction<'_>,
+    caps: Caps,
+    reserve: u64,
+    acked: Option<i64>,
+) -> rusqlite::Result<Pruned> {
     let caps = Caps {
         target: caps.target.saturating_sub(reserve),
         low_water: caps.low_water.saturating_sub(reserve),
@@ -203,18 +347,21 @@ fn prune(tx: &Transaction<'_>, caps: Caps, reserve: u64) -> rusqlite::Result<u64
         tx.query_row("SELECT (SELECT min(id) FROM events), (SELECT max(id) FROM events)", [], |r| {
             Ok((r.get(0)?, r.get(1)?))
         })?;
+    let mut out = Pruned::default();
     let (Some(mut oldest), Some(newest)) = (min, max) else {
-        return Ok(0);
+        return Ok(out);
     };
-    let mut pruned = 0;
-    let keep_from = newest - i64::try_from(caps.max_events).unwrap_or(i64::MAX) + 1;
+    let mut keep_from = newest - i64::try_from(caps.max_events).unwrap_or(i64::MAX) + 1;
+    if let Some(acked) = acked {
+        keep_from = keep_from.min(acked.saturating_add(1));
+    }
     if keep_from > oldest {
-        pruned += delete_before(tx, keep_from)?;
+        out.rows += delete_before(tx, keep_from)?;
         oldest = keep_from;
     }
     let mut used = used_bytes(tx)?;
     if used <= caps.target {
-        return Ok(pruned);
+        return Ok(out);
     }
     // Each round deletes the share of rows that the excess is of the bytes in use (at least
     // 16); the loop corrects for rows of uneven size, such as those with snapshots.
@@ -226,11 +373,14 @@ fn prune(tx: &Transaction<'_>, caps: Caps, reserve: u64) -> rusqlite::Result<u64
         let excess = used - caps.low_water;
         let share = (rows as u128 * excess as u128 / used as u128) as i64 + 1;
         let n = share.max(16).min(rows - 1);
-        pruned += delete_before(tx, oldest + n)?;
+        if let Some(acked) = acked {
+            out.lose(tx, acked, oldest, oldest + n - 1)?;
+        }
+        out.rows += delete_before(tx, oldest + n)?;
         oldest += n;
         used = used_bytes(tx)?;
     }
-    Ok(pruned)
+    Ok(out)
 }
 
 /// What `items` will take in the database, roughly: each snapshot in whole pages, and a

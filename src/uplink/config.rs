@@ -19,7 +19,8 @@ use crate::validate::{join, Report, Validate};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-/// `[uplink]`. Absent means no uplink; `picket run` ignores the section either way.
+/// `[uplink]`. Absent means no uplink. `picket run` reads only `state_file` of it, to prune
+/// the journal no further than the uplink's cursor while under `max_bytes`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UplinkConfig {

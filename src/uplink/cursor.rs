@@ -4,7 +4,9 @@
 //! The file is small TOML, written whole and durably (temporary file, fsync, rename, fsync of
 //! the directory), so a crash or power cut leaves the old cursor or the new one. An old cursor
 //! only means events sent again: delivery is at least once. `picket run` and `picket status`
-//! read the same file to know which events are still waiting to be sent.
+//! read the same file to know which events are still waiting to be sent; the type and its
+//! reader are the journal's ([`crate::journal::cursor`]), since the journal may not import
+//! the uplink. Storing it is the uplink's alone, here.
 //!
 //! ```toml
 //! version = 1
@@ -13,75 +15,12 @@
 //! updated_ms = 1795776099000
 //! ```
 
-use serde::{Deserialize, Serialize};
+pub use crate::journal::cursor::{Cursor, CursorError, CURSOR_VERSION};
+
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The cursor file's format version.
-pub const CURSOR_VERSION: u32 = 1;
-
-/// What the state file holds. Owned by the uplink's main loop, which alone writes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Cursor {
-    pub version: u32,
-    /// Every journal event with an id up to this one was acknowledged by the broker (PUBACK);
-    /// 0 before the first.
-    pub acked_through: i64,
-    /// The journal's `created_ms` (its `meta` table), to tell a new journal from the old one:
-    /// ids start again at 1 in a new journal.
-    pub journal_created_ms: Option<i64>,
-    /// When the cursor was written, ms since the Unix epoch.
-    pub updated_ms: i64,
-}
-
-/// Why the cursor file could not be read or written.
-#[derive(Debug, thiserror::Error)]
-pub enum CursorError {
-    #[error("[uplink] state_file {}: {op}: {cause}", path.display())]
-    Io {
-        path: PathBuf,
-        op: &'static str,
-        cause: std::io::Error,
-    },
-    #[error("[uplink] state_file {}: not an uplink cursor ({why})", path.display())]
-    Syntax { path: PathBuf, why: String },
-}
-
 impl Cursor {
-    /// A cursor before the first event of the journal created at `journal_created_ms`.
-    pub fn start(journal_created_ms: Option<i64>) -> Self {
-        Self {
-            version: CURSOR_VERSION,
-            acked_through: 0,
-            journal_created_ms,
-            updated_ms: 0,
-        }
-    }
-
-    /// Reads the cursor at `path`; `None` when there is no file yet.
-    pub fn load(path: &Path) -> Result<Option<Self>, CursorError> {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(cause) => {
-                return Err(CursorError::Io {
-                    path: path.to_owned(),
-                    op: "read",
-                    cause,
-                })
-            }
-        };
-        let syntax = |why: String| CursorError::Syntax {
-            path: path.to_owned(),
-            why,
-        };
-        let c: Cursor = toml::from_str(&text).map_err(|e| syntax(e.message().to_owned()))?;
-        if c.version != CURSOR_VERSION {
-            return Err(syntax(format!("version {}", c.version)));
-        }
-        Ok(Some(c))
-    }
-
     /// Writes the cursor durably: when this returns, a power cut keeps it.
     pub fn store(&self, path: &Path) -> Result<(), CursorError> {
         let mut text = String::from(
@@ -149,23 +88,6 @@ mod tests {
             Cursor::load(&p).unwrap().map(|c| c.acked_through),
             Some(2000)
         );
-    }
-
-    #[test]
-    fn a_foreign_file_is_refused_with_its_name() {
-        let d = TestDir::new("uplink-cursor-bad");
-        let p = d.write("cursor", "acked_through = \"lots\"\n");
-        let e = Cursor::load(&p).unwrap_err().to_string();
-        assert!(
-            e.contains("state_file") && e.contains("not an uplink cursor"),
-            "{e}"
-        );
-        let p = d.write(
-            "cursor2",
-            "version = 7\nacked_through = 1\nupdated_ms = 0\n",
-        );
-        let e = Cursor::load(&p).unwrap_err().to_string();
-        assert!(e.contains("version 7"), "{e}");
     }
 
     #[test]

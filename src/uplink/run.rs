@@ -154,25 +154,23 @@ fn take_up_cursor(s: &Settings, outbox: &Outbox) -> Result<Cursor, UplinkError> 
     };
     let path = s.state_file.display();
     let cursor = match Cursor::load(&s.state_file) {
-        Ok(Some(c)) if c.journal_created_ms.is_none() || c.journal_created_ms == created => {
-            match bounds {
-                Some((_, max)) if max < c.acked_through => {
-                    log::warn!(
-                        "uplink: state_file {path} is past the journal's newest event {max} \
+        Ok(Some(c)) if c.belongs_to(created) => match bounds {
+            Some((_, max)) if max < c.acked_through => {
+                log::warn!(
+                    "uplink: state_file {path} is past the journal's newest event {max} \
                          (a journal restored from a backup?); continuing after {max}"
-                    );
-                    Cursor {
-                        acked_through: max,
-                        journal_created_ms: created,
-                        ..c
-                    }
-                }
-                _ => Cursor {
+                );
+                Cursor {
+                    acked_through: max,
                     journal_created_ms: created,
                     ..c
-                },
+                }
             }
-        }
+            _ => Cursor {
+                journal_created_ms: created,
+                ..c
+            },
+        },
         Ok(Some(_)) => {
             log::warn!(
                 "uplink: state_file {path} belongs to an earlier journal; publishing this one \

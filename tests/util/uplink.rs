@@ -389,12 +389,22 @@ pub fn checked(cmd: &mut Command, what: &str) -> std::process::Output {
 
 /// Appends `count` events to `db` in one go (`picket journal-stress`); the ids committed.
 pub fn append(db: &Path, count: u64) -> Vec<i64> {
+    append_with(
+        db,
+        count,
+        &["--snapshot-every", "7", "--snapshot-bytes", "3000"],
+    )
+}
+
+/// [`append`] with `extra` arguments to `picket journal-stress` in place of the snapshot
+/// defaults (caps, `--uplink-state`, other snapshots).
+pub fn append_with(db: &Path, count: u64, extra: &[&str]) -> Vec<i64> {
     let out = checked(
         Command::new(PICKET)
             .args(["journal-stress", "--db"])
             .arg(db)
             .args(["--count", &count.to_string(), "--batch", "10"])
-            .args(["--snapshot-every", "7", "--snapshot-bytes", "3000"])
+            .args(extra)
             .env("RUST_LOG", "warn"),
         "picket journal-stress",
     );
