@@ -318,6 +318,71 @@ fn a_broker_down_longer_than_the_in_flight_window_loses_nothing() {
     assert_eq!(rig.cursor(), 220);
 }
 
+/// `picket status --config cfg`'s `uplink:` line, if it printed one.
+fn status_uplink_line(cfg: &std::path::Path) -> Option<String> {
+    let o = picket(&["status", "--config", cfg.to_str().unwrap()]);
+    assert!(o.status.success(), "picket status: {}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.contains("\narmed: "), "{out}");
+    out.lines()
+        .find(|l| l.starts_with("uplink"))
+        .map(str::to_owned)
+}
+
+#[test]
+fn status_shows_the_backlog_the_uplink_leaves() {
+    let rig = Rig::new("backlog", &[EVENTS]);
+    let arming = rig.dir.path("arming.toml");
+    // `[arming]` after the `[uplink]` keys: the config's last section.
+    let cfg = rig.config(&format!(
+        "\n[arming]\nstate_file = \"{}\"\n",
+        arming.display()
+    ));
+    append(&rig.db, 30);
+    let line = status_uplink_line(&cfg).expect("an uplink line");
+    assert!(
+        line.starts_with("uplink: never ran (no state file ") && line.contains("cursor"),
+        "{line}"
+    );
+    let up = Uplink::start(&cfg);
+    let missing = rig.consumer.wait_for_ids(&journal_ids(&rig.db), secs(10));
+    assert!(missing.is_empty(), "never arrived: {missing:?}");
+    assert_eq!(up.stop().code(), Some(0));
+    let line = status_uplink_line(&cfg).unwrap();
+    assert!(
+        line.starts_with(
+            "uplink: backlog 0 (acknowledged through id 30, newest 30; cursor written 20"
+        ),
+        "{line}"
+    );
+    // Events the uplink has not seen, with it stopped: each one is backlog.
+    append(&rig.db, 12);
+    let line = status_uplink_line(&cfg).unwrap();
+    assert!(
+        line.starts_with("uplink: backlog 12 (acknowledged through id 30, newest 42;"),
+        "{line}"
+    );
+    // The journal gone: said on the line, and the rest of the status still printed.
+    std::fs::rename(&rig.db, rig.dir.path("moved.db")).unwrap();
+    let line = status_uplink_line(&cfg).unwrap();
+    assert!(
+        line.starts_with("uplink: backlog unknown: journal ") && line.contains("events.db"),
+        "{line}"
+    );
+    // No `[uplink]`: no uplink line at all.
+    let bare = rig.dir.path("bare.toml");
+    std::fs::write(
+        &bare,
+        format!(
+            "[journal]\npath = \"{}\"\n[arming]\nstate_file = \"{}\"\n",
+            rig.db.display(),
+            arming.display()
+        ),
+    )
+    .unwrap();
+    assert_eq!(status_uplink_line(&bare), None);
+}
+
 /// A TLS broker with the test CA and a password file, requiring a client certificate signed
 /// by the test CA when `client_certs`.
 fn tls_broker(dir: &Scratch, client_certs: bool) -> (Broker, Pki) {

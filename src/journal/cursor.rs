@@ -1,5 +1,9 @@
 //! The uplink's cursor: the journal id up to which the broker has acknowledged every event,
-//! kept in `[uplink] state_file` so that a restart resumes where the last run stopped.
+//! kept in `[uplink] state_file` so that a restart resumes where the last run stopped, and the
+//! [`Backlog`] it leaves: the journal ids not yet acknowledged.
+//!
+//! It lives with the journal rather than in `uplink` because readers below the uplink use it:
+//! `picket status` and the metrics textfile show the backlog.
 //!
 //! The file is small TOML, written whole and durably (temporary file, fsync, rename, fsync of
 //! the directory), so a crash or power cut leaves the old cursor or the new one. An old cursor
@@ -13,6 +17,7 @@
 //! updated_ms = 1795776099000
 //! ```
 
+use super::{JournalError, Reader};
 use serde::{Deserialize, Serialize};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -97,6 +102,69 @@ impl Cursor {
     }
 }
 
+/// How far the uplink is behind the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backlog {
+    /// No state file: the uplink has never run against this config (or never got as far as
+    /// the journal).
+    NeverRan,
+    /// The journal ids after `acked_through`, up to `newest`, are not yet acknowledged.
+    Behind {
+        /// `newest - acked_through`, or 0 for an empty journal.
+        ids: u64,
+        /// Where the cursor stands in this journal: its `acked_through`, or the id before the
+        /// oldest event when the cursor belongs to an earlier journal at the same path.
+        acked_through: i64,
+        /// The journal's newest id; `None` when it is empty.
+        newest: Option<i64>,
+        /// When the uplink last wrote the cursor, ms since the Unix epoch.
+        updated_ms: i64,
+    },
+}
+
+/// Why the backlog could not be read: the journal or the cursor file, each error naming it.
+#[derive(Debug, thiserror::Error)]
+pub enum BacklogError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Cursor(#[from] CursorError),
+}
+
+impl Backlog {
+    /// Reads the cursor at `state_file` and the journal at `journal` (read-only). A missing
+    /// state file is [`Backlog::NeverRan`], whatever the journal; a missing journal is an error.
+    pub fn read(journal: &Path, state_file: &Path) -> Result<Self, BacklogError> {
+        let Some(cursor) = Cursor::load(state_file)? else {
+            return Ok(Self::NeverRan);
+        };
+        let head = Reader::open(journal)?.head()?;
+        Ok(Self::of(&cursor, head))
+    }
+
+    /// The backlog `cursor` leaves in the journal whose ends are `head`. A cursor of an earlier
+    /// journal (another `journal_created_ms`) counts from the oldest event, as the uplink
+    /// publishes such a journal from there.
+    pub fn of(cursor: &Cursor, head: super::Head) -> Self {
+        let same =
+            cursor.journal_created_ms.is_none() || cursor.journal_created_ms == head.created_ms;
+        let acked_through = if same {
+            cursor.acked_through
+        } else {
+            head.oldest.map_or(0, |o| o - 1)
+        };
+        let ids = head
+            .newest
+            .map_or(0, |n| u64::try_from(n - acked_through).unwrap_or(0));
+        Self::Behind {
+            ids,
+            acked_through,
+            newest: head.newest,
+            updated_ms: cursor.updated_ms,
+        }
+    }
+}
+
 /// Replaces `path` with `bytes` so that a crash or power cut leaves the old file or the new one:
 /// a temporary file beside it, fsync, rename over it, fsync of the directory.
 pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), (&'static str, std::io::Error)> {
@@ -166,6 +234,101 @@ mod tests {
         );
         let e = Cursor::load(&p).unwrap_err().to_string();
         assert!(e.contains("version 7"), "{e}");
+    }
+
+    /// A real journal at `d/events.db` with events 1..=n; its `created_ms`.
+    fn journal(d: &TestDir, n: u64) -> (PathBuf, Option<i64>) {
+        use crate::journal::sample::sample_event;
+        use crate::journal::{JournalConfig, JournalItem, Writer};
+        let path = d.path().join("events.db");
+        let cfg = JournalConfig {
+            path: path.clone(),
+            ..JournalConfig::default()
+        };
+        let mut w = Writer::open(&cfg).unwrap();
+        let items: Vec<JournalItem> = (1..=n)
+            .map(|i| JournalItem::new(sample_event(i, i)))
+            .collect();
+        if !items.is_empty() {
+            w.append(&items).unwrap();
+        }
+        drop(w);
+        let created = Reader::open(&path).unwrap().head().unwrap().created_ms;
+        (path, created)
+    }
+
+    #[test]
+    fn the_backlog_is_the_ids_after_the_cursor() {
+        let d = TestDir::new("uplink-backlog");
+        let (db, created) = journal(&d, 40);
+        assert!(created.is_some());
+        let state = d.path().join("cursor");
+        assert_eq!(Backlog::read(&db, &state).unwrap(), Backlog::NeverRan);
+        let c = Cursor {
+            acked_through: 33,
+            updated_ms: 7,
+            ..Cursor::start(created)
+        };
+        c.store(&state).unwrap();
+        assert_eq!(
+            Backlog::read(&db, &state).unwrap(),
+            Backlog::Behind {
+                ids: 7,
+                acked_through: 33,
+                newest: Some(40),
+                updated_ms: 7
+            }
+        );
+        Cursor {
+            acked_through: 40,
+            ..c
+        }
+        .store(&state)
+        .unwrap();
+        assert!(matches!(
+            Backlog::read(&db, &state).unwrap(),
+            Backlog::Behind { ids: 0, .. }
+        ));
+        // A cursor of an earlier journal at this path: all of this one is waiting.
+        Cursor {
+            acked_through: 90,
+            ..Cursor::start(created.map(|c| c - 1000))
+        }
+        .store(&state)
+        .unwrap();
+        assert!(matches!(
+            Backlog::read(&db, &state).unwrap(),
+            Backlog::Behind {
+                ids: 40,
+                acked_through: 0,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn an_empty_journal_has_no_backlog_and_a_missing_one_is_an_error_naming_it() {
+        let d = TestDir::new("uplink-backlog-empty");
+        let (db, created) = journal(&d, 0);
+        let state = d.path().join("cursor");
+        Cursor::start(created).store(&state).unwrap();
+        assert!(matches!(
+            Backlog::read(&db, &state).unwrap(),
+            Backlog::Behind {
+                ids: 0,
+                newest: None,
+                ..
+            }
+        ));
+        let gone = d.path().join("gone.db");
+        let e = Backlog::read(&gone, &state).unwrap_err().to_string();
+        assert!(e.contains("gone.db"), "{e}");
+        let bad = d.write("bad-cursor", "acked_through = \"x\"\n");
+        let e = Backlog::read(&db, &bad).unwrap_err().to_string();
+        assert!(
+            e.contains("bad-cursor") && e.contains("not an uplink cursor"),
+            "{e}"
+        );
     }
 
     #[test]
