@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# deploy.sh USER@HOST [--board rpi4|rpi5|jetson-nano] [--tflite tf29|litert] [--deb FILE]:
+# deploy.sh USER@HOST [--board rpi4|rpi5|jetson-nano] [--tflite tf29|litert] [--deb FILE]
+#           [--uplink]:
 # put picket on a board over ssh and (re)start it.
 #
 # 1. builds the arm64 .deb (scripts/build-deb.sh), unless --deb names one already built;
@@ -9,7 +10,10 @@
 # 3. with --board, installs that board profile as /etc/picket/picket.toml, but only while the
 #    config there is still the package's default: an edited config is never overwritten;
 # 4. checks the config, enables and restarts picket.service, then shows `systemctl status` and
-#    the last log lines. Exits non-zero if the install, the check or the restart failed.
+#    the last log lines. Exits non-zero if the install, the check or the restart failed;
+# 5. with --uplink, also enables and restarts picket-uplink.service (the MQTT uplink, shipped
+#    disabled), which needs an [uplink] section in the config. Without it the uplink's unit is
+#    left as it is: enabled if it was, disabled otherwise.
 #
 # The remote user needs sudo without a password prompt (as Pi OS's first user has), because the
 # commands run without a terminal; on a Jetson, add a sudoers rule or deploy as root. Extra
@@ -18,7 +22,9 @@
 source "$(dirname "$0")/lib.sh"
 cd "$PICKET_ROOT"
 
-usage() { die "usage: $0 USER@HOST [--board rpi4|rpi5|jetson-nano] [--tflite tf29|litert] [--deb FILE]"; }
+usage() {
+  die "usage: $0 USER@HOST [--board rpi4|rpi5|jetson-nano] [--tflite tf29|litert] [--deb FILE] [--uplink]"
+}
 
 [ $# -ge 1 ] || usage
 host=$1
@@ -26,11 +32,13 @@ shift
 board=""
 flavour=tf29
 deb=""
+uplink=0
 while [ $# -gt 0 ]; do
   case $1 in
     --board) board=${2:-}; shift 2 || usage ;;
     --tflite) flavour=${2:-}; shift 2 || usage ;;
     --deb) deb=${2:-}; shift 2 || usage ;;
+    --uplink) uplink=1; shift ;;
     *) usage ;;
   esac
 done
@@ -85,3 +93,15 @@ remote "systemctl status --no-pager --lines=0 picket.service;
   journalctl -u picket.service -n 20 --no-pager" || true
 [ "$rc" -eq 0 ] || die "picket did not start on $host (see above)"
 log "picket is running on $host"
+
+if [ "$uplink" = 1 ]; then
+  log "enable and restart picket-uplink on $host"
+  rc=0
+  remote "sudo systemctl enable --quiet picket-uplink.service &&
+    sudo systemctl restart picket-uplink.service" || rc=$?
+  sleep "${PICKET_DEPLOY_SETTLE_S:-3}"
+  remote "systemctl status --no-pager --lines=0 picket-uplink.service;
+    journalctl -u picket-uplink.service -n 20 --no-pager" || true
+  [ "$rc" -eq 0 ] || die "picket-uplink did not start on $host (see above)"
+  log "picket-uplink is running on $host"
+fi

@@ -6,7 +6,12 @@
 //! takes a [`Snapshot`], a fixed-size `Copy` value that fits the worker's `heapless::spsc`
 //! queue. The worker owns a [`Publisher`], which renders the snapshot, replaces the textfile
 //! atomically and logs the summary line every `log_interval_s`.
+//!
+//! With an uplink configured, the publisher also reads its backlog (the journal ids it has not
+//! had acknowledged yet, [`Backlog`]) at each snapshot and exports it as
+//! `picket_uplink_backlog`.
 
+use crate::journal::cursor::Backlog;
 use crate::validate::{join, Report, Validate};
 use serde::Deserialize;
 use std::fmt::{self, Write as _};
@@ -420,6 +425,10 @@ pub struct Publisher {
     log_interval: Option<Duration>,
     next_log: Duration,
     text: String,
+    /// The journal and the uplink's state file, when an uplink is configured.
+    uplink: Option<(PathBuf, PathBuf)>,
+    /// The last failure to read the backlog, logged once until it changes.
+    uplink_trouble: Option<String>,
 }
 
 impl Publisher {
@@ -429,16 +438,57 @@ impl Publisher {
             log_interval: (cfg.log_interval_s > 0.0).then(|| secs(cfg.log_interval_s)),
             next_log: Duration::ZERO,
             text: String::with_capacity(4096),
+            uplink: None,
+            uplink_trouble: None,
         }
+    }
+
+    /// Also exports the uplink's backlog, read from `journal` and the uplink's `state_file`
+    /// (`None`: no uplink, no backlog metric).
+    pub fn with_uplink(mut self, files: Option<(PathBuf, PathBuf)>) -> Self {
+        self.uplink = files;
+        self
+    }
+
+    /// Appends `picket_uplink_backlog` to the text, when an uplink is configured and its
+    /// backlog can be read; absent while the uplink has never run. A failure to read it is
+    /// logged once until it changes.
+    fn render_uplink(&mut self) {
+        let Some((journal, state_file)) = &self.uplink else {
+            return;
+        };
+        let ids = match Backlog::read(journal, state_file) {
+            Ok(Backlog::Behind { ids, .. }) => ids,
+            Ok(Backlog::NeverRan) => {
+                self.uplink_trouble = None;
+                return;
+            }
+            Err(e) => {
+                let e = e.to_string();
+                if self.uplink_trouble.as_ref() != Some(&e) {
+                    log::warn!("metrics: uplink backlog: {e}");
+                    self.uplink_trouble = Some(e);
+                }
+                return;
+            }
+        };
+        self.uplink_trouble = None;
+        let _ = writeln!(
+            self.text,
+            "# HELP picket_uplink_backlog Journal ids the MQTT uplink has not had acknowledged \
+             yet.\n# TYPE picket_uplink_backlog gauge\npicket_uplink_backlog {ids}"
+        );
     }
 
     /// Writes the textfile, if one is configured, and returns the summary line when one is
     /// due (the caller logs it, so tests can see it).
     pub fn publish<'a>(&mut self, snap: &'a Snapshot) -> Result<Option<Summary<'a>>, MetricsError> {
         if let Some(path) = &self.textfile {
+            let path = path.clone();
             self.text.clear();
             snap.render_prometheus(&mut self.text);
-            write_atomically(path, self.text.as_bytes())?;
+            self.render_uplink();
+            write_atomically(&path, self.text.as_bytes())?;
         }
         match self.log_interval {
             Some(every) if snap.at >= self.next_log => {

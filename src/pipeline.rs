@@ -214,7 +214,10 @@ pub fn run_with_source(
             journal: tx,
             shots: &shots,
             shared: &shared,
-            publisher: Publisher::new(&cfg.metrics),
+            publisher: Publisher::new(&cfg.metrics).with_uplink(
+                cfg.uplink_state_file()
+                    .map(|s| (cfg.journal.path.clone(), s)),
+            ),
             health: Health::new(&cfg.health, &Probes::default(), journal_dir.as_deref()),
             epoch,
             progress: opts.progress,

@@ -45,6 +45,43 @@ fn delays() -> impl FnMut(u64) -> u64 {
     }
 }
 
+/// `picket run --fast` on the first 24 frames of the committed clip with `cfg`, its arming
+/// state in `dir`.
+fn run_clip(cfg: &std::path::Path, dir: &Scratch) {
+    let root = env!("CARGO_MANIFEST_DIR");
+    checked(
+        std::process::Command::new(PICKET)
+            .args(["run", "--fast", "--max-frames", "24", "--config"])
+            .arg(cfg)
+            .arg("--source")
+            .arg(format!("{root}/tests/data/clip/vtest-460-539.mjpeg"))
+            .arg("--state-file")
+            .arg(dir.path("arming.toml"))
+            .env("RUST_LOG", "warn")
+            .env_remove("NOTIFY_SOCKET"),
+        "picket run",
+    );
+}
+
+/// The demo config with the journal at `db`, `[metrics]` lines `metrics` and the `[uplink]`
+/// section `uplink` (with its header), written to `dir/demo.toml`.
+fn demo_config(
+    dir: &Scratch,
+    db: &std::path::Path,
+    metrics: &str,
+    uplink: &str,
+) -> std::path::PathBuf {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let demo = std::fs::read_to_string(format!("{root}/board/config/demo.toml")).unwrap();
+    // The uplink reads `[journal] path` from the file, so the journal is named there.
+    let demo = demo
+        .replace("/tmp/picket-demo/events.db", db.to_str().unwrap())
+        .replace("[metrics]\n", &format!("[metrics]\n{metrics}"));
+    let cfg = dir.path("demo.toml");
+    std::fs::write(&cfg, demo + uplink).unwrap();
+    cfg
+}
+
 #[test]
 fn the_clip_s_events_reach_the_broker_with_their_snapshots() {
     let dir = Scratch::new("clip");
@@ -55,34 +92,18 @@ fn the_clip_s_events_reach_the_broker_with_their_snapshots() {
         &[EVENTS, AVAILABILITY, "picket/+/snapshot"],
     );
     let db = dir.path("events.db");
-    let root = env!("CARGO_MANIFEST_DIR");
-    let demo = std::fs::read_to_string(format!("{root}/board/config/demo.toml")).unwrap();
-    let cfg = dir.path("demo.toml");
     let uplink = format!(
         "\n[uplink]\nurl = \"mqtt://127.0.0.1:{}\"\nbox_id = \"demo\"\nsnapshots = true\n\
          state_file = \"{}\"\n",
         broker.port,
         dir.path("cursor").display()
     );
-    // The uplink reads `[journal] path` from the file, so the journal is named there.
-    let demo = demo.replace("/tmp/picket-demo/events.db", db.to_str().unwrap());
-    std::fs::write(&cfg, demo + &uplink).unwrap();
+    let cfg = demo_config(&dir, &db, "", &uplink);
 
     // The uplink first: it waits for the journal `picket run` is about to create.
     let up = Uplink::start(&cfg);
     assert!(up.wait_for("waiting for picket run", secs(10)));
-    checked(
-        std::process::Command::new(PICKET)
-            .args(["run", "--fast", "--max-frames", "24", "--config"])
-            .arg(&cfg)
-            .arg("--source")
-            .arg(format!("{root}/tests/data/clip/vtest-460-539.mjpeg"))
-            .arg("--state-file")
-            .arg(dir.path("arming.toml"))
-            .env("RUST_LOG", "warn")
-            .env_remove("NOTIFY_SOCKET"),
-        "picket run",
-    );
+    run_clip(&cfg, &dir);
     let journal = journal_ids(&db);
     let missing = consumer.wait_for_ids(&journal, secs(20));
     assert!(missing.is_empty(), "never arrived: {missing:?}");
@@ -436,6 +457,111 @@ fn the_ring_buffer_forced_past_its_cap_while_the_broker_is_down_publishes_uplink
     assert_all_arrived("ring buffer past its cap", &journal, &got);
     assert_eq!(up.stop().code(), Some(0));
     assert_eq!(rig.cursor(), newest);
+}
+
+/// `picket status --config cfg`'s `uplink:` line, if it printed one.
+fn status_uplink_line(cfg: &std::path::Path) -> Option<String> {
+    let o = picket(&["status", "--config", cfg.to_str().unwrap()]);
+    assert!(o.status.success(), "picket status: {}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.contains("\narmed: "), "{out}");
+    out.lines()
+        .find(|l| l.starts_with("uplink"))
+        .map(str::to_owned)
+}
+
+#[test]
+fn status_shows_the_backlog_the_uplink_leaves() {
+    let rig = Rig::new("backlog", &[EVENTS]);
+    let arming = rig.dir.path("arming.toml");
+    // `[arming]` after the `[uplink]` keys: the config's last section.
+    let cfg = rig.config(&format!(
+        "\n[arming]\nstate_file = \"{}\"\n",
+        arming.display()
+    ));
+    append(&rig.db, 30);
+    let line = status_uplink_line(&cfg).expect("an uplink line");
+    assert!(
+        line.starts_with("uplink: never ran (no state file ") && line.contains("cursor"),
+        "{line}"
+    );
+    let up = Uplink::start(&cfg);
+    let missing = rig.consumer.wait_for_ids(&journal_ids(&rig.db), secs(10));
+    assert!(missing.is_empty(), "never arrived: {missing:?}");
+    assert_eq!(up.stop().code(), Some(0));
+    let line = status_uplink_line(&cfg).unwrap();
+    assert!(
+        line.starts_with(
+            "uplink: backlog 0 (acknowledged through id 30, newest 30; cursor written 20"
+        ),
+        "{line}"
+    );
+    // Events the uplink has not seen, with it stopped: each one is backlog.
+    append(&rig.db, 12);
+    let line = status_uplink_line(&cfg).unwrap();
+    assert!(
+        line.starts_with("uplink: backlog 12 (acknowledged through id 30, newest 42;"),
+        "{line}"
+    );
+    // The journal gone: said on the line, and the rest of the status still printed.
+    std::fs::rename(&rig.db, rig.dir.path("moved.db")).unwrap();
+    let line = status_uplink_line(&cfg).unwrap();
+    assert!(
+        line.starts_with("uplink: backlog unknown: journal ") && line.contains("events.db"),
+        "{line}"
+    );
+    // No `[uplink]`: no uplink line at all.
+    let bare = rig.dir.path("bare.toml");
+    std::fs::write(
+        &bare,
+        format!(
+            "[journal]\npath = \"{}\"\n[arming]\nstate_file = \"{}\"\n",
+            rig.db.display(),
+            arming.display()
+        ),
+    )
+    .unwrap();
+    assert_eq!(status_uplink_line(&bare), None);
+}
+
+#[test]
+fn picket_run_s_metrics_textfile_carries_the_uplink_backlog() {
+    let dir = Scratch::new("backlog-metrics");
+    let db = dir.path("events.db");
+    let prom = dir.path("picket.prom");
+    let state = dir.path("cursor");
+    // A cursor that fits any journal, before its first event: every id is backlog.
+    std::fs::write(&state, "version = 1\nacked_through = 0\nupdated_ms = 0\n").unwrap();
+    let uplink = format!(
+        "\n[uplink]\nurl = \"mqtt://127.0.0.1:1\"\nstate_file = \"{}\"\n",
+        state.display()
+    );
+    let metrics = format!("textfile = \"{}\"\n", prom.display());
+    let cfg = demo_config(&dir, &db, &metrics, &uplink);
+    run_clip(&cfg, &dir);
+    let text = std::fs::read_to_string(&prom).unwrap();
+    let backlog: i64 = text
+        .lines()
+        .find_map(|l| l.strip_prefix("picket_uplink_backlog "))
+        .unwrap_or_else(|| panic!("no picket_uplink_backlog in\n{text}"))
+        .parse()
+        .unwrap();
+    // Read at the last snapshot, before the last commits (`stopped`) reached the journal.
+    let newest = *journal_ids(&db).last().unwrap();
+    assert!(
+        (1..=newest).contains(&backlog),
+        "{backlog} of {newest}\n{text}"
+    );
+    assert!(
+        text.contains("# TYPE picket_uplink_backlog gauge\n"),
+        "{text}"
+    );
+    // Without `[uplink]`, no backlog line.
+    let cfg = demo_config(&dir, &dir.path("events2.db"), &metrics, "");
+    run_clip(&cfg, &dir);
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(text.contains("picket_frames_total 24\n"), "{text}");
+    assert!(!text.contains("picket_uplink_backlog"), "{text}");
 }
 
 /// A TLS broker with the test CA and a password file, requiring a client certificate signed

@@ -5,11 +5,14 @@
 #     lintian passes with only the overrides in board/deb/lintian-overrides;
 #   - the arm64 package's files run in the arm64 kernel VM of scripts/hil/ when it is available:
 #     the model found beside the binary, a gpio-sim line driven through gpiocdev's uapi v1 build;
-#   - `systemd-analyze security --offline=true` rates the unit's exposure at 2.0 or less;
+#   - `systemd-analyze security --offline=true` rates picket.service's exposure at 2.0 or less
+#     and picket-uplink.service's at 2.5 or less; the uplink runs as its own user in group
+#     picket, with Internet sockets but no devices, and the detector keeps PrivateNetwork=yes;
 #   - the amd64 build of the same package is deployed with scripts/deploy.sh, over stub ssh and
-#     scp, into a throwaway Debian 12 root (debootstrap minbase, cached as a tarball): the user,
-#     groups, state directory, conffile and board profile are checked, `picket check` runs there,
-#     and a purge removes the state, the user and the group.
+#     scp, into a throwaway Debian 12 root (debootstrap minbase, cached as a tarball): the users,
+#     groups, state directories, conffile and board profile are checked, `picket check` runs
+#     there, the uplink stays disabled until a deploy with --uplink enables it, and a purge
+#     removes the state, the users and the group.
 # The aarch64 unit tests under qemu against both TFLite libraries are scripts/test.d/20-aarch64.sh.
 source "$(dirname "$0")/../lib.sh"
 cd "$PICKET_ROOT"
@@ -35,6 +38,7 @@ expect -rw-r--r-- root/root usr/share/picket/models/object_detection_oidv4_label
 expect -rw-r--r-- root/root etc/picket/picket.toml
 expect -rw-r--r-- root/root usr/share/picket/picket.toml.default
 expect -rw-r--r-- root/root lib/systemd/system/picket.service
+expect -rw-r--r-- root/root lib/systemd/system/picket-uplink.service
 expect -rw-r--r-- root/root lib/udev/rules.d/60-picket-gpio.rules
 for b in rpi4 rpi5 jetson-nano; do expect -rw-r--r-- root/root "usr/share/picket/board/$b.toml"; done
 expect -rw-r--r-- root/root usr/share/doc/picket/copyright
@@ -74,15 +78,35 @@ else
   log "the arm64 package in the kernel VM: SKIPPED (no VM here, or HIL_SKIP=1)"
 fi
 
-# --- the unit's exposure --------------------------------------------------------------------
-exposure=$(systemd-analyze security --offline=true board/deb/picket.service 2>/dev/null |
-  sed -n 's/.*Overall exposure level for picket.service: \([0-9.]*\).*/\1/p')
-[ -n "$exposure" ] || fail "systemd-analyze printed no exposure level"
-log "systemd-analyze security --offline=true: exposure $exposure"
-awk -v e="$exposure" 'BEGIN { exit !(e <= 2.0) }' || fail "exposure $exposure is above 2.0"
-systemd-analyze verify --man=no board/deb/picket.service 2>&1 |
-  grep -v -e 'picket: No such file' -e 'is not executable' -e 'Command /usr/bin/picket' |
-  grep . && fail "systemd-analyze verify complains about the unit"
+# --- the units' exposure ---------------------------------------------------------------------
+# unit_check UNIT MAX: systemd-analyze rates UNIT's exposure at MAX or less and verifies it.
+unit_check() {
+  local unit=$1 max=$2 report exposure complaints
+  report=$(systemd-analyze security --offline=true "board/deb/$unit" 2>/dev/null)
+  exposure=$(sed -n "s/.*Overall exposure level for $unit: \([0-9.]*\).*/\1/p" <<<"$report")
+  [ -n "$exposure" ] || fail "systemd-analyze printed no exposure level for $unit"
+  log "systemd-analyze security --offline=true $unit: exposure $exposure"
+  awk -v e="$exposure" -v m="$max" 'BEGIN { exit !(e <= m) }' ||
+    fail "$unit: exposure $exposure is above $max"
+  complaints=$(systemd-analyze verify --man=no "board/deb/$unit" 2>&1 |
+    grep -v -e 'picket: No such file' -e 'is not executable' -e 'Command /usr/bin/picket' || true)
+  [ -z "$complaints" ] || fail "systemd-analyze verify complains about $unit: $complaints"
+  printf '%s\n' "$exposure"
+}
+exposure=$(unit_check picket.service 2.0)
+uplink_exposure=$(unit_check picket-uplink.service 2.5)
+# unit_has UNIT LINE: UNIT carries LINE exactly; unit_lacks UNIT PREFIX: no line starts so.
+unit_has() { grep -qxF "$2" "board/deb/$1" || fail "$1 lacks $2"; }
+unit_lacks() { ! grep -q "^$2" "board/deb/$1" || fail "$1 has $2"; }
+unit_has picket.service PrivateNetwork=yes
+unit_has picket-uplink.service User=picket-uplink
+unit_has picket-uplink.service Group=picket
+unit_has picket-uplink.service 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6'
+unit_has picket-uplink.service PrivateDevices=yes
+unit_has picket-uplink.service DevicePolicy=closed
+unit_has picket-uplink.service StateDirectory=picket-uplink
+unit_lacks picket-uplink.service DeviceAllow=
+unit_lacks picket-uplink.service SupplementaryGroups=
 
 # --- amd64: deploy into a throwaway Debian root ---------------------------------------------
 # debootstrap once, then a tarball in the cache: later runs unpack it in a few seconds.
@@ -173,19 +197,37 @@ for hook in --inject-panic --hold; do
 done
 grep -q 'systemctl restart picket.service' "$root/var/log/stand-ins.log" ||
   fail "deploy.sh did not restart the service"
+ids=$(in_root 'id -gn picket-uplink')
+[ "$ids" = picket ] || fail "picket-uplink's group is $ids, not picket"
+passwd=$(in_root 'getent passwd picket-uplink')
+grep -q ':/var/lib/picket-uplink:/usr/sbin/nologin$' <<<"$passwd" ||
+  fail "picket-uplink's home or shell is wrong"
+[ "$(in_root 'stat -c "%a %U %G" /var/lib/picket-uplink')" = "750 picket-uplink picket" ] ||
+  fail "/var/lib/picket-uplink is not 0750 picket-uplink:picket"
+# Shipped disabled: neither postinst nor a deploy without --uplink enables it.
+in_root 'test ! -e /etc/systemd/system/multi-user.target.wants/picket-uplink.service' ||
+  fail "the package enabled picket-uplink.service"
+stand_ins=$(cat "$root/var/log/stand-ins.log")
+! grep -q 'picket-uplink' <<<"$stand_ins" || fail "deploy.sh without --uplink touched picket-uplink"
 
-log "deploy again: idempotent, and an edited config is kept"
+log "deploy again with --uplink: idempotent, an edited config is kept, the uplink enabled"
 echo '# edited on the box' >>"$root/etc/picket/picket.toml"
 again=$(PATH="$stubs:$PATH" PICKET_DEPLOY_SETTLE_S=0 \
-  bash scripts/deploy.sh admin@box --board rpi4 --deb "$amd64" 2>&1)
+  bash scripts/deploy.sh admin@box --board rpi4 --deb "$amd64" --uplink 2>&1)
 grep -q 'has been edited' <<<"$again" || fail "a second deploy did not report the edited config"
 [ "$(tail -n1 "$root/etc/picket/picket.toml")" = '# edited on the box' ] || fail "the edit was lost"
+stand_ins=$(cat "$root/var/log/stand-ins.log")
+grep -q 'systemctl enable --quiet picket-uplink.service' <<<"$stand_ins" ||
+  fail "deploy.sh --uplink did not enable picket-uplink.service"
+grep -q 'systemctl restart picket-uplink.service' <<<"$stand_ins" ||
+  fail "deploy.sh --uplink did not restart picket-uplink.service"
 
 log "purge"
 in_root 'dpkg --purge picket' >/dev/null
 in_root 'test ! -e /var/lib/picket' || fail "purge left /var/lib/picket"
-in_root '! getent passwd picket && ! getent group picket' >/dev/null ||
-  fail "purge left the picket user or group"
+in_root 'test ! -e /var/lib/picket-uplink' || fail "purge left /var/lib/picket-uplink"
+in_root '! getent passwd picket && ! getent passwd picket-uplink && ! getent group picket' \
+  >/dev/null || fail "purge left the picket or picket-uplink user, or the picket group"
 in_root 'getent group gpio' >/dev/null || fail "purge removed group gpio"
 in_root 'test ! -e /etc/picket/picket.toml' || fail "purge left the conffile"
-log "package: ok (exposure $exposure)"
+log "package: ok (exposure picket $exposure, picket-uplink $uplink_exposure)"

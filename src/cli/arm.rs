@@ -1,9 +1,11 @@
 //! `picket arm [--auto]`, `picket disarm`, `picket status` and `picket reset`: the manual arming
 //! mode and the reset of latched alarms, kept in the state file that a running picket watches
-//! (see `arming`).
+//! (see `arming`). `picket status` also shows the uplink's backlog when `[uplink]` is set.
 
 use super::ConfigArg;
 use crate::arming::{clock_synchronised, Arming, Mode, StateFile};
+use crate::config::Config;
+use crate::journal::cursor::Backlog;
 use anyhow::Context;
 
 #[derive(Debug, clap::Args)]
@@ -82,5 +84,36 @@ pub fn status(c: ConfigArg) -> anyhow::Result<()> {
         if armed { "yes" } else { "no" },
         why.as_str()
     );
+    if let Some(line) = uplink_line(&cfg) {
+        println!("uplink: {line}");
+    }
     Ok(())
+}
+
+/// The uplink's backlog in words; `None` without an `[uplink]` section. A journal or cursor
+/// that cannot be read is said, not fatal: the rest of the status still holds.
+fn uplink_line(cfg: &Config) -> Option<String> {
+    let state_file = cfg.uplink_state_file()?;
+    Some(match Backlog::read(&cfg.journal.path, &state_file) {
+        Ok(Backlog::NeverRan) => format!(
+            "never ran (no state file {}): nothing acknowledged yet",
+            state_file.display()
+        ),
+        Ok(Backlog::Behind {
+            ids,
+            acked_through,
+            newest,
+            updated_ms,
+        }) => {
+            let when = jiff::Timestamp::from_millisecond(updated_ms)
+                .map(|t| t.to_string())
+                .unwrap_or_default();
+            let newest = newest.map_or("none".to_owned(), |n| n.to_string());
+            format!(
+                "backlog {ids} (acknowledged through id {acked_through}, newest {newest}; \
+                 cursor written {when})"
+            )
+        }
+        Err(e) => format!("backlog unknown: {e}"),
+    })
 }

@@ -3,7 +3,8 @@
 //!
 //! The crash and power-cut tests run it, kill it (or the machine) at a random moment, and then
 //! check that every printed id is still in the journal. The cap test and the benchmark use it
-//! to fill a journal quickly.
+//! to fill a journal quickly. With `--interval-ms` and `--timestamps` it is a paced producer
+//! that says when each commit returned (`scripts/bench-uplink-latency.sh`).
 
 use crate::journal::sample::{sample_event, sample_jpeg};
 use crate::journal::{JournalConfig, JournalItem, OnCorrupt, Writer};
@@ -38,6 +39,13 @@ pub struct Args {
     /// Do not print ids (for benchmarks).
     #[arg(long)]
     pub quiet: bool,
+    /// Sleep this long after each commit.
+    #[arg(long, default_value_t = 0)]
+    pub interval_ms: u64,
+    /// Print `ID UNIX_SECONDS KIND`: when the commit holding the event returned (nanosecond
+    /// resolution), and the event's kind.
+    #[arg(long)]
+    pub timestamps: bool,
 }
 
 pub fn run(a: Args) -> anyhow::Result<()> {
@@ -68,11 +76,23 @@ pub fn run(a: Args) -> anyhow::Result<()> {
             items.push(item);
         }
         let done = writer.append(&items)?;
+        let at = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
         if let (Some((first, last)), false) = (done.ids, a.quiet) {
-            for id in first..=last {
-                writeln!(out, "{id}").context("write ids")?;
+            for (id, item) in (first..=last).zip(&items) {
+                if a.timestamps {
+                    let (s, ns) = (at.as_secs(), at.subsec_nanos());
+                    let kind = item.event.kind.as_str();
+                    writeln!(out, "{id} {s}.{ns:09} {kind}").context("write ids")?;
+                } else {
+                    writeln!(out, "{id}").context("write ids")?;
+                }
             }
             out.flush().context("write ids")?;
+        }
+        if a.interval_ms > 0 {
+            std::thread::sleep(std::time::Duration::from_millis(a.interval_ms));
         }
     }
     writer.checkpoint()?;

@@ -11,6 +11,7 @@ pub use crate::validate::{
     check, join, load, load_checked, parse, Checked, ConfigError, Problem, Report, Validate,
 };
 use serde::Deserialize;
+use std::path::PathBuf;
 
 /// The whole configuration of one picket. Every section is optional and defaults as documented
 /// on its type.
@@ -103,6 +104,17 @@ impl Validate for Config {
         if let Some(u) = &self.uplink {
             u.validate(&join(at, "uplink"), report);
         }
+    }
+}
+
+impl Config {
+    /// The uplink's cursor file (`[uplink] state_file`, or its default beside the journal);
+    /// `None` without an `[uplink]` section. `picket run` and `picket status` read it for the
+    /// backlog without knowing the uplink's section.
+    pub fn uplink_state_file(&self) -> Option<PathBuf> {
+        self.uplink
+            .as_ref()
+            .map(|u| u.state_file(&self.journal.path))
     }
 }
 

@@ -1,10 +1,15 @@
-//! The uplink's cursor as the journal sees it: how far `picket uplink` says the broker has
-//! acknowledged the journal, read (never written) by the journal's thread so that pruning keeps
-//! what has not been sent yet.
+//! The uplink's cursor: the journal id up to which the broker has acknowledged every event,
+//! kept in `[uplink] state_file` so that a restart resumes where the last run stopped, and the
+//! [`Backlog`] it leaves: the journal ids not yet acknowledged.
 //!
-//! The file is `[uplink] state_file`; `picket uplink` writes it (`uplink/cursor.rs`) and is its
-//! only writer. The type and its reader live here, below both, because the journal may not
-//! import the uplink. The format:
+//! It lives with the journal rather than in `uplink` because readers below the uplink use it:
+//! the journal's own thread reads it ([`CursorWatch`]) so that pruning keeps what has not been
+//! sent yet, and `picket status` and the metrics textfile show the backlog.
+//!
+//! The file is small TOML, written whole and durably (temporary file, fsync, rename, fsync of
+//! the directory), so a crash or power cut leaves the old cursor or the new one. An old cursor
+//! only means events sent again: delivery is at least once. `picket run` and `picket status`
+//! read the same file to know which events are still waiting to be sent.
 //!
 //! ```toml
 //! version = 1
@@ -13,14 +18,16 @@
 //! updated_ms = 1795776099000
 //! ```
 
+use super::{JournalError, Reader};
 use serde::{Deserialize, Serialize};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// The cursor file's format version.
 pub const CURSOR_VERSION: u32 = 1;
 
-/// What the state file holds. The uplink's main loop alone writes it.
+/// What the state file holds. Owned by the uplink's main loop, which alone writes it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
     pub version: u32,
@@ -80,6 +87,20 @@ impl Cursor {
             return Err(syntax(format!("version {}", c.version)));
         }
         Ok(Some(c))
+    }
+
+    /// Writes the cursor durably: when this returns, a power cut keeps it.
+    pub fn store(&self, path: &Path) -> Result<(), CursorError> {
+        let mut text = String::from(
+            "# picket uplink: the broker acknowledged every journal event up to acked_through.\n",
+        );
+        // Serialising four plain fields cannot fail.
+        text += &toml::to_string(self).unwrap_or_default();
+        write_durably(path, text.as_bytes()).map_err(|(op, cause)| CursorError::Io {
+            path: path.to_owned(),
+            op,
+            cause,
+        })
     }
 
     /// Whether this cursor is about the journal created at `created_ms` (a cursor that does
@@ -161,14 +182,124 @@ impl CursorWatch {
     }
 }
 
+/// How far the uplink is behind the journal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backlog {
+    /// No state file: the uplink has never run against this config (or never got as far as
+    /// the journal).
+    NeverRan,
+    /// The journal ids after `acked_through`, up to `newest`, are not yet acknowledged.
+    Behind {
+        /// `newest - acked_through`, or 0 for an empty journal.
+        ids: u64,
+        /// Where the cursor stands in this journal: its `acked_through`, or the id before the
+        /// oldest event when the cursor belongs to an earlier journal at the same path.
+        acked_through: i64,
+        /// The journal's newest id; `None` when it is empty.
+        newest: Option<i64>,
+        /// When the uplink last wrote the cursor, ms since the Unix epoch.
+        updated_ms: i64,
+    },
+}
+
+/// Why the backlog could not be read: the journal or the cursor file, each error naming it.
+#[derive(Debug, thiserror::Error)]
+pub enum BacklogError {
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error(transparent)]
+    Cursor(#[from] CursorError),
+}
+
+impl Backlog {
+    /// Reads the cursor at `state_file` and the journal at `journal` (read-only). A missing
+    /// state file is [`Backlog::NeverRan`], whatever the journal; a missing journal is an error.
+    pub fn read(journal: &Path, state_file: &Path) -> Result<Self, BacklogError> {
+        let Some(cursor) = Cursor::load(state_file)? else {
+            return Ok(Self::NeverRan);
+        };
+        let head = Reader::open(journal)?.head()?;
+        Ok(Self::of(&cursor, head))
+    }
+
+    /// The backlog `cursor` leaves in the journal whose ends are `head`. A cursor of an earlier
+    /// journal (another `journal_created_ms`) counts from the oldest event, as the uplink
+    /// publishes such a journal from there.
+    pub fn of(cursor: &Cursor, head: super::Head) -> Self {
+        let acked_through = if cursor.belongs_to(head.created_ms) {
+            cursor.acked_through
+        } else {
+            head.oldest.map_or(0, |o| o - 1)
+        };
+        let ids = head
+            .newest
+            .map_or(0, |n| u64::try_from(n - acked_through).unwrap_or(0));
+        Self::Behind {
+            ids,
+            acked_through,
+            newest: head.newest,
+            updated_ms: cursor.updated_ms,
+        }
+    }
+}
+
+/// Replaces `path` with `bytes` so that a crash or power cut leaves the old file or the new one:
+/// a temporary file beside it, fsync, rename over it, fsync of the directory.
+pub fn write_durably(path: &Path, bytes: &[u8]) -> Result<(), (&'static str, std::io::Error)> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    let mut f = std::fs::File::create(&tmp).map_err(|e| ("create a temporary file", e))?;
+    f.write_all(bytes).map_err(|e| ("write", e))?;
+    f.sync_all().map_err(|e| ("fsync", e))?;
+    drop(f);
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        ("rename into place", e)
+    })?;
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(|e| ("fsync the directory", e))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::testdir::TestDir;
 
     #[test]
+    fn a_stored_cursor_loads_back_and_a_missing_one_is_none() {
+        let d = TestDir::new("uplink-cursor");
+        let p = d.path().join("events.db.uplink");
+        assert_eq!(Cursor::load(&p).unwrap(), None);
+        let c = Cursor {
+            acked_through: 1234,
+            updated_ms: 99,
+            ..Cursor::start(Some(1_795_776_015_000))
+        };
+        c.store(&p).unwrap();
+        assert_eq!(Cursor::load(&p).unwrap(), Some(c));
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert!(text.contains("acked_through = 1234\n"), "{text}");
+        assert!(!d.path().join("events.db.uplink.tmp").exists());
+        let later = Cursor {
+            acked_through: 2000,
+            ..c
+        };
+        later.store(&p).unwrap();
+        assert_eq!(
+            Cursor::load(&p).unwrap().map(|c| c.acked_through),
+            Some(2000)
+        );
+    }
+
+    #[test]
     fn a_foreign_file_is_refused_with_its_name() {
-        let d = TestDir::new("journal-cursor-bad");
+        let d = TestDir::new("uplink-cursor-bad");
         let p = d.write("cursor", "acked_through = \"lots\"\n");
         let e = Cursor::load(&p).unwrap_err().to_string();
         assert!(
@@ -181,6 +312,112 @@ mod tests {
         );
         let e = Cursor::load(&p).unwrap_err().to_string();
         assert!(e.contains("version 7"), "{e}");
+    }
+
+    /// A real journal at `d/events.db` with events 1..=n; its `created_ms`.
+    fn journal(d: &TestDir, n: u64) -> (PathBuf, Option<i64>) {
+        use crate::journal::sample::sample_event;
+        use crate::journal::{JournalConfig, JournalItem, Writer};
+        let path = d.path().join("events.db");
+        let cfg = JournalConfig {
+            path: path.clone(),
+            ..JournalConfig::default()
+        };
+        let mut w = Writer::open(&cfg).unwrap();
+        let items: Vec<JournalItem> = (1..=n)
+            .map(|i| JournalItem::new(sample_event(i, i)))
+            .collect();
+        if !items.is_empty() {
+            w.append(&items).unwrap();
+        }
+        drop(w);
+        let created = Reader::open(&path).unwrap().head().unwrap().created_ms;
+        (path, created)
+    }
+
+    #[test]
+    fn the_backlog_is_the_ids_after_the_cursor() {
+        let d = TestDir::new("uplink-backlog");
+        let (db, created) = journal(&d, 40);
+        assert!(created.is_some());
+        let state = d.path().join("cursor");
+        assert_eq!(Backlog::read(&db, &state).unwrap(), Backlog::NeverRan);
+        let c = Cursor {
+            acked_through: 33,
+            updated_ms: 7,
+            ..Cursor::start(created)
+        };
+        c.store(&state).unwrap();
+        assert_eq!(
+            Backlog::read(&db, &state).unwrap(),
+            Backlog::Behind {
+                ids: 7,
+                acked_through: 33,
+                newest: Some(40),
+                updated_ms: 7
+            }
+        );
+        Cursor {
+            acked_through: 40,
+            ..c
+        }
+        .store(&state)
+        .unwrap();
+        assert!(matches!(
+            Backlog::read(&db, &state).unwrap(),
+            Backlog::Behind { ids: 0, .. }
+        ));
+        // A cursor of an earlier journal at this path: all of this one is waiting.
+        Cursor {
+            acked_through: 90,
+            ..Cursor::start(created.map(|c| c - 1000))
+        }
+        .store(&state)
+        .unwrap();
+        assert!(matches!(
+            Backlog::read(&db, &state).unwrap(),
+            Backlog::Behind {
+                ids: 40,
+                acked_through: 0,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn an_empty_journal_has_no_backlog_and_a_missing_one_is_an_error_naming_it() {
+        let d = TestDir::new("uplink-backlog-empty");
+        let (db, created) = journal(&d, 0);
+        let state = d.path().join("cursor");
+        Cursor::start(created).store(&state).unwrap();
+        assert!(matches!(
+            Backlog::read(&db, &state).unwrap(),
+            Backlog::Behind {
+                ids: 0,
+                newest: None,
+                ..
+            }
+        ));
+        let gone = d.path().join("gone.db");
+        let e = Backlog::read(&gone, &state).unwrap_err().to_string();
+        assert!(e.contains("gone.db"), "{e}");
+        let bad = d.write("bad-cursor", "acked_through = \"x\"\n");
+        let e = Backlog::read(&db, &bad).unwrap_err().to_string();
+        assert!(
+            e.contains("bad-cursor") && e.contains("not an uplink cursor"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_missing_directory_is_an_error_naming_the_file() {
+        let d = TestDir::new("uplink-cursor-dir");
+        let p = d.path().join("nope/cursor");
+        let e = Cursor::start(None).store(&p).unwrap_err().to_string();
+        assert!(
+            e.contains("nope/cursor") && e.contains("create a temporary file"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -7,6 +7,8 @@
 //! - [`Reader`] is the read-only side used by the CLI: list, show, export, stats and backup.
 //! - [`cursor`] reads `picket uplink`'s cursor, so that pruning keeps what it has not sent.
 //! - `schema.sql` is the schema; `schema.rs` recognises, creates and upgrades the file.
+//! - [`cursor`] is `picket uplink`'s position in the journal, and the [`cursor::Backlog`] it
+//!   leaves, which `picket status` and the metrics show.
 
 mod config;
 pub mod cursor;
@@ -23,7 +25,7 @@ mod worker;
 mod writer;
 
 pub use config::{JournalConfig, OnCorrupt, MIN_MAX_BYTES};
-pub use reader::{Backup, Filter, Reader, Stats, StoredEvent};
+pub use reader::{Backup, Filter, Head, Reader, Stats, StoredEvent};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 pub use worker::{Journal, JournalItem, JournalSender, JournalStatus, QUEUE_LEN};
 pub use writer::{Appended, Gap, Writer};

@@ -121,6 +121,17 @@ pub struct Stats {
     pub max_bytes: Option<i64>,
 }
 
+/// The journal's ends and identity, as [`Reader::head`] reads them in one transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    /// The oldest and newest event ids; `None` when the journal is empty.
+    pub oldest: Option<i64>,
+    pub newest: Option<i64>,
+    /// When the journal was created (its `meta` table), which tells one journal from the next
+    /// at the same path.
+    pub created_ms: Option<i64>,
+}
+
 /// Where [`Reader::backup`] writes.
 pub enum Backup<'a> {
     /// Write a new file at this path (replacing one that is there only when the copy is done).
@@ -255,6 +266,24 @@ impl Reader {
             .or_else(none_if_no_rows)
             .map_err(&e)?;
         Ok(Some((ev, jpeg)))
+    }
+
+    /// The oldest and newest ids and the creation time, in one read.
+    pub fn head(&self) -> Result<Head, JournalError> {
+        self.conn
+            .query_row(
+                "SELECT (SELECT min(id) FROM events), (SELECT max(id) FROM events), \
+                 (SELECT value FROM meta WHERE key = 'created_ms')",
+                [],
+                |r| {
+                    Ok(Head {
+                        oldest: r.get(0)?,
+                        newest: r.get(1)?,
+                        created_ms: r.get(2)?,
+                    })
+                },
+            )
+            .map_err(sql(&self.path))
     }
 
     /// Counts per kind and per day, snapshot totals, file sizes and caps, in one read

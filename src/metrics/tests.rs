@@ -182,3 +182,60 @@ fn publishing_replaces_the_textfile_and_paces_the_log() {
         "{e}"
     );
 }
+
+#[test]
+fn the_textfile_carries_the_uplink_backlog_once_the_uplink_ran() {
+    use crate::journal::cursor::Cursor;
+    use crate::journal::sample::sample_event;
+    use crate::journal::{JournalConfig, JournalItem, Reader, Writer};
+    let dir = TestDir::new("metrics-uplink");
+    let db = dir.path().join("events.db");
+    let mut w = Writer::open(&JournalConfig {
+        path: db.clone(),
+        ..JournalConfig::default()
+    })
+    .unwrap();
+    let items: Vec<JournalItem> = (1..=25)
+        .map(|i| JournalItem::new(sample_event(i, i)))
+        .collect();
+    w.append(&items).unwrap();
+    let created = Reader::open(&db).unwrap().head().unwrap().created_ms;
+    let prom = dir.path().join("picket.prom");
+    let state = dir.path().join("events.db.uplink");
+    let cfg = MetricsConfig {
+        textfile: Some(prom.clone()),
+        ..MetricsConfig::default()
+    };
+    let backlog = |p: &mut Publisher| {
+        p.publish(&sample()).unwrap();
+        let text = std::fs::read_to_string(&prom).unwrap();
+        text.lines()
+            .find_map(|l| l.strip_prefix("picket_uplink_backlog "))
+            .map(|v| v.parse::<u64>().unwrap())
+    };
+    let mut p = Publisher::new(&cfg).with_uplink(Some((db.clone(), state.clone())));
+    assert_eq!(backlog(&mut p), None, "the uplink never ran: no figure");
+    Cursor {
+        acked_through: 20,
+        ..Cursor::start(created)
+    }
+    .store(&state)
+    .unwrap();
+    assert_eq!(backlog(&mut p), Some(5));
+    w.append(&[JournalItem::new(sample_event(26, 26))]).unwrap();
+    assert_eq!(backlog(&mut p), Some(6), "read afresh at each snapshot");
+    let text = std::fs::read_to_string(&prom).unwrap();
+    assert!(
+        text.contains("# TYPE picket_uplink_backlog gauge\n"),
+        "{text}"
+    );
+    // No uplink configured: no figure, however far behind a cursor file says it is.
+    let mut p = Publisher::new(&cfg);
+    assert_eq!(backlog(&mut p), None);
+    // A journal that cannot be read leaves the figure out; the rest is still written.
+    let mut p = Publisher::new(&cfg).with_uplink(Some((dir.path().join("gone.db"), state)));
+    assert_eq!(backlog(&mut p), None);
+    assert!(std::fs::read_to_string(&prom)
+        .unwrap()
+        .contains("picket_frames_total 100\n"));
+}

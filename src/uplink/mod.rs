@@ -4,7 +4,8 @@
 //! A separate process from `picket run`, which stays the journal's only writer. The journal is
 //! the outbox: the uplink reads the events after its cursor through a read-only connection
 //! ([`outbox`]), publishes each at QoS 1 ([`message`] is the wire format), and moves the cursor
-//! ([`cursor`]) only over events the broker acknowledged ([`window`]). Whatever happens to
+//! ([`cursor`], kept beside the journal's code because `picket run` and `picket status` read it
+//! too) only over events the broker acknowledged ([`window`]). Whatever happens to
 //! either process or to the broker, an event is published again until it is acknowledged.
 //!
 //! - [`config`]: the `[uplink]` section; [`files`]: the password and TLS files it names.
@@ -14,7 +15,6 @@
 
 pub mod broker_url;
 pub mod config;
-pub mod cursor;
 mod describe;
 pub mod discovery;
 pub mod files;
@@ -26,9 +26,9 @@ mod session;
 mod tests;
 pub mod window;
 
+pub use crate::journal::cursor::{self, Cursor, CursorError};
 pub use broker_url::BrokerUrl;
 pub use config::UplinkConfig;
-pub use cursor::{Cursor, CursorError};
 pub use run::run;
 
 use crate::journal::JournalError;
