@@ -16,7 +16,7 @@ trap 'rm -f "$out"' EXIT
 run_test() {
   local name=$1 pattern=$2
   shift 2
-  if ! env "$@" cargo test --locked --test uplink -- --nocapture "$name" >"$out" 2>&1; then
+  if ! env "$@" cargo test --locked --test tests -- --nocapture "uplink::$name" >"$out" 2>&1; then
     cat "$out"
     die "$name failed"
   fi

@@ -5,8 +5,8 @@
 //! CA and a password file; bad input refused by name; Home Assistant discovery retained and
 //! sent again when Home Assistant comes online.
 //!
-//! `PICKET_UPLINK_KILLS=20 cargo test --test uplink uplink_killed` is the long form of the kill
-//! test (`scripts/uplink-soak.sh`).
+//! `PICKET_UPLINK_KILLS=20 cargo test --test tests uplink::uplink_killed` is the long form of
+//! the kill test (`scripts/uplink-soak.sh`).
 
 use crate::util::uplink::*;
 use crate::util::{picket, stderr};
