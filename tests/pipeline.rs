@@ -104,7 +104,14 @@ fn the_hot_thread_allocates_nothing_per_frame_over_300_frames() {
         Pacing::Fast,
     );
     let dir = scratch("alloc");
-    let cfg = demo_config(&dir, "");
+    // With an uplink, so that the box's state is kept too.
+    let state = dir.join("state.json");
+    let uplink = format!(
+        "\n[uplink]\nurl = \"mqtt://127.0.0.1:1883\"\nstate_file = \"{}\"\nstate_json = \"{}\"\n",
+        dir.join("cursor").display(),
+        state.display()
+    );
+    let cfg = demo_config(&dir, &uplink);
     let opts = Options {
         max_frames: Some(WARM_UP + COUNTED),
         count_allocations_from: Some(WARM_UP),
@@ -114,5 +121,7 @@ fn the_hot_thread_allocates_nothing_per_frame_over_300_frames() {
     assert_eq!(s.frames, WARM_UP + COUNTED);
     assert!(s.events > 5, "the rules saw people: {s:?}");
     assert_eq!(s.allocations, Some(0), "{s:?}");
+    let written = picket::live::BoxState::parse(&std::fs::read(&state).unwrap()).unwrap();
+    assert_eq!(written.zones.keys().collect::<Vec<_>>(), ["walkway"]);
     let _ = std::fs::remove_dir_all(dir);
 }
