@@ -398,10 +398,13 @@ impl Hot<'_> {
                 .event(kind)
                 .with_detail(&[("why", Value::Text(&status))]);
             self.out.event(ev, None);
-            if let Some(st) = &mut self.out.state {
-                st.live.camera_ok = kind == EventKind::CameraBack;
-            }
         }
+        if let Some(st) = &mut self.out.state {
+            st.live.camera_ok = matches!(status, Status::Back { .. });
+            st.live.mode = self.arming.inputs().mode;
+        }
+        // While no frame comes, the output thread's events (the lost camera's alarm) too.
+        self.out.drain_notices();
         self.out.offer_state(self.epoch.elapsed(), false);
         // Keep the watchdog fed: reconnecting is progress, and the source backs off itself.
         self.out.alarm.heartbeat();
