@@ -15,6 +15,7 @@ pub mod detect;
 pub mod event;
 pub mod health;
 pub mod journal;
+pub mod live;
 pub mod metrics;
 pub mod motion;
 pub mod notify;

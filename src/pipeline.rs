@@ -3,10 +3,12 @@
 //!
 //! The file has two halves: [`run`] sets everything up once (threads, queues, buffers) and tears
 //! it down in order; `Hot::step` is one frame, and reads like the diagram. The threads'
-//! plumbing lives beside it: [`worker`] (journal, snapshots, metrics, health) and
-//! `snapshots`; `sd_notify` is [`crate::notify`].
+//! plumbing lives beside it: [`worker`] (journal, snapshots, metrics, health, the box's state)
+//! and `snapshots`; [`live`] is the box's state for the uplink; `sd_notify` is
+//! [`crate::notify`].
 
 mod clock;
+pub mod live;
 mod outlets;
 mod snapshots;
 pub mod worker;
@@ -157,6 +159,7 @@ pub fn run_with_source(
     let watcher = arming::watch::spawn(
         &cfg.inputs,
         cfg.arming.state_file.clone(),
+        cfg.arming_requests(),
         arming.clone(),
         move || {
             let _ = resets.reset();
@@ -202,6 +205,7 @@ pub fn run_with_source(
             pending_metrics: None,
             dropped: 0,
             notify: Notifier::from_env(),
+            state: cfg.state_json().map(|_| outlets::StateOut::new(cfg)),
         },
         epoch,
         reloads: 0,
@@ -222,6 +226,7 @@ pub fn run_with_source(
             epoch,
             progress: opts.progress,
             alarm: alarm.clone(),
+            state: live::StateWriter::of(cfg, &hot.rules),
         };
         let handle = std::thread::Builder::new()
             .name("picket-worker".into())
@@ -235,6 +240,7 @@ pub fn run_with_source(
         let _ = alarm.shutdown();
         let engine = outputs.join();
         hot.out.drain_notices();
+        hot.out.offer_state(hot.epoch.elapsed(), true);
         hot.out.event(hot.event(EventKind::Stopped), None);
         hot.out.flush_metrics(hot.epoch.elapsed(), true);
         shared.stop.store(true, Ordering::Release);
@@ -341,6 +347,9 @@ impl Hot<'_> {
         self.rules
             .judge(tracks, &now, &self.arming.inputs(), &mut self.verdict);
         m.record(Stage::Rules, t.elapsed());
+        if let Some(st) = &mut self.out.state {
+            st.look(&self.rules, self.arming.inputs().mode, tracks, mono, wall);
+        }
         outlets::log_frame(seq, stamp, tracks.len(), &self.verdict);
 
         // Alarms to the output thread, events (with snapshots) to the worker.
@@ -355,6 +364,7 @@ impl Hot<'_> {
                 .event(e.clone(), full.and_then(|f| self.out.shots.fill(f)));
         }
         self.out.drain_notices();
+        self.out.offer_state(wall, false);
         self.out.alarm.heartbeat();
         self.out.notify.watchdog(wall);
         self.out.metrics.record(Stage::Frame, t0.elapsed());
@@ -392,6 +402,13 @@ impl Hot<'_> {
                 .with_detail(&[("why", Value::Text(&status))]);
             self.out.event(ev, None);
         }
+        if let Some(st) = &mut self.out.state {
+            st.live.camera_ok = matches!(status, Status::Back { .. });
+            st.live.mode = self.arming.inputs().mode;
+        }
+        // While no frame comes, the output thread's events (the lost camera's alarm) too.
+        self.out.drain_notices();
+        self.out.offer_state(self.epoch.elapsed(), false);
         // Keep the watchdog fed: reconnecting is progress, and the source backs off itself.
         self.out.alarm.heartbeat();
         self.out.notify.watchdog(self.epoch.elapsed());
@@ -429,6 +446,9 @@ impl Hot<'_> {
                 });
         match new {
             Ok(rules) => {
+                if let Some(st) = &mut self.out.state {
+                    st.zones = Some(rules.zone_names().map(String::from).collect());
+                }
                 self.rules = rules;
                 self.reloads += 1;
                 log::info!("SIGHUP: zones and rules reloaded from {}", path.display());

@@ -1,5 +1,6 @@
 //! The whole pipeline through the library, on synthetic or looped sources: the motion gate
-//! skips a still scene, and the hot thread allocates nothing per frame.
+//! skips a still scene, the hot thread allocates nothing per frame, and a camera outage shows in
+//! the box's state.
 
 use crate::util::{root, CLIP};
 use picket_testkit::media;
@@ -9,9 +10,11 @@ use picket::config::{self, Config};
 use picket::pipeline::{self, Control, Options, Summary};
 use picket::source::file::StreamSource;
 use picket::source::Pacing;
+use picket::source::{FrameSource, Next, SourceError, SourceInfo, SourceStats, Status};
 use picket_image::PixelFormat;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
 
 /// A scratch directory for the journal and the arming file.
 fn scratch(tag: &str) -> PathBuf {
@@ -104,7 +107,14 @@ fn the_hot_thread_allocates_nothing_per_frame_over_300_frames() {
         Pacing::Fast,
     );
     let dir = scratch("alloc");
-    let cfg = demo_config(&dir, "");
+    // With an uplink, so that the box's state is kept too.
+    let state = dir.join("state.json");
+    let uplink = format!(
+        "\n[uplink]\nurl = \"mqtt://127.0.0.1:1883\"\nstate_file = \"{}\"\nstate_json = \"{}\"\n",
+        dir.join("cursor").display(),
+        state.display()
+    );
+    let cfg = demo_config(&dir, &uplink);
     let opts = Options {
         max_frames: Some(WARM_UP + COUNTED),
         count_allocations_from: Some(WARM_UP),
@@ -114,5 +124,125 @@ fn the_hot_thread_allocates_nothing_per_frame_over_300_frames() {
     assert_eq!(s.frames, WARM_UP + COUNTED);
     assert!(s.events > 5, "the rules saw people: {s:?}");
     assert_eq!(s.allocations, Some(0), "{s:?}");
+    let written = picket::live::BoxState::parse(&std::fs::read(&state).unwrap()).unwrap();
+    assert_eq!(written.zones.keys().collect::<Vec<_>>(), ["walkway"]);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// What [`Outage`] read of the box's state file during the outage.
+type Seen = std::sync::Arc<std::sync::Mutex<Vec<picket::live::BoxState>>>;
+
+/// The clip, with an outage after `before` frames: `Lost`, then `Unavailable` for `down`
+/// (reading the box's state file meanwhile, as the uplink would), then `Back`.
+struct Outage {
+    inner: StreamSource,
+    frames: u32,
+    before: u32,
+    down: Duration,
+    lost_at: Option<Instant>,
+    back: bool,
+    state: PathBuf,
+    seen: Seen,
+}
+
+impl FrameSource for Outage {
+    fn next(&mut self) -> Result<Next<'_>, SourceError> {
+        let device = PathBuf::from("/dev/video9");
+        if self.frames == self.before && !self.back {
+            let Some(at) = self.lost_at else {
+                self.lost_at = Some(Instant::now());
+                let cause = std::io::Error::other("unplugged");
+                return Ok(Next::Status(Status::Lost { device, cause }));
+            };
+            if at.elapsed() < self.down {
+                std::thread::sleep(Duration::from_millis(100));
+                let bytes = std::fs::read(&self.state).unwrap_or_default();
+                if let Ok(s) = picket::live::BoxState::parse(&bytes) {
+                    self.seen.lock().unwrap().push(s);
+                }
+                return Ok(Next::Status(Status::Unavailable {
+                    device,
+                    attempt: 1,
+                    retry_in: Duration::ZERO,
+                    cause: "gone".into(),
+                }));
+            }
+            self.back = true;
+            let down = at.elapsed();
+            return Ok(Next::Status(Status::Back { device, down }));
+        }
+        self.frames += 1;
+        self.inner.next()
+    }
+
+    fn info(&self) -> &SourceInfo {
+        self.inner.info()
+    }
+
+    fn stats(&self) -> SourceStats {
+        self.inner.stats()
+    }
+}
+
+#[test]
+fn a_lost_camera_and_its_alarm_show_in_the_box_s_state_during_the_outage() {
+    let clip = std::fs::read(root().join(CLIP)).unwrap();
+    let reader = Repeat {
+        head: Vec::new(),
+        body: clip,
+        pos: 0,
+        times: 1,
+    };
+    let inner = StreamSource::new(
+        "clip",
+        Box::new(reader),
+        PixelFormat::Mjpeg,
+        (384, 288),
+        10.0,
+        Pacing::Fast,
+    );
+    let dir = scratch("outage");
+    let state = dir.join("state.json");
+    let extra = format!(
+        "\n[[outputs]]\nname = \"light\"\nkind = \"log\"\n\n[[alarms]]\nrules = [\"camera_lost\"]\n\
+         outputs = [\"light\"]\nhold_s = 60\n\n[uplink]\nurl = \"mqtt://127.0.0.1:1883\"\n\
+         state_file = \"{}\"\nstate_json = \"{}\"\n",
+        dir.join("cursor").display(),
+        state.display()
+    );
+    let cfg = demo_config(&dir, &extra);
+    let seen = Seen::default();
+    let src = Outage {
+        inner,
+        frames: 0,
+        before: 10,
+        down: Duration::from_millis(2500),
+        lost_at: None,
+        back: false,
+        state: state.clone(),
+        seen: seen.clone(),
+    };
+    let (stop, reload) = (AtomicBool::new(false), AtomicBool::new(false));
+    let ctl = Control {
+        stop: &stop,
+        reload: &reload,
+    };
+    pipeline::run_with_source(&cfg, Box::new(src), &Options::default(), ctl)
+        .unwrap_or_else(|e| panic!("{e}"));
+    let seen = seen.lock().unwrap();
+    let during = seen.last().expect("a state file during the outage");
+    assert!(!during.camera_ok, "{during:?}");
+    assert!(
+        during.outputs_on.iter().any(|o| o == "light"),
+        "the lost camera's alarm: {during:?}"
+    );
+    // Before the outage the camera was fine; after it, it is again.
+    assert!(
+        seen.first().is_some_and(|s| s.camera_ok),
+        "{:?}",
+        seen.first()
+    );
+    let after = picket::live::BoxState::parse(&std::fs::read(&state).unwrap()).unwrap();
+    assert!(after.camera_ok, "{after:?}");
     let _ = std::fs::remove_dir_all(dir);
 }

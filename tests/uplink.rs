@@ -15,6 +15,7 @@ use std::time::Duration;
 
 const EVENTS: &str = "picket/+/events";
 const AVAILABILITY: &str = "picket/+/availability";
+const STATE: &str = "picket/+/state";
 
 fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
@@ -45,9 +46,37 @@ fn delays() -> impl FnMut(u64) -> u64 {
     }
 }
 
-/// `picket run --fast` on the first 24 frames of the committed clip with `cfg`, its arming
-/// state in `dir`.
-fn run_clip(cfg: &std::path::Path, dir: &Scratch) {
+/// The demo config (`board/config/demo.toml`) with its journal at `db`, the lines `metrics`
+/// added to `[metrics]`, and unless `uplink` is empty an `[uplink]` section of `uplink` (without
+/// its header) whose cursor is `dir/cursor` and `state_json` is in `dir`.
+fn demo_config(
+    dir: &Scratch,
+    db: &std::path::Path,
+    metrics: &str,
+    uplink: &str,
+) -> std::path::PathBuf {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let demo = std::fs::read_to_string(format!("{root}/board/config/demo.toml")).unwrap();
+    let cfg = dir.path("demo.toml");
+    let uplink = if uplink.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "\n[uplink]\n{uplink}state_file = \"{}\"\nstate_json = \"{}\"\n",
+            dir.path("cursor").display(),
+            dir.path("state.json").display()
+        )
+    };
+    // The uplink reads `[journal] path` from the file, so the journal is named there.
+    let demo = demo
+        .replace("/tmp/picket-demo/events.db", db.to_str().unwrap())
+        .replace("[metrics]\n", &format!("[metrics]\n{metrics}"));
+    std::fs::write(&cfg, demo + &uplink).unwrap();
+    cfg
+}
+
+/// `picket run --fast` on 24 frames of the committed clip, with the arming state in `dir`.
+fn run_clip(dir: &Scratch, cfg: &std::path::Path) -> std::process::Output {
     let root = env!("CARGO_MANIFEST_DIR");
     checked(
         std::process::Command::new(PICKET)
@@ -57,29 +86,10 @@ fn run_clip(cfg: &std::path::Path, dir: &Scratch) {
             .arg(format!("{root}/tests/data/clip/vtest-460-539.mjpeg"))
             .arg("--state-file")
             .arg(dir.path("arming.toml"))
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "info")
             .env_remove("NOTIFY_SOCKET"),
         "picket run",
-    );
-}
-
-/// The demo config with the journal at `db`, `[metrics]` lines `metrics` and the `[uplink]`
-/// section `uplink` (with its header), written to `dir/demo.toml`.
-fn demo_config(
-    dir: &Scratch,
-    db: &std::path::Path,
-    metrics: &str,
-    uplink: &str,
-) -> std::path::PathBuf {
-    let root = env!("CARGO_MANIFEST_DIR");
-    let demo = std::fs::read_to_string(format!("{root}/board/config/demo.toml")).unwrap();
-    // The uplink reads `[journal] path` from the file, so the journal is named there.
-    let demo = demo
-        .replace("/tmp/picket-demo/events.db", db.to_str().unwrap())
-        .replace("[metrics]\n", &format!("[metrics]\n{metrics}"));
-    let cfg = dir.path("demo.toml");
-    std::fs::write(&cfg, demo + uplink).unwrap();
-    cfg
+    )
 }
 
 #[test]
@@ -89,24 +99,35 @@ fn the_clip_s_events_reach_the_broker_with_their_snapshots() {
     let consumer = Consumer::start(
         broker.port,
         "clip-consumer",
-        &[EVENTS, AVAILABILITY, "picket/+/snapshot"],
+        &[EVENTS, AVAILABILITY, "picket/+/snapshot", STATE],
     );
     let db = dir.path("events.db");
-    let uplink = format!(
-        "\n[uplink]\nurl = \"mqtt://127.0.0.1:{}\"\nbox_id = \"demo\"\nsnapshots = true\n\
-         state_file = \"{}\"\n",
-        broker.port,
-        dir.path("cursor").display()
+    let url = format!("url = \"mqtt://127.0.0.1:{}\"\n", broker.port);
+    let cfg = demo_config(
+        &dir,
+        &db,
+        "",
+        &format!("{url}box_id = \"demo\"\nsnapshots = true\n"),
     );
-    let cfg = demo_config(&dir, &db, "", &uplink);
 
     // The uplink first: it waits for the journal `picket run` is about to create.
     let up = Uplink::start(&cfg);
     assert!(up.wait_for("waiting for picket run", secs(10)));
-    run_clip(&cfg, &dir);
+    run_clip(&dir, &cfg);
     let journal = journal_ids(&db);
     let missing = consumer.wait_for_ids(&journal, secs(20));
     assert!(missing.is_empty(), "never arrived: {missing:?}");
+    // `picket run` left its last state; the uplink published it.
+    let state = std::fs::read(dir.path("state.json")).unwrap();
+    assert!(
+        consumer.wait(secs(5), |g| g
+            .other
+            .get("picket/demo/state")
+            .and_then(|m| m.last())
+            .is_some_and(|(p, _)| *p == state)),
+        "{:?}",
+        consumer.got().other.get("picket/demo/state")
+    );
     assert_eq!(up.count("waiting for picket run"), 1, "logged once");
     assert_eq!(up.stop().code(), Some(0));
     assert!(
@@ -168,6 +189,25 @@ fn the_clip_s_events_reach_the_broker_with_their_snapshots() {
     eprintln!(
         "clip: {} events, {with_snapshot} with snapshots; an alarm_on message: {alarm}",
         journal.len()
+    );
+    // The state at the stop: the demo's zone, armed (no schedule), every output off again.
+    let state: serde_json::Value = serde_json::from_slice(&state).unwrap();
+    eprintln!("clip: the last state: {state}");
+    assert_eq!(
+        (
+            &state["v"],
+            &state["armed"],
+            &state["mode"],
+            &state["camera_ok"]
+        ),
+        (&1.into(), &true.into(), &"auto".into(), &true.into())
+    );
+    assert_eq!(state["outputs_on"], serde_json::json!([]));
+    let zones: Vec<&String> = state["zones"].as_object().unwrap().keys().collect();
+    assert_eq!(zones, ["walkway"]);
+    assert!(
+        state["last_id"].as_i64().is_some_and(|id| id > 0),
+        "{state}"
     );
 }
 
@@ -532,13 +572,9 @@ fn picket_run_s_metrics_textfile_carries_the_uplink_backlog() {
     let state = dir.path("cursor");
     // A cursor that fits any journal, before its first event: every id is backlog.
     std::fs::write(&state, "version = 1\nacked_through = 0\nupdated_ms = 0\n").unwrap();
-    let uplink = format!(
-        "\n[uplink]\nurl = \"mqtt://127.0.0.1:1\"\nstate_file = \"{}\"\n",
-        state.display()
-    );
     let metrics = format!("textfile = \"{}\"\n", prom.display());
-    let cfg = demo_config(&dir, &db, &metrics, &uplink);
-    run_clip(&cfg, &dir);
+    let cfg = demo_config(&dir, &db, &metrics, "url = \"mqtt://127.0.0.1:1\"\n");
+    run_clip(&dir, &cfg);
     let text = std::fs::read_to_string(&prom).unwrap();
     let backlog: i64 = text
         .lines()
@@ -558,7 +594,7 @@ fn picket_run_s_metrics_textfile_carries_the_uplink_backlog() {
     );
     // Without `[uplink]`, no backlog line.
     let cfg = demo_config(&dir, &dir.path("events2.db"), &metrics, "");
-    run_clip(&cfg, &dir);
+    run_clip(&dir, &cfg);
     let text = std::fs::read_to_string(&prom).unwrap();
     assert!(text.contains("picket_frames_total 24\n"), "{text}");
     assert!(!text.contains("picket_uplink_backlog"), "{text}");
@@ -889,4 +925,176 @@ fn discovery_is_retained_and_sent_again_when_home_assistant_comes_online() {
     );
     assert_eq!(up.count("Home Assistant is online"), 1);
     assert_eq!(up.stop().code(), Some(0));
+}
+
+/// A state as `picket run` writes it, with `people` people in view.
+fn state_json(people: u32) -> String {
+    format!(
+        "{{\"v\":1,\"ts\":\"2026-12-05T00:30:00.000Z\",\"armed\":true,\"mode\":\"auto\",\
+         \"outputs_on\":[],\"people\":{people},\"zones\":{{\"walkway\":{people}}},\"firing\":[],\
+         \"fps\":10.0,\"camera_ok\":true,\"last_id\":3}}"
+    )
+}
+
+/// The payloads received on `picket/porch/state`, with their retain flags.
+fn states(g: &Got) -> Vec<(String, bool)> {
+    g.other
+        .get("picket/porch/state")
+        .map(|m| {
+            m.iter()
+                .map(|(p, r)| (String::from_utf8_lossy(p).into_owned(), *r))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[test]
+fn the_state_is_retained_sent_on_change_and_again_at_the_heartbeat() {
+    let rig = Rig::new("state", &[STATE]);
+    append(&rig.db, 3);
+    let file = rig.dir.path("state.json");
+    std::fs::write(&file, state_json(1)).unwrap();
+    let up = rig.uplink(&format!(
+        "heartbeat_s = 5\nstate_json = \"{}\"\n",
+        file.display()
+    ));
+    let got = |n: usize| rig.consumer.wait(secs(10), |g| states(g).len() >= n);
+    assert!(got(1), "the state at connect");
+    assert_eq!(states(&rig.consumer.got())[0].0, state_json(1));
+
+    // A change goes out at the next look, well before the heartbeat.
+    let changed = std::time::Instant::now();
+    std::fs::write(&file, state_json(2)).unwrap();
+    assert!(got(2));
+    let on_change = changed.elapsed();
+    assert_eq!(states(&rig.consumer.got())[1].0, state_json(2));
+
+    // Unchanged, it is sent again at the heartbeat, and only then.
+    assert!(got(3), "the heartbeat");
+    let heartbeat = changed.elapsed();
+    assert_eq!(states(&rig.consumer.got())[2].0, state_json(2));
+    assert!(
+        heartbeat >= secs(4),
+        "{heartbeat:?}: sent again before the heartbeat"
+    );
+    eprintln!("state: a change published after {on_change:?}, the heartbeat after {heartbeat:?}");
+
+    // A file that is not a state is said once and not published; the last good one is kept.
+    std::fs::write(&file, "{\"v\":1,\"armed\":\"maybe\"}").unwrap();
+    assert!(up.wait_for("is not picket run's state", secs(5)));
+    assert!(got(4), "the heartbeat, with the last good state");
+    let all = states(&rig.consumer.got());
+    assert!(
+        all.iter().all(|(p, _)| p.starts_with("{\"v\":1,\"ts\"")),
+        "{all:?}"
+    );
+    assert_eq!(up.count("is not picket run's state"), 1, "said once");
+
+    // Retained: a consumer that comes later gets the last one at once.
+    let late = Consumer::start(rig.broker.port, "state-late", &[STATE]);
+    assert!(late.wait(secs(5), |g| !states(g).is_empty()));
+    assert_eq!(states(&late.got())[0], (state_json(2), true));
+    assert_eq!(up.stop().code(), Some(0));
+}
+
+/// `mosquitto_pub` to the TLS broker as `porch`: `payload` on the box's command topic.
+fn send_command(broker: &Broker, ca: &std::path::Path, payload: &str) {
+    checked(
+        std::process::Command::new("mosquitto_pub")
+            .args(["-h", "127.0.0.1", "-p", &broker.port.to_string()])
+            .arg("--cafile")
+            .arg(ca)
+            .args(["-u", "porch", "-P", "s3cret word", "-q", "1"])
+            .args(["-t", "picket/porch/command", "-m", payload]),
+        "mosquitto_pub",
+    );
+}
+
+#[test]
+fn a_command_with_the_right_code_disarms_through_picket_run_and_a_wrong_one_does_nothing() {
+    let dir = Scratch::new("command");
+    let (broker, pki) = tls_broker(&dir, false);
+    let pw = dir.path("uplink.password");
+    write_with_mode(&pw, "s3cret word\n", 0o600);
+    let code = dir.path("uplink.code");
+    write_with_mode(&code, "4711\n", 0o600);
+    let db = dir.path("events.db");
+    append(&db, 3);
+    let uplink = format!(
+        "{}commands = true\ncode_file = \"{}\"\nheartbeat_s = 3600\n",
+        tls_uplink(broker.port, &pki.ca, &pw),
+        code.display()
+    );
+    let cfg = demo_config(&dir, &db, "", &uplink);
+    let request = dir.path("cursor.request");
+    let up = Uplink::start(&cfg);
+    assert!(up.wait_for("connected to mqtts://127.0.0.1", secs(10)));
+    let deadline = std::time::Instant::now() + secs(10);
+    while broker.count("Received SUBSCRIBE from picket-porch") == 0
+        || acked_through(&dir.path("cursor")) < 3
+    {
+        assert!(std::time::Instant::now() < deadline, "{}", broker.log());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let published = || broker.count("Received PUBLISH from picket-porch");
+    let before = published();
+
+    // A wrong code, an unknown action, a message that is not a command: each said, nothing
+    // written, nothing published.
+    for (payload, said) in [
+        (r#"{"action":"DISARM","code":"0000"}"#, "wrong code"),
+        (r#"{"action":"DISARM"}"#, "wrong code"),
+        (
+            r#"{"action":"SELF_DESTRUCT","code":"4711"}"#,
+            "unknown action `SELF_DESTRUCT`",
+        ),
+        ("DISARM", "not a JSON object"),
+    ] {
+        send_command(&broker, &pki.ca, payload);
+        assert!(up.wait_for(said, secs(5)), "{payload}");
+        assert!(!request.exists(), "{payload}");
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(published(), before, "a refused command publishes nothing");
+    assert_eq!(up.count("4711"), 0, "the code is never logged");
+
+    // The right code: a request for picket run, which applies it as `picket disarm` would.
+    send_command(&broker, &pki.ca, r#"{"action":"DISARM","code":"4711"}"#);
+    assert!(up.wait_for("DISARM requested over MQTT", secs(5)));
+    let text = std::fs::read_to_string(&request).unwrap();
+    assert!(
+        text.contains("request = \"disarm\"\nsource = \"mqtt\""),
+        "{text}"
+    );
+    let run = run_clip(&dir, &cfg);
+    assert!(!request.exists(), "applied and removed");
+    let log = stderr(&run);
+    assert!(log.contains("arming request from mqtt: disarmed"), "{log}");
+    let events = crate::util::journal::events(&db);
+    let disarmed: Vec<_> = events.iter().filter(|e| e["kind"] == "disarmed").collect();
+    assert_eq!(disarmed.len(), 1, "{events:?}");
+    assert_eq!(
+        disarmed[0]["detail"],
+        serde_json::json!({"by": "manual", "mode": "disarmed", "source": "mqtt"})
+    );
+    assert!(events.iter().all(|e| e["kind"] != "armed"), "{events:?}");
+    let state: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path("state.json")).unwrap()).unwrap();
+    assert_eq!(
+        (&state["armed"], &state["mode"]),
+        (&false.into(), &"disarmed".into())
+    );
+
+    // And the uplink delivers the journal's `disarmed`, as every event.
+    let last = *journal_ids(&db).last().unwrap();
+    let deadline = std::time::Instant::now() + secs(10);
+    while acked_through(&dir.path("cursor")) < last {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the broker never acknowledged {last}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert_eq!(up.stop().code(), Some(0));
+    eprintln!("command: {}", disarmed[0]);
 }

@@ -99,6 +99,8 @@ uplink_exposure=$(unit_check picket-uplink.service 2.5)
 unit_has() { grep -qxF "$2" "board/deb/$1" || fail "$1 lacks $2"; }
 unit_lacks() { ! grep -q "^$2" "board/deb/$1" || fail "$1 has $2"; }
 unit_has picket.service PrivateNetwork=yes
+unit_has picket.service RuntimeDirectory=picket
+unit_has picket.service ReadWritePaths=-/var/lib/picket-uplink
 unit_has picket-uplink.service User=picket-uplink
 unit_has picket-uplink.service Group=picket
 unit_has picket-uplink.service 'RestrictAddressFamilies=AF_UNIX AF_INET AF_INET6'
@@ -202,8 +204,8 @@ ids=$(in_root 'id -gn picket-uplink')
 passwd=$(in_root 'getent passwd picket-uplink')
 grep -q ':/var/lib/picket-uplink:/usr/sbin/nologin$' <<<"$passwd" ||
   fail "picket-uplink's home or shell is wrong"
-[ "$(in_root 'stat -c "%a %U %G" /var/lib/picket-uplink')" = "750 picket-uplink picket" ] ||
-  fail "/var/lib/picket-uplink is not 0750 picket-uplink:picket"
+[ "$(in_root 'stat -c "%a %U %G" /var/lib/picket-uplink')" = "770 picket-uplink picket" ] ||
+  fail "/var/lib/picket-uplink is not 0770 picket-uplink:picket"
 # Shipped disabled: neither postinst nor a deploy without --uplink enables it.
 in_root 'test ! -e /etc/systemd/system/multi-user.target.wants/picket-uplink.service' ||
   fail "the package enabled picket-uplink.service"

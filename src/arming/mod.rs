@@ -72,10 +72,60 @@ impl Mode {
     }
 }
 
+/// Who set the manual mode last, as the state file's `by` says.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum By {
+    /// Nobody yet, or a `by` this picket does not know.
+    #[default]
+    Unknown,
+    /// `picket arm`/`disarm`.
+    Cli,
+    /// The keyswitch.
+    Key,
+    /// An MQTT command, through `picket uplink`'s request file.
+    Mqtt,
+}
+
+impl By {
+    pub fn parse(s: &str) -> By {
+        match s {
+            "cli" => By::Cli,
+            "key" => By::Key,
+            "mqtt" => By::Mqtt,
+            _ => By::Unknown,
+        }
+    }
+
+    /// The state file's `by`, and the `source` of `armed`/`disarmed` events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            By::Unknown => "",
+            By::Cli => "cli",
+            By::Key => "key",
+            By::Mqtt => "mqtt",
+        }
+    }
+
+    fn to_u8(self) -> u8 {
+        self as u8
+    }
+
+    fn from_u8(v: u8) -> By {
+        match v {
+            1 => By::Cli,
+            2 => By::Key,
+            3 => By::Mqtt,
+            _ => By::Unknown,
+        }
+    }
+}
+
 /// The arming inputs for one frame, as the input watcher last saw them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Inputs {
     pub mode: Mode,
+    /// Who set `mode`.
+    pub by: By,
     /// The tamper input is active (its loop is open).
     pub tamper: bool,
 }

@@ -1,7 +1,9 @@
 //! Arming on simulated time: schedules across midnight and DST, the unsynced clock, syntax
-//! errors, the state file across a restart, and the input watcher following the state file.
+//! errors, the state file across a restart, the input watcher following the state file, and
+//! the uplink's arming requests.
 
 use super::*;
+use crate::live::{Action, Request, Source};
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -123,9 +125,11 @@ fn the_watcher_follows_the_state_file_and_passes_resets_on() {
     let stop = Arc::new(AtomicBool::new(false));
     let resets = Arc::new(AtomicU32::new(0));
     let counted = resets.clone();
+    let request = dir.join("cursor.request");
     let w = watch::spawn(
         &crate::alarm::InputsConfig::default(),
         state.clone(),
+        Some(request.clone()),
         shared.clone(),
         move || {
             counted.fetch_add(1, Ordering::Relaxed);
@@ -149,7 +153,73 @@ fn the_watcher_follows_the_state_file_and_passes_resets_on() {
     assert!(eventually(|| shared.inputs().mode == Mode::Armed));
     assert_eq!(resets.load(Ordering::Relaxed), 1, "one bump, one reset");
 
+    // An MQTT command, as `picket uplink` hands it over.
+    std::fs::write(&request, mqtt_request(Action::Disarm)).unwrap();
+    assert!(eventually(|| shared.inputs().mode == Mode::Disarmed));
+    assert_eq!(shared.inputs().by, By::Mqtt);
+    assert!(eventually(|| !request.exists()), "applied and removed");
+
     stop.store(true, Ordering::Relaxed);
     w.join().unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn mqtt_request(request: Action) -> String {
+    Request {
+        version: 1,
+        request,
+        source: Source::Mqtt,
+        at_ms: 1_796_419_740_656,
+    }
+    .to_text()
+}
+
+#[test]
+fn a_request_is_applied_once_and_a_bad_one_only_removed() {
+    let dir = crate::testdir::TestDir::new("arming-request");
+    let (state, request) = (
+        dir.path().join("arming.toml"),
+        dir.path().join("cursor.request"),
+    );
+    StateFile::update(&state, |s| {
+        s.mode = Mode::Armed;
+        s.by = "cli".into();
+    })
+    .unwrap();
+    let mut applied = None;
+    assert!(
+        watch::take_request(&request, &state, &mut applied).is_none(),
+        "none there"
+    );
+
+    for bad in [
+        "version = 1\nrequest = \"self_destruct\"\nsource = \"mqtt\"\nat_ms = 1\n",
+        "not toml at all [",
+        "",
+    ] {
+        std::fs::write(&request, bad).unwrap();
+        assert!(
+            watch::take_request(&request, &state, &mut applied).is_none(),
+            "{bad}"
+        );
+        assert!(!request.exists(), "{bad}: removed");
+        let s = StateFile::load(&state).unwrap();
+        assert_eq!(
+            (s.mode, s.by.as_str()),
+            (Mode::Armed, "cli"),
+            "{bad}: unchanged"
+        );
+    }
+
+    std::fs::write(&request, mqtt_request(Action::Disarm)).unwrap();
+    let s = watch::take_request(&request, &state, &mut applied).expect("applied");
+    assert_eq!((s.mode, s.by.as_str()), (Mode::Disarmed, "mqtt"));
+    assert_eq!(StateFile::load(&state).unwrap(), s, "stored");
+    assert!(!request.exists());
+    // The same request again (a file that could not be removed) is not applied twice.
+    std::fs::write(&request, mqtt_request(Action::Disarm)).unwrap();
+    assert!(watch::take_request(&request, &state, &mut applied).is_none());
+    std::fs::write(&request, mqtt_request(Action::Arm)).unwrap();
+    let s = watch::take_request(&request, &state, &mut applied).expect("applied");
+    assert_eq!((s.mode, s.by.as_str()), (Mode::Armed, "mqtt"));
 }

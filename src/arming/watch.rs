@@ -11,12 +11,17 @@
 //! - The **state file** is re-read once a second (`picket arm|disarm` from a shell); a bumped
 //!   `reset_seq` (`picket alarm reset`) calls the reset callback (the pipeline's resets the
 //!   alarm outputs' latches).
+//! - An **arming request** from `picket uplink` (an MQTT command, `crate::live::Request`) is
+//!   looked for at start and once a second: applied to the state file as `picket arm`/`disarm`
+//!   would, with `by = "mqtt"`, and removed. One that is malformed or unknown is logged and
+//!   removed, and changes nothing.
 //! - The **clock** is checked once a second ([`clock_synchronised`]).
 
-use super::{clock_synchronised, ArmingError, Inputs, Mode, StateFile};
+use super::{clock_synchronised, ArmingError, By, Inputs, Mode, StateFile};
 use crate::alarm::config::{InputConfig, InputsConfig};
 use crate::alarm::pin::{Dir, GpioLine, PinError};
-use std::path::PathBuf;
+use crate::live::{Action, Request};
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
@@ -31,6 +36,7 @@ pub const POLL: Duration = Duration::from_millis(20);
 #[derive(Debug, Default)]
 pub struct ArmingShared {
     mode: AtomicU8,
+    by: AtomicU8,
     tamper: AtomicBool,
     synced: AtomicBool,
 }
@@ -40,6 +46,7 @@ impl ArmingShared {
     pub fn inputs(&self) -> Inputs {
         Inputs {
             mode: Mode::from_u8(self.mode.load(Ordering::Relaxed)),
+            by: By::from_u8(self.by.load(Ordering::Relaxed)),
             tamper: self.tamper.load(Ordering::Relaxed),
         }
     }
@@ -49,8 +56,10 @@ impl ArmingShared {
         self.synced.load(Ordering::Relaxed)
     }
 
-    fn set_mode(&self, m: Mode) {
-        self.mode.store(m.to_u8(), Ordering::Relaxed);
+    /// The mode and who set it, from the state file.
+    fn set_mode(&self, s: &StateFile) {
+        self.by.store(By::parse(&s.by).to_u8(), Ordering::Relaxed);
+        self.mode.store(s.mode.to_u8(), Ordering::Relaxed);
     }
 }
 
@@ -142,11 +151,84 @@ fn apply_key(path: &std::path::Path, on: bool) -> Result<StateFile, ArmingError>
     Ok(s)
 }
 
+/// Applies the arming request at `path`, if there is one, to the state file, and removes it.
+/// The state after it, when it changed the state file. A request that cannot be read or is
+/// not a known one is logged and removed; `applied` (the last request applied) keeps one whose
+/// file cannot be removed from being applied again.
+pub fn take_request(
+    path: &Path,
+    state_file: &Path,
+    applied: &mut Option<Request>,
+) -> Option<StateFile> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
+        Err(e) => {
+            log::error!("arming request {}: {e}; removing it", path.display());
+            remove_request(path);
+            return None;
+        }
+    };
+    let r = match Request::parse(&text) {
+        Ok(r) => r,
+        Err(why) => {
+            log::warn!(
+                "arming request {}: not a request ({why}); removed, nothing changed",
+                path.display()
+            );
+            remove_request(path);
+            return None;
+        }
+    };
+    if *applied == Some(r) {
+        return None;
+    }
+    *applied = Some(r);
+    let mode = match r.request {
+        Action::Arm => Mode::Armed,
+        Action::Disarm => Mode::Disarmed,
+    };
+    let done = StateFile::update(state_file, |s| {
+        s.mode = mode;
+        s.by = r.source.as_str().into();
+        s.changed_ms = now_ms();
+    });
+    remove_request(path);
+    match done {
+        Ok(s) => {
+            log::info!(
+                "arming request from {}: {}",
+                r.source.as_str(),
+                mode.as_str()
+            );
+            Some(s)
+        }
+        Err(e) => {
+            log::error!("arming request from {}: {e}", r.source.as_str());
+            None
+        }
+    }
+}
+
+fn remove_request(path: &Path) {
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => log::error!(
+            "arming request {}: cannot remove it: {e} (picket run's user needs write access to \
+             its directory)",
+            path.display()
+        ),
+    }
+}
+
 /// Starts the watcher. `on_reset` is called on the watcher's thread each time the state file's
-/// `reset_seq` changes; `stop` ends the thread.
+/// `reset_seq` changes; `stop` ends the thread. `requests` is where `picket uplink` drops
+/// arming requests, when it accepts commands.
 pub fn spawn(
     inputs: &InputsConfig,
     state_file: PathBuf,
+    requests: Option<PathBuf>,
     shared: Arc<ArmingShared>,
     on_reset: impl Fn() + Send + 'static,
     stop: Arc<AtomicBool>,
@@ -167,7 +249,14 @@ pub fn spawn(
             state = apply_key(&state_file, k.stable)?;
         }
     }
-    shared.set_mode(state.mode);
+    let mut applied = None;
+    if let Some(s) = requests
+        .as_deref()
+        .and_then(|r| take_request(r, &state_file, &mut applied))
+    {
+        state = s;
+    }
+    shared.set_mode(&state);
     shared.synced.store(clock_synchronised(), Ordering::Relaxed);
     if let Some(t) = &tamper {
         shared.tamper.store(t.stable, Ordering::Relaxed);
@@ -182,7 +271,7 @@ pub fn spawn(
                 let now = Instant::now();
                 if let Some(on) = key.as_mut().and_then(|k| k.poll(now)) {
                     match apply_key(&state_file, on) {
-                        Ok(s) => shared.set_mode(s.mode),
+                        Ok(s) => shared.set_mode(&s),
                         Err(e) => log::error!("{e}"),
                     }
                 }
@@ -195,10 +284,13 @@ pub fn spawn(
                 }
                 last_slow = now;
                 shared.synced.store(clock_synchronised(), Ordering::Relaxed);
+                if let Some(r) = &requests {
+                    take_request(r, &state_file, &mut applied);
+                }
                 // Re-read every second rather than trust mtimes: the file is tiny and cached.
                 match StateFile::load(&state_file) {
                     Ok(s) => {
-                        shared.set_mode(s.mode);
+                        shared.set_mode(&s);
                         if s.reset_seq != reset_seq {
                             reset_seq = s.reset_seq;
                             on_reset();

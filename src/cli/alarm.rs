@@ -155,6 +155,7 @@ pub fn inputs_watch(a: InputsArgs) -> anyhow::Result<()> {
     let join = arming::watch::spawn(
         &cfg.inputs,
         cfg.arming.state_file.clone(),
+        None,
         shared.clone(),
         || {},
         stop.clone(),

@@ -45,7 +45,8 @@ pub struct Config {
     pub metrics: crate::metrics::MetricsConfig,
     pub health: crate::health::HealthConfig,
     /// `[uplink]`: `picket uplink`'s MQTT broker; of it `picket run` reads only the cursor's
-    /// place, `state_file` (see [`Config::run_journal`]).
+    /// place, `state_file` (see [`Config::run_journal`]), where to write the box's state
+    /// ([`Config::state_json`]) and where arming requests arrive ([`Config::arming_requests`]).
     pub uplink: Option<crate::uplink::UplinkConfig>,
 }
 
@@ -60,6 +61,22 @@ impl Config {
                 .map(|u| u.state_file(&self.journal.path)),
             ..self.journal.clone()
         }
+    }
+}
+
+impl Config {
+    /// Where `picket run` writes the box's state for the uplink: `[uplink] state_json`, when an
+    /// uplink is configured.
+    pub fn state_json(&self) -> Option<std::path::PathBuf> {
+        self.uplink.as_ref().map(|u| u.state_json.clone())
+    }
+
+    /// Where `picket run` takes arming requests from the uplink, when it accepts commands.
+    pub fn arming_requests(&self) -> Option<std::path::PathBuf> {
+        self.uplink
+            .as_ref()
+            .filter(|u| u.commands)
+            .map(|u| u.request_file(&self.journal.path))
     }
 }
 

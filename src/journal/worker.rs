@@ -138,6 +138,12 @@ impl JournalSender {
     pub fn dropped(&self) -> u64 {
         self.shared.dropped.load(Relaxed)
     }
+
+    /// The id of the newest committed event; `None` before the first commit.
+    pub fn last_id(&self) -> Option<i64> {
+        let last = self.shared.last_id.load(Acquire);
+        (last >= 0).then_some(last)
+    }
 }
 
 /// The event journal while picket runs: a thread that owns the one [`Writer`] and commits what

@@ -2,13 +2,16 @@
 //! queue, and the output thread's own alarm events back to the journal. Everything here runs on
 //! the hot thread and allocates nothing.
 
+use super::live::{Live, Pacer};
 use super::snapshots::Slots;
 use super::worker::{self, WorkItem, QUEUE};
 use crate::alarm::{AlarmHandle, Notices, Trigger};
-use crate::event::Event;
+use crate::arming::Mode;
+use crate::event::{Event, EventKind};
 use crate::metrics::{Counter, Metrics, Snapshot};
 use crate::notify::Notifier;
-use crate::rules::{Fired, RuleId, Verdict};
+use crate::rules::{Fired, RuleId, Rules, Verdict};
+use crate::track::Track;
 use heapless::spsc::Producer;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -56,6 +59,49 @@ pub(super) struct Outlets<'s> {
     /// Journal items this thread dropped because the worker's queue was full.
     pub(super) dropped: u64,
     pub(super) notify: Notifier,
+    /// The box's state for the uplink (`live.rs`), when `[uplink]` is configured.
+    pub(super) state: Option<StateOut>,
+}
+
+/// The hot thread's end of the box's state: what it knows now, and when it last handed it on.
+pub(super) struct StateOut {
+    pub(super) live: Live,
+    pub(super) pacer: Pacer,
+    /// `[[outputs]]` names, to find an alarm event's output.
+    pub(super) outputs: Vec<String>,
+    /// Zone names after a reload, not yet taken by the worker.
+    pub(super) zones: Option<Vec<String>>,
+}
+
+impl StateOut {
+    pub(super) fn new(cfg: &crate::config::Config) -> Self {
+        StateOut {
+            live: Live::default(),
+            pacer: Pacer::default(),
+            outputs: cfg.outputs.iter().map(|o| o.name.clone()).collect(),
+            zones: None,
+        }
+    }
+
+    /// Takes the rules' and the tracks' share of the state, when it is time to look again.
+    pub(super) fn look(
+        &mut self,
+        rules: &Rules,
+        mode: Mode,
+        tracks: &[Track],
+        mono: Duration,
+        wall: Duration,
+    ) {
+        if !self.pacer.look(wall) {
+            return;
+        }
+        let live = &mut self.live;
+        live.armed = rules.armed();
+        live.mode = mode;
+        live.people = tracks.iter().filter(|t| t.is_confirmed()).count() as u16;
+        rules.zone_counts(tracks, &mut live.zones);
+        live.firing = rules.firing(mono);
+    }
 }
 
 impl Outlets<'_> {
@@ -89,6 +135,17 @@ impl Outlets<'_> {
         self.notices.drain_into(&mut self.notice_buf);
         let mut buf = std::mem::take(&mut self.notice_buf);
         for e in &buf {
+            if let Some(st) = &mut self.state {
+                let on = match e.kind {
+                    EventKind::AlarmOn => Some(true),
+                    EventKind::AlarmOff | EventKind::AlarmReset => Some(false),
+                    _ => None,
+                };
+                let output = st.outputs.iter().position(|n| **n == *e.place);
+                if let (Some(on), Some(i)) = (on, output) {
+                    st.live.set_output(i, on);
+                }
+            }
             self.event(e.clone(), None);
         }
         buf.clear();
@@ -106,6 +163,24 @@ impl Outlets<'_> {
         if let Some(s) = self.pending_metrics.take() {
             if let Err(WorkItem::Metrics(s)) = self.work.enqueue(WorkItem::Metrics(s)) {
                 self.pending_metrics = Some(s);
+            }
+            self.wake();
+        }
+    }
+
+    /// Hands the box's state to the worker when it is due (see `live.rs`), or at once when
+    /// `force`d; one that finds the queue full is tried again at the next call.
+    pub(super) fn offer_state(&mut self, wall: Duration, force: bool) {
+        let Some(st) = &mut self.state else { return };
+        if let Some(names) = st.zones.take() {
+            if let Err(WorkItem::Zones(names)) = self.work.enqueue(WorkItem::Zones(names)) {
+                st.zones = Some(names);
+                return;
+            }
+        }
+        if force || st.pacer.due(&st.live, wall) {
+            if self.work.enqueue(WorkItem::State(st.live)).is_ok() {
+                st.pacer.sent(st.live, wall);
             }
             self.wake();
         }

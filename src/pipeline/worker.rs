@@ -4,12 +4,14 @@
 //! - the journal's sender: each event, with its snapshot drawn and JPEG-encoded here, goes on to
 //!   the journal's own thread, which batches the SQLite commits;
 //! - the metrics [`Publisher`] (Prometheus textfile, one-line log summary);
+//! - the box's state file for the uplink (`live.rs`), named and written here;
 //! - the [`Health`] probes (sysfs, `statvfs`, maybe a `vcgencmd` spawn), whose events it
 //!   journals itself, and whose starts sound the alarms mapped to their kind.
 //!
 //! It wakes when the hot thread unparks it, or every [`POLL`]. On stop it drains the queue first,
 //! so everything enqueued before [`Shared::stop`] was set reaches the journal's sender.
 
+use super::live::{Live, StateWriter};
 use super::snapshots::Slots;
 use crate::event::Event;
 use crate::health::Health;
@@ -34,6 +36,10 @@ pub enum WorkItem {
     Event { event: Event, shot: Option<u8> },
     /// A metrics snapshot to publish.
     Metrics(Snapshot),
+    /// The box's state, to write for the uplink.
+    State(Live),
+    /// The zones' names after a reload, for the state.
+    Zones(Vec<String>),
 }
 
 /// What the worker and the hot thread share.
@@ -58,6 +64,8 @@ pub struct Worker<'q> {
     pub progress: bool,
     /// Health events that start sound the alarms mapped to their kind.
     pub alarm: crate::alarm::AlarmHandle,
+    /// The box's state file, with an uplink.
+    pub state: Option<StateWriter>,
 }
 
 impl Worker<'_> {
@@ -73,7 +81,20 @@ impl Worker<'_> {
                         fps = Some(snap.fps);
                         self.publish(&snap);
                     }
+                    WorkItem::State(live) => {
+                        if let Some(w) = &mut self.state {
+                            w.offer(live);
+                        }
+                    }
+                    WorkItem::Zones(names) => {
+                        if let Some(w) = &mut self.state {
+                            w.zones = names;
+                        }
+                    }
                 }
+            }
+            if let Some(w) = &mut self.state {
+                w.poll(fps, self.journal.last_id(), Instant::now(), stopping);
             }
             let mono = self.epoch.elapsed();
             for h in self.health.poll(mono, fps) {

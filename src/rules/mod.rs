@@ -23,7 +23,7 @@ mod verdict;
 pub use config::{validate, LineConfig, RuleConfig, RuleKind, ZoneConfig};
 pub use verdict::{Fired, Now, RuleId, Verdict};
 
-use crate::arming::{Arming, ArmingConfig, ArmingError, Inputs};
+use crate::arming::{Arming, ArmingConfig, ArmingError, By, Inputs, Reason};
 use crate::event::detail::rounded;
 use crate::event::{Direction, Event, EventKind, Value};
 use crate::track::Track;
@@ -36,6 +36,8 @@ use std::time::Duration;
 pub const MAX_RULES: usize = 16;
 pub const MAX_LINES: usize = 8;
 pub const MAX_TRACKS: usize = 64;
+/// How long a line rule counts as firing after a crossing ([`Rules::firing`]).
+pub const LINE_FIRING: Duration = Duration::from_secs(5);
 /// Events one `judge` call can return; more are counted in [`Verdict::overflow`].
 pub const MAX_EVENTS: usize = 32;
 
@@ -269,6 +271,48 @@ impl Rules {
         self.lines.iter().find(|l| l.name == line).map(|l| l.counts)
     }
 
+    /// The zone names in config order (the order of [`Rules::zone_counts`]).
+    pub fn zone_names(&self) -> impl Iterator<Item = &str> {
+        self.zones.iter().map(|z| z.name.as_str())
+    }
+
+    /// People whose foot is in each zone now (confirmed tracks), in zone order, into `out`
+    /// (zones past its length are not counted). Does not allocate.
+    pub fn zone_counts(&self, tracks: &[Track], out: &mut [u16]) {
+        out.fill(0);
+        for t in tracks.iter().filter(|t| t.is_confirmed()) {
+            let foot = t.foot();
+            for (n, z) in out.iter_mut().zip(&self.zones) {
+                if z.polygon.contains(foot) {
+                    *n = n.saturating_add(1);
+                }
+            }
+        }
+    }
+
+    /// The rules firing at `now`, one bit per rule ([`RuleId`] order): a zone rule while a
+    /// track it fired for is still in its zone (or in its exit grace), a crowd rule while its
+    /// episode lasts, a line rule for [`LINE_FIRING`] after a crossing it fired for.
+    pub fn firing(&self, now: Duration) -> u16 {
+        let mut bits = 0u16;
+        for (ri, r) in self.rules.iter().enumerate() {
+            let on = match r.kind {
+                RuleKind::LineCross => r
+                    .last_fired
+                    .is_some_and(|f| now.saturating_sub(f) < LINE_FIRING),
+                RuleKind::Crowd => r.crowd_fired.is_some(),
+                _ => self.memos.iter().any(|m| {
+                    let slot = &m.slots[ri];
+                    slot.fired_at.is_some() && slot.visit.inside_since.is_some()
+                }),
+            };
+            if on {
+                bits |= 1 << ri;
+            }
+        }
+        bits
+    }
+
     /// Whether the last `judge` found the box armed.
     pub fn armed(&self) -> bool {
         self.armed.unwrap_or(true)
@@ -328,10 +372,18 @@ impl Rules {
             } else {
                 EventKind::Disarmed
             };
-            let e = self.event(kind, now, "").with_detail(&[
+            let fields = [
                 ("by", why.as_str().into()),
                 ("mode", inputs.mode.as_str().into()),
-            ]);
+                ("source", inputs.by.as_str().into()),
+            ];
+            // A manual mode says who set it: cli, key or mqtt.
+            let n = if why == Reason::Manual && inputs.by != By::Unknown {
+                3
+            } else {
+                2
+            };
+            let e = self.event(kind, now, "").with_detail(&fields[..n]);
             out.push(e, None);
         }
         if inputs.tamper && !self.tamper {

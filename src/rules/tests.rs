@@ -414,11 +414,47 @@ fn an_unsynced_clock_keeps_a_scheduled_box_armed_and_says_so() {
 }
 
 #[test]
+fn a_manual_mode_says_who_set_it() {
+    let mut s = Sim::new(LOITER);
+    s.inputs = Inputs {
+        mode: Mode::Disarmed,
+        by: By::Mqtt,
+        ..Inputs::default()
+    };
+    let mut none: [Track; 0] = [];
+    s.frame(&mut none, &[]);
+    s.inputs = Inputs {
+        mode: Mode::Auto,
+        by: By::Cli,
+        ..Inputs::default()
+    };
+    s.frame(&mut none, &[]);
+    s.inputs.mode = Mode::Disarmed;
+    s.inputs.by = By::Unknown;
+    s.frame(&mut none, &[]);
+    let details: Vec<&str> = s
+        .events
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::Armed | EventKind::Disarmed))
+        .map(|e| e.detail.as_str())
+        .collect();
+    assert_eq!(
+        details,
+        [
+            r#"{"by":"manual","mode":"disarmed","source":"mqtt"}"#,
+            r#"{"by":"no_schedule","mode":"auto"}"#,
+            r#"{"by":"manual","mode":"disarmed"}"#,
+        ]
+    );
+}
+
+#[test]
 fn tamper_alarms_even_when_disarmed() {
     let mut s = Sim::new(LOITER);
     s.inputs = Inputs {
         mode: Mode::Disarmed,
         tamper: true,
+        ..Inputs::default()
     };
     let mut none: [Track; 0] = [];
     for _ in 0..5 {
@@ -452,4 +488,30 @@ fn judging_a_busy_scene_does_not_allocate() {
         }
     });
     assert_eq!(n, 0);
+}
+
+#[test]
+fn a_loiter_rule_fires_while_its_track_stays_and_zones_count_people() {
+    let mut s = Sim::new(LOITER);
+    let mut t = [person(3, 0.4, 0.7), person(4, 0.4, 0.2)];
+    let mut counts = [9u16; 2];
+    s.rules.zone_counts(&t, &mut counts);
+    assert_eq!(counts, [1, 0], "one foot in the porch; no second zone");
+    assert_eq!(s.rules.zone_names().collect::<Vec<_>>(), ["porch"]);
+    for _ in 0..80 {
+        s.frame(&mut t, &[Some((0.4, 0.7)), Some((0.4, 0.2))]);
+    }
+    assert_eq!(s.rules.firing(s.t), 0, "7.9 s: not yet");
+    s.frame(&mut t, &[Some((0.4, 0.7)), Some((0.4, 0.2))]);
+    assert_eq!(s.of(EventKind::Loiter).len(), 1);
+    assert_eq!(s.rules.firing(s.t), 1, "fired, and still there");
+    // Out of the zone: firing through the exit grace (1 s by default), then not.
+    s.frame(&mut t, &[Some((0.4, 0.3)), Some((0.4, 0.2))]);
+    assert_eq!(s.rules.firing(s.t), 1, "in the exit grace");
+    for _ in 0..11 {
+        s.frame(&mut t, &[Some((0.4, 0.3)), Some((0.4, 0.2))]);
+    }
+    assert_eq!(s.rules.firing(s.t), 0);
+    s.rules.zone_counts(&t, &mut counts);
+    assert_eq!(counts, [0, 0]);
 }

@@ -53,8 +53,13 @@ pub struct UplinkConfig {
     /// Publish Home Assistant MQTT discovery configs.
     pub homeassistant: bool,
     pub discovery_prefix: String,
-    /// Accept arm/disarm commands over MQTT (needs `mqtts://` and a username).
+    /// Accept arm/disarm commands over MQTT (needs `mqtts://`, a username and `code_file`).
     pub commands: bool,
+    /// A file holding the code a command must carry (one line). Must not be group-writable or
+    /// world-readable.
+    pub code_file: Option<PathBuf>,
+    /// Where `picket run` writes the box's state for the uplink (`crate::live::BoxState`).
+    pub state_json: PathBuf,
 }
 
 impl Default for UplinkConfig {
@@ -76,6 +81,8 @@ impl Default for UplinkConfig {
             homeassistant: false,
             discovery_prefix: "homeassistant".into(),
             commands: false,
+            code_file: None,
+            state_json: PathBuf::from("/run/picket/state.json"),
         }
     }
 }
@@ -104,6 +111,14 @@ impl UplinkConfig {
             p.push(".uplink");
             PathBuf::from(p)
         })
+    }
+
+    /// Where the uplink drops an arming request for `picket run`: beside its cursor,
+    /// `<state_file>.request`.
+    pub fn request_file(&self, journal: &Path) -> PathBuf {
+        let mut p = self.state_file(journal).into_os_string();
+        p.push(".request");
+        PathBuf::from(p)
     }
 }
 
@@ -143,6 +158,8 @@ impl Validate for UplinkConfig {
             ("client_cert", &self.client_cert),
             ("client_key", &self.client_key),
             ("state_file", &self.state_file),
+            ("code_file", &self.code_file),
+            ("state_json", &Some(self.state_json.clone())),
         ] {
             if v.as_ref().is_some_and(|p| !names_a_file(p)) {
                 report.error(key(k), "must name a file");
@@ -216,6 +233,14 @@ fn check_transport(c: &UplinkConfig, b: &BrokerUrl, at: &str, report: &mut Repor
                 "commands need a `username`, so that the broker can restrict who may send them",
             );
         }
+        if c.code_file.is_none() {
+            report.error(
+                key("commands"),
+                "commands need a `code_file`: the code Home Assistant asks for and the box checks",
+            );
+        }
+    } else if c.code_file.is_some() {
+        report.error(key("code_file"), "only used with `commands = true`");
     }
 }
 
@@ -348,6 +373,7 @@ mod tests {
         assert_eq!(u.topic_prefix, "picket");
         assert_eq!(u.discovery_prefix, "homeassistant");
         assert!(!u.snapshots && !u.homeassistant && !u.commands);
+        assert_eq!(u.state_json, PathBuf::from("/run/picket/state.json"));
         assert_eq!(
             u.state_file(Path::new("/var/lib/picket/events.db")),
             PathBuf::from("/var/lib/picket/events.db.uplink")
@@ -362,7 +388,8 @@ mod tests {
              username = \"porch\"\npassword_file = \"/etc/picket/pw\"\nca_file = \"/etc/picket/ca.pem\"\n\
              client_cert = \"/etc/picket/c.pem\"\nclient_key = \"/etc/picket/k.pem\"\nkeepalive_s = 10\n\
              inflight = 4\nstate_file = \"/var/lib/picket-uplink/cursor\"\nheartbeat_s = 30\n\
-             snapshots = true\nhomeassistant = true\ndiscovery_prefix = \"ha\"\ncommands = true\n",
+             snapshots = true\nhomeassistant = true\ndiscovery_prefix = \"ha\"\ncommands = true\n\
+             code_file = \"/etc/picket/code\"\nstate_json = \"/run/p/state.json\"\n",
         );
         assert_eq!(u.box_id(), "porch-1");
         assert_eq!(u.broker().map(|b| b.port), Some(8883));
@@ -371,6 +398,11 @@ mod tests {
             PathBuf::from("/var/lib/picket-uplink/cursor")
         );
         assert!(u.commands && u.snapshots && u.homeassistant);
+        assert_eq!(u.state_json, PathBuf::from("/run/p/state.json"));
+        assert_eq!(
+            u.request_file(Path::new("/x.db")),
+            PathBuf::from("/var/lib/picket-uplink/cursor.request")
+        );
     }
 
     #[test]
@@ -416,15 +448,26 @@ mod tests {
                 "uplink.client_cert: needs `client_key` too",
             ),
             (
-                "url = \"mqtt://127.0.0.1\"\nusername = \"u\"\ncommands = true\n",
-                (7, 12),
+                "url = \"mqtt://127.0.0.1\"\nusername = \"u\"\ncode_file = \"/c\"\ncommands = true\n",
+                (8, 12),
                 "uplink.commands: commands need mqtts://",
             ),
             (
-                "url = \"mqtts://hub\"\nca_file = \"/ca.pem\"\ncommands = true\n",
+                "url = \"mqtts://hub\"\ncode_file = \"/c\"\ncommands = true\n",
                 (7, 12),
                 "uplink.commands: commands need a `username`",
             ),
+            (
+                "url = \"mqtts://hub\"\nusername = \"u\"\ncommands = true\n",
+                (7, 12),
+                "uplink.commands: commands need a `code_file`",
+            ),
+            (
+                "url = \"mqtts://hub\"\nusername = \"u\"\ncode_file = \"/c\"\n",
+                (7, 13),
+                "uplink.code_file: only used with `commands = true`",
+            ),
+            ("url = \"mqtt://hub\"\nstate_json = \"/run/\"\n", (6, 14), "uplink.state_json: must name a file"),
             ("url = \"mqtt://hub\"\nkeepalive_s = 0\n", (6, 15), "uplink.keepalive_s"),
             ("url = \"mqtt://hub\"\ninflight = 0\n", (6, 12), "uplink.inflight"),
             ("url = \"mqtt://hub\"\nheartbeat_s = 1\n", (6, 15), "uplink.heartbeat_s"),

@@ -15,13 +15,24 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::sync::Arc;
 
-/// The broker password, read from `password_file`.
+/// A secret read from a file: the broker password (`password_file`) or the command code
+/// (`code_file`).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Password(String);
 
 impl Password {
     pub fn expose(&self) -> &str {
         &self.0
+    }
+
+    /// Whether `other` is this secret, in a time that does not depend on where they differ.
+    pub fn matches(&self, other: &str) -> bool {
+        let (a, b) = (self.0.as_bytes(), other.as_bytes());
+        let diff = a
+            .iter()
+            .zip(b)
+            .fold(a.len() ^ b.len(), |d, (x, y)| d | usize::from(x ^ y));
+        diff == 0
     }
 }
 
@@ -63,18 +74,27 @@ pub fn check_secret_mode(key: &'static str, path: &Path) -> Result<(), UplinkErr
 
 /// Reads the password: the file's first line, without its line ending. Checks the mode first.
 pub fn read_password(path: &Path) -> Result<Password, UplinkError> {
-    const KEY: &str = "password_file";
-    check_secret_mode(KEY, path)?;
-    let text = std::fs::read_to_string(path).map_err(|e| file_error(KEY, path, e.to_string()))?;
+    secret_line("password_file", path, "password").map(Password)
+}
+
+/// Reads the command code (`code_file`) as [`read_password`] reads the password.
+pub fn read_code(path: &Path) -> Result<Password, UplinkError> {
+    secret_line("code_file", path, "code").map(Password)
+}
+
+/// The first line of the secret file `path` (`key` in the config), its mode checked first.
+fn secret_line(key: &'static str, path: &Path, what: &str) -> Result<String, UplinkError> {
+    check_secret_mode(key, path)?;
+    let text = std::fs::read_to_string(path).map_err(|e| file_error(key, path, e.to_string()))?;
     let line = text.lines().next().unwrap_or("");
     if line.is_empty() {
         return Err(file_error(
-            KEY,
+            key,
             path,
-            "empty: the password is its first line",
+            format!("empty: the {what} is its first line"),
         ));
     }
-    Ok(Password(line.to_owned()))
+    Ok(line.to_owned())
 }
 
 /// A rustls client config (ring provider, TLS 1.2 and 1.3) trusting `ca_file`'s certificates, or
@@ -187,6 +207,28 @@ mod tests {
             assert!(e.contains(want), "{}: {e}", path.display());
             assert!(!e.contains("pw\n"), "{e}");
         }
+    }
+
+    #[test]
+    fn the_code_is_read_like_the_password_and_compared_whole() {
+        let d = TestDir::new("uplink-code");
+        let code = read_code(&with_mode(&d, "code", "4711\n", 0o600)).unwrap();
+        assert!(code.matches("4711"));
+        for wrong in ["", "471", "47111", "4712", "0000"] {
+            assert!(!code.matches(wrong), "{wrong}");
+        }
+        let e = read_code(&with_mode(&d, "open", "4711\n", 0o644))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("[uplink] code_file ") && e.contains("mode 0644"),
+            "{e}"
+        );
+        assert!(!e.contains("4711\n"), "{e}");
+        let e = read_code(&with_mode(&d, "none", "", 0o600))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("empty: the code is its first line"), "{e}");
     }
 
     #[test]

@@ -12,6 +12,8 @@
 //! - `run.rs`: waiting for the journal, the cursor, and reconnecting with backoff.
 //! - `session.rs`: one connection to the broker (rumqttc): announce, publish, acknowledge.
 //! - [`discovery`]: Home Assistant's discovery configs, as pure functions.
+//! - `state.rs`: `picket run`'s state file to the retained `…/state` topic; arming commands
+//!   from `…/command`, checked and handed to `picket run` as a request file.
 
 pub mod broker_url;
 pub mod config;
@@ -22,6 +24,7 @@ pub mod message;
 pub mod outbox;
 mod run;
 mod session;
+mod state;
 #[cfg(test)]
 mod tests;
 pub mod window;
@@ -77,6 +80,23 @@ pub struct Settings {
     pub snapshots: bool,
     /// Home Assistant's status topic and the discovery messages, when enabled.
     pub homeassistant: Option<(String, Vec<discovery::Message>)>,
+    /// `picket run`'s state file, published on `…/state`.
+    pub state_json: PathBuf,
+    /// The state is published again at least this often.
+    pub heartbeat: Duration,
+    /// Arming commands, when enabled.
+    pub commands: Option<Commands>,
+}
+
+/// What accepting arming commands needs (`commands = true`).
+#[derive(Debug, Clone)]
+pub struct Commands {
+    /// `<prefix>/<box_id>/command`, as the alarm panel's discovery config names it.
+    pub topic: String,
+    /// The code a command must carry.
+    pub code: Password,
+    /// Where an accepted command goes for `picket run` (`UplinkConfig::request_file`).
+    pub request_file: PathBuf,
 }
 
 impl Settings {
@@ -104,6 +124,14 @@ impl Settings {
             None
         };
         let box_id = cfg.box_id();
+        let commands = match (&cfg.code_file, cfg.commands) {
+            (Some(code), true) => Some(Commands {
+                topic: format!("{}/{box_id}/command", cfg.topic_prefix),
+                code: files::read_code(code)?,
+                request_file: cfg.request_file(journal),
+            }),
+            _ => None,
+        };
         let homeassistant = cfg.homeassistant.then(|| {
             let device = discovery::Device::new(cfg, &box_id, rules);
             (device.status_topic(), discovery::messages(&device))
@@ -120,6 +148,9 @@ impl Settings {
             state_file: cfg.state_file(journal),
             snapshots: cfg.snapshots,
             homeassistant,
+            state_json: cfg.state_json.clone(),
+            heartbeat: Duration::from_secs(u64::from(cfg.heartbeat_s)),
+            commands,
             box_id,
         })
     }

@@ -72,6 +72,7 @@ async fn main(s: &Settings, stop: &AtomicBool) -> Result<(), UplinkError> {
         more: true,
         checked_file_at: Instant::now(),
         rediscover_at: None,
+        state: Default::default(),
     };
     let mut backoff = Backoff::default();
     let mut state: Option<String> = None;

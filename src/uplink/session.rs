@@ -60,6 +60,8 @@ pub(super) struct Link<'a> {
     pub checked_file_at: Instant,
     /// Home Assistant said `online`: send discovery again at this time.
     pub rediscover_at: Option<Instant>,
+    /// The state topic's last message.
+    pub state: super::state::StateMemo,
 }
 
 impl Link<'_> {
@@ -139,6 +141,7 @@ impl Link<'_> {
                         return End::Fatal(e);
                     }
                     self.store_cursor(false);
+                    self.tick_state(client);
                     if self.rediscover_at.is_some_and(|t| Instant::now() >= t) {
                         self.rediscover_at = None;
                         self.send_discovery(client);
@@ -148,7 +151,8 @@ impl Link<'_> {
         }
     }
 
-    /// `online` (retained), then Home Assistant's status subscription and discovery configs.
+    /// `online` (retained), the command subscription, then Home Assistant's status
+    /// subscription and discovery configs; the state follows at the next tick.
     fn announce(&mut self, client: &AsyncClient) {
         self.publish(
             client,
@@ -156,6 +160,8 @@ impl Link<'_> {
             true,
             b"online".to_vec(),
         );
+        self.subscribe_commands(client);
+        self.state.republish();
         if let Some((status, _)) = &self.s.homeassistant {
             if let Err(e) = client.try_subscribe(status.clone(), QoS::AtLeastOnce) {
                 log::warn!("uplink: cannot subscribe to {status}: {e}");
@@ -175,7 +181,13 @@ impl Link<'_> {
     }
 
     /// Publishes a message that is not a journal event (QoS 1), keeping the window in step.
-    fn publish(&mut self, client: &AsyncClient, topic: &str, retain: bool, payload: Vec<u8>) {
+    pub(super) fn publish(
+        &mut self,
+        client: &AsyncClient,
+        topic: &str,
+        retain: bool,
+        payload: Vec<u8>,
+    ) {
         match client.try_publish(topic, QoS::AtLeastOnce, retain, payload) {
             Ok(()) => self.window.sent(None),
             Err(e) => log::warn!("uplink: cannot queue a message to {topic}: {e}"),
@@ -187,6 +199,9 @@ impl Link<'_> {
             Event::Outgoing(Outgoing::Publish(pkid)) => self.window.assigned(pkid),
             Event::Incoming(Packet::PubAck(ack)) => {
                 self.window.acked(ack.pkid);
+            }
+            Event::Incoming(Packet::Publish(p)) if self.is_command(&p.topic) => {
+                self.command(&p.payload, p.retain);
             }
             Event::Incoming(Packet::Publish(p)) => {
                 let birth = self
@@ -208,8 +223,9 @@ impl Link<'_> {
                     .any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure)) =>
             {
                 log::warn!(
-                    "uplink: the broker refused the subscription to Home Assistant's status \
-                     topic (ACL?); discovery is sent only at connect"
+                    "uplink: the broker refused a subscription (ACL?): to Home Assistant's \
+                     status topic, discovery is sent only at connect; to the command topic, \
+                     no command arrives"
                 );
             }
             _ => {}
@@ -407,7 +423,8 @@ fn connect(s: &Settings) -> (AsyncClient, EventLoop) {
     o.set_max_packet_size(64 * 1024, super::message::MAX_MESSAGE + 4096);
     // Besides events: their snapshots, availability and the discovery configs (sent twice at
     // most when Home Assistant restarts right after a connect).
-    let others = 2 * s.homeassistant.as_ref().map_or(0, |(_, m)| m.len()) + 4;
+    // And the state, at most one per tick.
+    let others = 2 * s.homeassistant.as_ref().map_or(0, |(_, m)| m.len()) + 6;
     let cap = 2 * s.inflight + others;
     o.set_inflight(u16::try_from(cap).unwrap_or(u16::MAX));
     let (client, mut eventloop) = AsyncClient::new(o, cap);

@@ -289,3 +289,27 @@ fn the_sample_box_configs_match_the_committed_ones() {
         );
     }
 }
+
+/// The fields the entities' templates read are fields of the state `picket run` writes.
+#[test]
+fn the_templates_read_fields_the_state_has() {
+    use discovery::state_fields::{ARMED, CAMERA_OK, FIRING, PEOPLE};
+    let state = crate::live::BoxState {
+        v: 1,
+        ts: "2026-12-05T00:30:00.000Z".into(),
+        armed: true,
+        mode: "auto".into(),
+        outputs_on: vec![],
+        people: 1,
+        zones: Default::default(),
+        firing: vec!["on_walkway".into()],
+        fps: None,
+        camera_ok: true,
+        last_id: None,
+    };
+    let v = serde_json::to_value(&state).unwrap();
+    assert_eq!(v[ARMED], true);
+    assert_eq!(v[FIRING], serde_json::json!(["on_walkway"]));
+    assert_eq!(v[PEOPLE], 1);
+    assert_eq!(v[CAMERA_OK], true);
+}
