@@ -9,6 +9,7 @@
 mod clock;
 mod outlets;
 mod snapshots;
+mod tamper;
 pub mod worker;
 
 use crate::alarm::{self, AlarmError};
@@ -175,7 +176,7 @@ pub fn run_with_source(
     let mut hot = Hot {
         source,
         see: Seeing {
-            gate: MotionGate::new(&cfg.motion)?,
+            gate: MotionGate::new(&cfg.motion)?.keep_cells(cfg.tamper.enabled),
             pre: Preprocessor::new(w, h, cfg.source.roi_rect()),
             det,
             dets: Detections::with_capacity(cfg.detector.max_detections),
@@ -189,6 +190,7 @@ pub fn run_with_source(
         },
         rules,
         verdict: Verdict::default(),
+        tamper: tamper::Watch::of(&cfg.tamper),
         arming,
         out: Outlets {
             alarm: alarm.clone(),
@@ -264,6 +266,7 @@ struct Hot<'s> {
     see: Seeing,
     rules: Rules,
     verdict: Verdict,
+    tamper: Option<tamper::Watch>,
     arming: Arc<ArmingShared>,
     out: Outlets<'s>,
     epoch: Instant,
@@ -350,6 +353,16 @@ impl Hot<'_> {
             };
             self.out
                 .event(e.clone(), full.and_then(|f| self.out.shots.fill(f)));
+        }
+        // Video tamper, on the gate's luma grid of this frame.
+        if let Some(t) = &mut self.tamper {
+            t.frame(
+                &mut self.see,
+                &mut self.out,
+                &frame,
+                &now,
+                self.rules.armed(),
+            );
         }
         self.out.drain_notices();
         self.out.alarm.heartbeat();
@@ -472,7 +485,10 @@ impl Seeing {
         let rgb = if ready { self.pre.rgb(frame) } else { None };
         let decision = match luma(frame, rgb) {
             Some(l) => self.gate.decide(mono, state, l),
-            None => Ok(crate::motion::Decision::Run(crate::motion::Reason::First)),
+            None => {
+                self.gate.unseen();
+                Ok(crate::motion::Decision::Run(crate::motion::Reason::First))
+            }
         };
         m.record(Stage::Motion, t.elapsed());
         let runs = decision.map_or_else(
