@@ -231,6 +231,9 @@ fn assert_reason(tag: &str, reason: &str, op: impl Fn(&RgbImage, usize) -> RgbIm
     );
     let run = run(&dir, GATED, &path, &[]);
     let ctx = &run.stderr;
+    for l in ctx.lines().filter(|l| l.contains(" s: video tamper")) {
+        eprintln!("{tag}: {l}");
+    }
 
     let raised = run.of("tamper");
     assert_eq!(raised.len(), 1, "{ctx}");
@@ -356,6 +359,9 @@ fn tamper_dusk_a_flash_and_a_near_passer_by_raise_nothing() {
         "{}",
         run.stderr
     );
+    // Every frame was judged (the YUYV frames' luma read straight from their bytes).
+    let judged = run.stderr.matches(" s: tamper Stats").count();
+    assert_eq!(judged, len, "{}", run.stderr);
     assert!(run.of("tamper").is_empty(), "{}", run.stderr);
     assert!(run.logged("tamper").is_empty(), "{}", run.stderr);
 }
