@@ -102,8 +102,9 @@ pub struct Thresholds {
 }
 
 impl Stats {
-    /// The reason these statistics show, if any, among those `enabled`, in order of precedence:
-    /// blinded, covered, defocused, moved.
+    /// The reason these statistics show: the first that matches, in order of precedence blinded,
+    /// covered, defocused, moved; `None` when none matches or the one that does is not
+    /// `enabled` (a saturated frame is not judged for the others).
     pub fn reason(&self, t: &Thresholds, enabled: impl Fn(Reason) -> bool) -> Option<Reason> {
         let on = |r: Reason| enabled(r).then_some(r);
         if self.saturated >= t.blinded_fraction {
