@@ -45,6 +45,10 @@ pub enum EventKind {
     DiskLow,
     FpsLow,
     ClockUnsynced,
+    // Video tamper: the camera still sends frames, but of a covered, blinded, turned or
+    // defocused view; `detail.reason` says which (`covered`, `blinded`, `moved`, `defocused`).
+    Tamper,
+    TamperCleared,
     // Life.
     Started,
     Stopped,
@@ -55,7 +59,7 @@ pub enum EventKind {
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 20] = [
+    pub const ALL: [EventKind; 22] = [
         EventKind::Intrusion,
         EventKind::Loiter,
         EventKind::LineCross,
@@ -73,6 +77,8 @@ impl EventKind {
         EventKind::DiskLow,
         EventKind::FpsLow,
         EventKind::ClockUnsynced,
+        EventKind::Tamper,
+        EventKind::TamperCleared,
         EventKind::Started,
         EventKind::Stopped,
         EventKind::UplinkGap,
@@ -97,6 +103,8 @@ impl EventKind {
             EventKind::DiskLow => "disk_low",
             EventKind::FpsLow => "fps_low",
             EventKind::ClockUnsynced => "clock_unsynced",
+            EventKind::Tamper => "tamper",
+            EventKind::TamperCleared => "tamper_cleared",
             EventKind::Started => "started",
             EventKind::Stopped => "stopped",
             EventKind::UplinkGap => "uplink_gap",

@@ -22,6 +22,7 @@ pub mod notify;
 pub mod pipeline;
 pub mod rules;
 pub mod source;
+pub mod tamper;
 pub mod track;
 pub mod uplink;
 pub mod validate;

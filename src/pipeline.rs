@@ -4,13 +4,16 @@
 //! The file has two halves: [`run`] sets everything up once (threads, queues, buffers) and tears
 //! it down in order; `Hot::step` is one frame, and reads like the diagram. The threads'
 //! plumbing lives beside it: [`worker`] (journal, snapshots, metrics, health, the box's state)
-//! and `snapshots`; [`live`] is the box's state for the uplink; `sd_notify` is
+//! and `snapshots`; [`live`] is the box's state for the uplink; `tamper` judges the view on
+//! every frame; `between` holds the small conversions between stages; `sd_notify` is
 //! [`crate::notify`].
 
+mod between;
 mod clock;
 pub mod live;
 mod outlets;
 mod snapshots;
+mod tamper;
 pub mod worker;
 
 use crate::alarm::{self, AlarmError};
@@ -21,12 +24,13 @@ use crate::event::{Event, EventKind, Value};
 use crate::health::{Health, Probes};
 use crate::journal::{Journal, JournalError, JournalStatus};
 use crate::metrics::{Counter, Metrics, Publisher, Stage};
-use crate::motion::{LumaInput, MotionError, MotionGate, Tracks};
+use crate::motion::{MotionError, MotionGate, Tracks};
 use crate::notify::Notifier;
 use crate::rules::{Now, Rules, RulesError, Verdict};
 use crate::source::{FrameSource, Next, SourceError, Status};
 use crate::track::starts::StartWatch;
 use crate::track::{Track, Tracker};
+use between::{from_roi, luma};
 use clock::FrameClock;
 use heapless::spsc::Queue;
 use outlets::Outlets;
@@ -178,7 +182,7 @@ pub fn run_with_source(
     let mut hot = Hot {
         source,
         see: Seeing {
-            gate: MotionGate::new(&cfg.motion)?,
+            gate: MotionGate::new(&cfg.motion)?.keep_cells(cfg.tamper.enabled),
             pre: Preprocessor::new(w, h, cfg.source.roi_rect()),
             det,
             dets: Detections::with_capacity(cfg.detector.max_detections),
@@ -192,6 +196,7 @@ pub fn run_with_source(
         },
         rules,
         verdict: Verdict::default(),
+        tamper: tamper::Watch::of(&cfg.tamper),
         arming,
         out: Outlets {
             alarm: alarm.clone(),
@@ -273,6 +278,7 @@ struct Hot<'s> {
     see: Seeing,
     rules: Rules,
     verdict: Verdict,
+    tamper: Option<tamper::Watch>,
     arming: Arc<ArmingShared>,
     out: Outlets<'s>,
     epoch: Instant,
@@ -362,6 +368,16 @@ impl Hot<'_> {
             };
             self.out
                 .event(e.clone(), full.and_then(|f| self.out.shots.fill(f)));
+        }
+        // Video tamper, on the gate's luma grid of this frame.
+        if let Some(t) = &mut self.tamper {
+            t.frame(
+                &mut self.see,
+                &mut self.out,
+                &frame,
+                &now,
+                self.rules.armed(),
+            );
         }
         self.out.drain_notices();
         self.out.offer_state(wall, false);
@@ -495,7 +511,10 @@ impl Seeing {
         let rgb = if ready { self.pre.rgb(frame) } else { None };
         let decision = match luma(frame, rgb) {
             Some(l) => self.gate.decide(mono, state, l),
-            None => Ok(crate::motion::Decision::Run(crate::motion::Reason::First)),
+            None => {
+                self.gate.unseen();
+                Ok(crate::motion::Decision::Run(crate::motion::Reason::First))
+            }
         };
         m.record(Stage::Motion, t.elapsed());
         let runs = decision.map_or_else(
@@ -554,48 +573,5 @@ impl Seeing {
         } else {
             Tracks::Coasting
         }
-    }
-}
-
-/// The luma the gate reads: the raw frame's, or the decoded RGB of a compressed one.
-fn luma<'a>(
-    frame: &FrameRef<'a>,
-    rgb: Option<picket_image::Rgb8View<'a>>,
-) -> Option<LumaInput<'a>> {
-    let (w, h) = (frame.width, frame.height);
-    let stride = frame.stride.max(frame.format.min_stride(w));
-    Some(match frame.format {
-        PixelFormat::Mjpeg => {
-            let v = rgb?;
-            LumaInput::rgb(v.data, v.width, v.height, v.width as usize * 3)
-        }
-        PixelFormat::Rgb24 => LumaInput::rgb(frame.data, w, h, stride),
-        PixelFormat::Yuyv => LumaInput::yuyv(frame.data, w, h, stride),
-        PixelFormat::Nv12 | PixelFormat::I420 | PixelFormat::I422 => {
-            LumaInput::luma(frame.data, w, h, stride)
-        }
-    })
-}
-
-/// `r`, normalised to the region `roi` of the frame, normalised to the whole frame.
-fn from_roi(roi: &NormRect, r: &NormRect) -> NormRect {
-    let (w, h) = (roi.x1 - roi.x0, roi.y1 - roi.y0);
-    NormRect::new(
-        roi.x0 + r.x0 * w,
-        roi.y0 + r.y0 * h,
-        roi.x0 + r.x1 * w,
-        roi.y0 + r.y1 * h,
-    )
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn boxes_in_the_roi_map_back_to_the_frame() {
-        let roi = NormRect::new(0.5, 0.0, 1.0, 0.5);
-        let r = from_roi(&roi, &NormRect::new(0.0, 0.5, 1.0, 1.0));
-        assert_eq!(r, NormRect::new(0.5, 0.25, 1.0, 0.5));
     }
 }

@@ -22,6 +22,18 @@ const CASES: &[(&str, &str)] = &[
         "2:15: motion.coast_every: must be at least 1",
     ),
     (
+        "[tamper]\nhold_s = -1\n",
+        "2:10: tamper.hold_s: must be in [0, 3600] seconds",
+    ),
+    (
+        "[tamper]\nreasons = [\"covered\", \"sprayed\"]\n",
+        "2:23: tamper.reasons.1: unknown reason `sprayed` (covered, blinded, moved, defocused)",
+    ),
+    (
+        "[tamper]\nwhen = \"sometimes\"\n",
+        "2:8: unknown variant `sometimes`, expected `always` or `armed`",
+    ),
+    (
         "[tracker]\nmatch_iou = 2.0\n",
         "2:13: tracker.match_iou: 2 is not in 0..=1",
     ),

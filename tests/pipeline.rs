@@ -1,8 +1,9 @@
 //! The whole pipeline through the library, on synthetic or looped sources: the motion gate
-//! skips a still scene, the hot thread allocates nothing per frame, and a camera outage shows in
-//! the box's state.
+//! skips a still scene, the hot thread allocates nothing per frame (video tamper on or off),
+//! and a camera outage shows in the box's state.
 
 use crate::util::{root, CLIP};
+use jpeg_encoder::SamplingFactor;
 use picket_testkit::media;
 
 use media::Repeat;
@@ -244,5 +245,64 @@ fn a_lost_camera_and_its_alarm_show_in_the_box_s_state_during_the_outage() {
     );
     let after = picket::live::BoxState::parse(&std::fs::read(&state).unwrap()).unwrap();
     assert!(after.camera_ok, "{after:?}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+/// With `[tamper]` on, the hot thread still allocates nothing, through a tamper raised (with
+/// its snapshot and alarm) and cleared inside the counted frames: the clip, 80 grey frames,
+/// the clip again. The gate skips inference after the first frame, as tamper must work then.
+#[test]
+fn the_hot_thread_allocates_nothing_while_tamper_is_raised_and_cleared() {
+    const WARM_UP: u64 = 20;
+    let clip = std::fs::read(root().join(CLIP)).unwrap();
+    let grey = media::jpeg(
+        &vec![90u8; 384 * 288 * 3],
+        384,
+        288,
+        85,
+        SamplingFactor::F_2_2,
+    );
+    let mut body = clip.clone();
+    (0..80).for_each(|_| body.extend_from_slice(&grey));
+    body.extend_from_slice(&clip);
+    body.extend_from_slice(&clip);
+    let reader = Repeat {
+        head: Vec::new(),
+        body,
+        pos: 0,
+        times: 1,
+    };
+    let src = StreamSource::new(
+        "clip",
+        Box::new(reader),
+        PixelFormat::Mjpeg,
+        (384, 288),
+        10.0,
+        Pacing::Fast,
+    );
+    let dir = scratch("alloc-tamper");
+    let mut cfg = demo_config(&dir, "\n[tamper]\nenabled = true\n");
+    // No detection and no motion: inference on the first frame only.
+    cfg.detector.threshold = 0.99;
+    cfg.motion.enabled = true;
+    cfg.motion.pixel_threshold = 255;
+    cfg.motion.keepalive_s = 3600.0;
+    let opts = Options {
+        count_allocations_from: Some(WARM_UP),
+        ..Options::default()
+    };
+    let s = run(&cfg, src, &opts);
+    assert_eq!(s.frames, 320);
+    assert_eq!(s.inferences, 1, "{s:?}");
+    assert_eq!(s.allocations, Some(0), "{s:?}");
+    let kinds: Vec<String> = crate::util::journal::events(&cfg.journal.path)
+        .iter()
+        .filter_map(|e| {
+            let k = e["kind"].as_str()?;
+            k.starts_with("tamper")
+                .then(|| format!("{k} {}", e["detail"]["reason"]))
+        })
+        .collect();
+    assert_eq!(kinds, ["tamper \"covered\"", "tamper_cleared \"covered\""]);
     let _ = std::fs::remove_dir_all(dir);
 }

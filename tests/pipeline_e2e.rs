@@ -169,6 +169,17 @@ fn motion_gating_at_its_defaults_leaves_the_events_unchanged() {
     assert_eq!(rule_lines(&gated.events), golden());
 }
 
+/// Video tamper on: the untouched clip raises no `tamper`, and its rule events stay golden.
+#[test]
+fn tamper_on_leaves_the_demo_events_unchanged_and_raises_nothing() {
+    let run = run_demo("tamper", "\n[tamper]\nenabled = true\n");
+    assert_eq!(rule_lines(&run.events), golden(), "\n{}", run.stderr);
+    let tamper = |e: &&serde_json::Value| e["kind"].as_str().unwrap_or("").starts_with("tamper");
+    let raised: Vec<_> = run.events.iter().filter(tamper).collect();
+    assert!(raised.is_empty(), "{raised:?}\n{}", run.stderr);
+    assert!(!run.stderr.contains("video tamper"), "{}", run.stderr);
+}
+
 /// The clip as a YUYV camera would send it, in a raw file: picket resizes YUYV before
 /// converting it, and converts a whole frame only for an event's snapshot.
 ///

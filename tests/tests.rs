@@ -28,6 +28,7 @@ mod no_alloc;
 mod pipeline;
 mod pipeline_e2e;
 mod pipeline_signals;
+mod pipeline_tamper;
 mod sources;
 mod track_eval;
 mod uplink;

@@ -267,8 +267,8 @@ pub fn validate(
                 report.error(
                     join(&path, format!("rules.{k}")),
                     format!(
-                        "unknown rule `{r}` (not a rule, `tamper`, nor a health event: \
-                         camera_lost, temp_high, throttled, disk_low, fps_low)"
+                        "unknown rule `{r}` (not a rule, `tamper`, `video_tamper`, nor a health \
+                         event: camera_lost, temp_high, throttled, disk_low, fps_low)"
                     ),
                 );
             }

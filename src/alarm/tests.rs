@@ -265,6 +265,13 @@ fn a_mapping_names_rules_health_kinds_and_tamper_apart() {
         Some(Trigger::Health(EventKind::FpsLow))
     );
     assert_eq!(Trigger::resolve("tamper", &rules), Some(Trigger::Tamper));
+    assert_eq!(
+        Trigger::resolve("video_tamper", &rules),
+        Some(Trigger::VideoTamper)
+    );
+    // The event kinds of video tamper are not health triggers: `video_tamper` names it.
+    assert_eq!(Trigger::resolve("tamper_cleared", &rules), None);
+    assert_eq!(Trigger::health(EventKind::Tamper), None);
     assert_eq!(Trigger::resolve("intrusion", &rules), None);
     assert_eq!(Trigger::health(EventKind::CameraBack), None);
     assert!(Trigger::HEALTH.iter().all(|k| !k.is_rule()));

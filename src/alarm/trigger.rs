@@ -18,6 +18,9 @@ pub enum Trigger {
     Health(EventKind),
     /// The tamper input became active; named `tamper`.
     Tamper,
+    /// Video tamper was raised (the `tamper` event: a covered, blinded, turned or defocused
+    /// view); named `video_tamper`, since `tamper` names the input.
+    VideoTamper,
 }
 
 impl Trigger {
@@ -38,13 +41,16 @@ impl Trigger {
     }
 
     /// The trigger a mapping names: a rule of `rules` (the rule names in index order),
-    /// `tamper`, or a health event kind. A rule's name wins over the others.
+    /// `tamper`, `video_tamper`, or a health event kind. A rule's name wins over the others.
     pub fn resolve(name: &str, rules: &[&str]) -> Option<Trigger> {
         if let Some(i) = rules.iter().position(|r| *r == name) {
             return u8::try_from(i).ok().map(Trigger::Rule);
         }
         if name == "tamper" {
             return Some(Trigger::Tamper);
+        }
+        if name == "video_tamper" {
+            return Some(Trigger::VideoTamper);
         }
         EventKind::parse(name).and_then(Trigger::health)
     }

@@ -26,6 +26,8 @@ pub struct Config {
     pub detector: crate::detect::config::DetectorConfig,
     /// `[motion]`: skip inference while nothing moves.
     pub motion: crate::motion::MotionConfig,
+    /// `[tamper]`: video tamper detection (covered, blinded, moved, defocused).
+    pub tamper: crate::tamper::TamperConfig,
     /// `[tracker]`: association thresholds and the track life cycle.
     pub tracker: crate::track::TrackerConfig,
     /// `[[zones]]`, `[[lines]]` and `[[rules]]`: what counts as an alarm.
@@ -95,6 +97,7 @@ impl Validate for Config {
             report,
         );
         self.motion.validate(&join(at, "motion"), report);
+        self.tamper.validate(&join(at, "tamper"), report);
         self.metrics.validate(&join(at, "metrics"), report);
         self.health.validate(&join(at, "health"), report);
         self.tracker.validate(&join(at, "tracker"), report);

@@ -209,6 +209,11 @@ impl MotionDetector {
         &self.cells
     }
 
+    /// The grid's `(columns, rows)`.
+    pub fn grid(&self) -> (usize, usize) {
+        (self.grid_w, self.grid_h)
+    }
+
     /// Places the sample lattice for a new frame size. Capacities were reserved in `new`.
     fn lay_samples(&mut self, (width, height, layout): (u32, u32, Layout)) {
         let bpp = layout.bytes_per_pixel();

@@ -206,6 +206,10 @@ pub struct MotionGate {
     detector: MotionDetector,
     policy: Policy,
     last_motion: Option<Motion>,
+    /// Sample the grid even with gating off, for a reader of [`MotionGate::cells`].
+    keep_cells: bool,
+    /// Whether the grid holds the frame last decided.
+    fresh: bool,
 }
 
 impl MotionGate {
@@ -214,7 +218,24 @@ impl MotionGate {
             detector: MotionDetector::new(cfg)?,
             policy: Policy::new(cfg),
             last_motion: None,
+            keep_cells: false,
+            fresh: false,
         })
+    }
+
+    /// Samples every frame's luma grid even while gating is off, so that another analysis (video
+    /// tamper) reads [`MotionGate::cells`] instead of computing its own.
+    pub fn keep_cells(mut self, keep: bool) -> Self {
+        self.keep_cells = keep;
+        self
+    }
+
+    /// The luma grid of the frame last decided, row-major, with its `(columns, rows)`; `None`
+    /// when the gate did not look at that frame (gating off and cells not kept, or a frame it
+    /// could not read).
+    pub fn cells(&self) -> Option<(&[f32], (usize, usize))> {
+        self.fresh
+            .then(|| (self.detector.cells(), self.detector.grid()))
     }
 
     /// Whether gating is on. When off, [`MotionGate::decide`] always runs and reads no pixels.
@@ -233,12 +254,24 @@ impl MotionGate {
         tracks: Tracks,
         frame: LumaInput<'_>,
     ) -> Result<Decision, MotionError> {
+        self.fresh = false;
         if !self.policy.enabled() {
+            if self.keep_cells {
+                self.detector.observe(now, frame)?;
+                self.fresh = true;
+            }
             return Ok(self.policy.decide(now, true, tracks));
         }
         let motion = self.detector.observe(now, frame)?;
+        self.fresh = true;
         self.last_motion = Some(motion);
         Ok(self.policy.decide(now, motion.moving, tracks))
+    }
+
+    /// Marks a frame the gate could not be shown (it could not be decoded): [`MotionGate::cells`]
+    /// no longer describes the current frame.
+    pub fn unseen(&mut self) {
+        self.fresh = false;
     }
 
     /// Forgets the background, e.g. after the camera reconnects.
