@@ -43,6 +43,24 @@ fn run(cfg: &Config, src: StreamSource, opts: &Options) -> Summary {
     pipeline::run_with_source(cfg, Box::new(src), opts, ctl).unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// `body` (a stream of frames of `format` and `size`) played `times` over at 10 fps, as fast as
+/// the pipeline takes it.
+fn looped(
+    name: &str,
+    body: Vec<u8>,
+    times: usize,
+    format: PixelFormat,
+    size: (u32, u32),
+) -> StreamSource {
+    let reader = Repeat {
+        head: Vec::new(),
+        body,
+        pos: 0,
+        times,
+    };
+    StreamSource::new(name, Box::new(reader), format, size, 10.0, Pacing::Fast)
+}
+
 #[test]
 fn a_still_scene_with_sensor_noise_skips_most_inferences() {
     let (w, h) = (320, 240);
@@ -63,21 +81,8 @@ fn a_still_scene_with_sensor_noise_skips_most_inferences() {
             }
         }));
     }
-    let reader = Repeat {
-        head: Vec::new(),
-        body,
-        pos: 0,
-        times: 1,
-    };
     // At 10 fps the 10 s replay meets the 5 s keepalive once or twice.
-    let src = StreamSource::new(
-        "still",
-        Box::new(reader),
-        PixelFormat::Yuyv,
-        (w, h),
-        10.0,
-        Pacing::Fast,
-    );
+    let src = looped("still", body, 1, PixelFormat::Yuyv, (w, h));
     let dir = scratch("still");
     let cfg = demo_config(&dir, "\n[motion]\nenabled = true\n");
     let s = run(&cfg, src, &Options::default());
@@ -93,20 +98,7 @@ fn the_hot_thread_allocates_nothing_per_frame_over_300_frames() {
     const COUNTED: u64 = 300;
     let clip = std::fs::read(root().join(CLIP)).unwrap();
     // The 80-frame clip, looped: people jump at each seam, which only makes more events.
-    let reader = Repeat {
-        head: Vec::new(),
-        body: clip,
-        pos: 0,
-        times: 5,
-    };
-    let src = StreamSource::new(
-        "clip",
-        Box::new(reader),
-        PixelFormat::Mjpeg,
-        (384, 288),
-        10.0,
-        Pacing::Fast,
-    );
+    let src = looped("clip", clip, 5, PixelFormat::Mjpeg, (384, 288));
     let dir = scratch("alloc");
     // With an uplink, so that the box's state is kept too.
     let state = dir.join("state.json");
@@ -188,20 +180,7 @@ impl FrameSource for Outage {
 #[test]
 fn a_lost_camera_and_its_alarm_show_in_the_box_s_state_during_the_outage() {
     let clip = std::fs::read(root().join(CLIP)).unwrap();
-    let reader = Repeat {
-        head: Vec::new(),
-        body: clip,
-        pos: 0,
-        times: 1,
-    };
-    let inner = StreamSource::new(
-        "clip",
-        Box::new(reader),
-        PixelFormat::Mjpeg,
-        (384, 288),
-        10.0,
-        Pacing::Fast,
-    );
+    let inner = looped("clip", clip, 1, PixelFormat::Mjpeg, (384, 288));
     let dir = scratch("outage");
     let state = dir.join("state.json");
     let extra = format!(
@@ -266,20 +245,7 @@ fn the_hot_thread_allocates_nothing_while_tamper_is_raised_and_cleared() {
     (0..80).for_each(|_| body.extend_from_slice(&grey));
     body.extend_from_slice(&clip);
     body.extend_from_slice(&clip);
-    let reader = Repeat {
-        head: Vec::new(),
-        body,
-        pos: 0,
-        times: 1,
-    };
-    let src = StreamSource::new(
-        "clip",
-        Box::new(reader),
-        PixelFormat::Mjpeg,
-        (384, 288),
-        10.0,
-        Pacing::Fast,
-    );
+    let src = looped("clip", body, 1, PixelFormat::Mjpeg, (384, 288));
     let dir = scratch("alloc-tamper");
     let mut cfg = demo_config(&dir, "\n[tamper]\nenabled = true\n");
     // No detection and no motion: inference on the first frame only.

@@ -21,21 +21,15 @@
 //! and `clock_unsynced` depends on the host. Set `PICKET_BLESS=1` to rewrite the golden file
 //! after a deliberate change, and say why in the commit.
 
-use crate::util::journal::events;
+use crate::util::journal::{run_fast, Run};
 use crate::util::{root, CLIP};
 use picket_testkit::media;
 
 use picket_image::jpeg::{self, Extent, JpegDecoder};
 use picket_image::RgbImage;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 const GOLDEN: &str = "tests/data/clip/demo-events.txt";
-
-struct Run {
-    events: Vec<serde_json::Value>,
-    stderr: String,
-}
 
 /// Runs the demo config on the clip, with `extra` appended to the config, and reads back the
 /// journal.
@@ -58,26 +52,9 @@ fn run_on(dir: &Path, extra: &str, source: &Path, args: &[&str]) -> Run {
     let cfg: PathBuf = dir.join("demo.toml");
     let text = std::fs::read_to_string(root().join("board/config/demo.toml")).unwrap() + extra;
     std::fs::write(&cfg, text).unwrap();
-    let db = dir.join("events.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_picket"))
-        .args(["run", "--fast", "--no-xnnpack", "--config"])
-        .arg(&cfg)
-        .arg("--source")
-        .arg(source)
-        .args(args)
-        .arg("--journal")
-        .arg(&db)
-        .arg("--state-file")
-        .arg(dir.join("arming.toml"))
-        .env("RUST_LOG", "info")
-        .env_remove("NOTIFY_SOCKET")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "picket run failed:\n{stderr}");
-    let events = events(&db);
+    let run = run_fast(&cfg, dir, source, args, "info");
     let _ = std::fs::remove_dir_all(dir);
-    Run { events, stderr }
+    run
 }
 
 /// The rule events as the golden file spells them.
@@ -260,31 +237,8 @@ fn small_people_in_a_mosaic_raise_intrusions_with_the_default_config() {
     )
     .unwrap();
     let size = format!("{}x{}", 2 * rgb.width(), 2 * rgb.height());
-    let db = dir.join("events.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_picket"))
-        .args([
-            "run",
-            "--fast",
-            "--no-xnnpack",
-            "--format",
-            "yuyv",
-            "--size",
-            &size,
-        ])
-        .arg("--config")
-        .arg(&cfg)
-        .arg("--source")
-        .arg(&path)
-        .arg("--journal")
-        .arg(&db)
-        .arg("--state-file")
-        .arg(dir.join("arming.toml"))
-        .env_remove("NOTIFY_SOCKET")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "picket run failed:\n{stderr}");
-    let events = events(&db);
+    let args = ["--format", "yuyv", "--size", &size];
+    let Run { events, stderr } = run_fast(&cfg, &dir, &path, &args, "info");
     let _ = std::fs::remove_dir_all(&dir);
 
     let mut per_quadrant = [0usize; 4];

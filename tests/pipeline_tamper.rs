@@ -11,14 +11,13 @@
 //! stamped at 10 fps; the tamper log line names the frame and its stamp, from which the hold is
 //! measured.
 
-use crate::util::journal::events;
+use crate::util::journal::{run_fast, Run};
 use crate::util::{root, Scratch, CLIP};
 use jpeg_encoder::SamplingFactor;
 use picket_image::jpeg::{self, Extent, JpegDecoder};
 use picket_image::RgbImage;
 use picket_testkit::media;
 use std::path::Path;
-use std::process::Command;
 
 const FPS: f64 = 10.0;
 /// `[tamper]`'s defaults, which the configs here keep.
@@ -157,11 +156,6 @@ fn mjpeg(path: &Path, frames: impl Iterator<Item = RgbImage>) {
     std::fs::write(path, out).unwrap();
 }
 
-struct Run {
-    events: Vec<serde_json::Value>,
-    stderr: String,
-}
-
 impl Run {
     fn of(&self, kind: &str) -> Vec<&serde_json::Value> {
         self.events.iter().filter(|e| e["kind"] == kind).collect()
@@ -186,28 +180,9 @@ impl Run {
 fn run(dir: &Scratch, config: &str, source: &Path, args: &[&str]) -> Run {
     let cfg = dir.path("picket.toml");
     std::fs::write(&cfg, config).unwrap();
-    let db = dir.path("events.db");
-    let out = Command::new(env!("CARGO_BIN_EXE_picket"))
-        .args(["run", "--fast", "--no-xnnpack", "--config"])
-        .arg(&cfg)
-        .arg("--source")
-        .arg(source)
-        .args(args)
-        .arg("--journal")
-        .arg(&db)
-        .arg("--state-file")
-        .arg(dir.path("arming.toml"))
-        // The judge's statistics of every frame, for a failure to show.
-        .env("RUST_LOG", "info,picket::pipeline::tamper=debug")
-        .env_remove("NOTIFY_SOCKET")
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(out.status.success(), "picket run failed:\n{stderr}");
-    Run {
-        events: events(&db),
-        stderr,
-    }
+    // The judge's statistics of every frame, for a failure to show.
+    let log = "info,picket::pipeline::tamper=debug";
+    run_fast(&cfg, &dir.0, source, args, log)
 }
 
 /// A reason clip: the footage, with `op` applied to frames `ONSET..BACK` (`op` is given the

@@ -59,3 +59,36 @@ pub fn events(db: &Path) -> Vec<serde_json::Value> {
     all.sort_by_key(|e| e["id"].as_i64());
     all
 }
+
+/// What `picket run --fast` left behind: the journal's events and its log.
+pub struct Run {
+    pub events: Vec<serde_json::Value>,
+    pub stderr: String,
+}
+
+/// `picket run --fast --no-xnnpack` with the config file `cfg` on `source` (`args` say what it
+/// is), its journal and arming state in `dir`, logging with `RUST_LOG=log`; the journal's
+/// events read back. A failed run panics with its log.
+pub fn run_fast(cfg: &Path, dir: &Path, source: &Path, args: &[&str], log: &str) -> Run {
+    let db = dir.join("events.db");
+    let out = Command::new(picket_bin())
+        .args(["run", "--fast", "--no-xnnpack", "--config"])
+        .arg(cfg)
+        .arg("--source")
+        .arg(source)
+        .args(args)
+        .arg("--journal")
+        .arg(&db)
+        .arg("--state-file")
+        .arg(dir.join("arming.toml"))
+        .env("RUST_LOG", log)
+        .env_remove("NOTIFY_SOCKET")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "picket run failed:\n{stderr}");
+    Run {
+        events: events(&db),
+        stderr,
+    }
+}
