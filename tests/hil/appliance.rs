@@ -361,11 +361,17 @@ impl Drop for LineWatch {
 pub struct Feeder(Picket);
 
 impl Feeder {
+    /// Feeds the committed clip from frame `from`, looped, at `fps`.
     pub fn start(loopback: &Path, fps: u32, from: u64) -> Self {
+        Self::start_clip(loopback, fps, from, Path::new(CLIP))
+    }
+
+    /// Feeds the MJPEG file `clip` from frame `from`, looped, at `fps`.
+    pub fn start_clip(loopback: &Path, fps: u32, from: u64, clip: &Path) -> Self {
         let (fps, from) = (fps.to_string(), from.to_string());
-        let dev = loopback.to_str().unwrap();
+        let (dev, clip) = (loopback.to_str().unwrap(), clip.to_str().unwrap());
         let args = [
-            "feed", "--device", dev, "--fps", &fps, "--from", &from, "--loops", "0", CLIP,
+            "feed", "--device", dev, "--fps", &fps, "--from", &from, "--loops", "0", clip,
         ];
         let mut p = Picket::spawn("feed", &args);
         p.wait_for("the feeder's start", Duration::from_secs(30), |t| {

@@ -11,6 +11,8 @@
 //!    relay, and counts frames again after.
 //! 3. **SIGTERM with the alarm on.** `RELAY` pulled up, so a released line reads 1: the line
 //!    must read 0 while picket still holds it, then picket exits 0 with its journal intact.
+//! 4. **A view gone black.** The clip's first frames, then black ones, through v4l2loopback:
+//!    picket journals `tamper` (covered) and drives the relay mapped to `video_tamper`.
 //!
 //! Every scenario prints the line's transitions with their CLOCK_MONOTONIC times, the frames
 //! picket processed and the events it journalled. The scenarios share the devices and the two
@@ -413,4 +415,76 @@ fn sigterm_with_the_alarm_on_drives_the_relay_off_while_picket_holds_it() {
     }
     let off = journal.iter().find(|e| e["kind"] == "alarm_off").unwrap();
     assert!(off["detail"].to_string().contains("shutdown"), "{off}");
+}
+
+/// The committed clip's first `n` frames, then `frames_black` black frames of its size: a camera whose
+/// lens is covered mid-run. Written to `dir`.
+fn clip_going_black(dir: &Path, n: usize, frames_black: usize) -> PathBuf {
+    let clip = std::fs::read(appliance::CLIP).unwrap();
+    // Each frame of the clip starts with SOI and a marker (FF D8 FF); it has no thumbnails.
+    let starts: Vec<usize> = clip
+        .windows(3)
+        .enumerate()
+        .filter(|(_, w)| *w == [0xff, 0xd8, 0xff])
+        .map(|(i, _)| i)
+        .collect();
+    assert!(starts.len() > n, "the clip has {} frames", starts.len());
+    let mut out = clip[..starts[n]].to_vec();
+    let (w, h) = (384, 288);
+    let sampling = jpeg_encoder::SamplingFactor::F_2_2;
+    let black = vec![0u8; w * h * 3];
+    let frame = picket_testkit::media::jpeg(&black, w as u32, h as u32, 85, sampling);
+    (0..frames_black).for_each(|_| out.extend_from_slice(&frame));
+    let path = dir.join("going-black.mjpeg");
+    std::fs::write(&path, out).unwrap();
+    path
+}
+
+#[test]
+#[ignore = "needs the arm64 kernel VM: scripts/test.d/90-hil.sh runs it there"]
+fn a_view_gone_black_mid_run_raises_tamper_and_sounds_its_output() {
+    let (loopback, sim) = (vm::device("HIL_LOOPBACK"), GpioSim::from_env());
+    let _turn = turn();
+    sim.set_pull(line::RELAY, Pull::Down).unwrap();
+    let dir = scratch("tamper");
+    let outputs = format!(
+        "[[outputs]]\nname = \"relay\"\nkind = \"gpiocdev\"\nchip = \"{}\"\noffset = {}\n\n\
+         [[alarms]]\nrules = [\"video_tamper\"]\noutputs = [\"relay\"]\npattern = \"steady\"\n\
+         hold_s = 600\n\n[tamper]\nenabled = true\n",
+        sim.chip.display(),
+        line::RELAY
+    );
+    let (cfg, db) = config(&dir, &loopback_source(&loopback), &outputs);
+    let watch = LineWatch::start(&sim, line::RELAY);
+    // At 1 fps: 8 s of the scene, then 40 s of black, far more than the 3 s hold.
+    let clip = clip_going_black(&dir, 8, 40);
+    let feeder = Feeder::start_clip(&loopback, FEED_FPS, 0, &clip);
+    let mut p = Picket::spawn("picket", &["run", "--config", cfg.to_str().unwrap()]);
+    p.wait_for("the first frame", STARTUP, |t| t.contains("] frame 0 "));
+    let hit = p.wait_for("video tamper", SCENE, |t| t.contains(": video tamper: "));
+    let on = watch
+        .wait(1, 0, Duration::from_secs(10))
+        .expect("RELAY never read 1 after the tamper");
+    let (status, _) = p.stop(EXIT);
+    feeder.stop();
+    let transitions = watch.stop();
+    assert!(status.success(), "picket run: {status}");
+    assert!(on.used, "RELAY read 1 while no process held it");
+    assert!(hit.text.contains(": video tamper: covered"), "{}", hit.text);
+
+    eprintln!("{}", assert_integrity(&db).trim());
+    let journal = events(&db);
+    let k = kinds(&journal);
+    eprintln!("journal: {k:?}; RELAY: {transitions:?}");
+    let tamper = journal
+        .iter()
+        .find(|e| e["kind"] == "tamper")
+        .unwrap_or_else(|| panic!("no tamper in {k:?}"));
+    assert_eq!(tamper["detail"]["reason"], "covered", "{tamper}");
+    assert!(k.contains(&"alarm_on"), "no alarm_on in {k:?}");
+    println!(
+        "figure: view gone black: tamper (covered) logged at {} s, RELAY=1 at {} s",
+        secs(hit.at),
+        secs(on.at)
+    );
 }
