@@ -50,6 +50,8 @@ pub struct Config {
     /// place, `state_file` (see [`Config::run_journal`]), where to write the box's state
     /// ([`Config::state_json`]) and where arming requests arrive ([`Config::arming_requests`]).
     pub uplink: Option<crate::uplink::UplinkConfig>,
+    /// `[[push]]`: ntfy and webhook sinks `picket uplink` serves, each with its own cursor.
+    pub push: Vec<crate::uplink::push::PushConfig>,
 }
 
 impl Config {
@@ -122,8 +124,9 @@ impl Validate for Config {
         self.model.validate(&join(at, "model"), report);
         self.detector.validate(&join(at, "detector"), report);
         if let Some(u) = &self.uplink {
-            u.validate(&join(at, "uplink"), report);
+            u.validate_with(&join(at, "uplink"), !self.push.is_empty(), report);
         }
+        crate::uplink::push::config::validate(&self.push, &rules, at, report);
     }
 }
 

@@ -163,6 +163,23 @@ impl Outbox {
         Ok(events)
     }
 
+    /// Whether the box was armed after event `id`: from the last `armed` or `disarmed` event
+    /// up to it; `None` when there is none.
+    pub fn armed_at(&self, id: i64) -> Result<Option<bool>, JournalError> {
+        self.conn
+            .query_row(
+                "SELECT kind = 'armed' FROM events WHERE id <= ?1 \
+                 AND kind IN ('armed', 'disarmed') ORDER BY id DESC LIMIT 1",
+                [id],
+                |r| r.get(0),
+            )
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })
+            .map_err(sqlite(&self.path))
+    }
+
     /// Whether `path` now names another file than the one open (a journal moved aside and
     /// started anew), or none.
     pub fn replaced(&self) -> bool {
