@@ -54,7 +54,12 @@ pub fn resolve(
             let label = c.label(i);
             let named = |e: UplinkError| UplinkError::Push {
                 sink: label.clone(),
-                cause: e.to_string(),
+                cause: match e {
+                    UplinkError::File { key, path, why } => {
+                        format!("{key} {}: {why}", path.display())
+                    }
+                    e => e.to_string(),
+                },
             };
             let token = c
                 .token_file
