@@ -55,14 +55,17 @@ pub struct Config {
 }
 
 impl Config {
-    /// `[journal]` as `picket run` opens it: with `[uplink] state_file` when an uplink is
-    /// configured, so that pruning keeps what the uplink has not sent.
+    /// `[journal]` as `picket run` opens it: with `[uplink] state_file` when an MQTT uplink is
+    /// configured and the `[[push]]` sinks' cursors, so that pruning keeps what they have not
+    /// sent.
     pub fn run_journal(&self) -> crate::journal::JournalConfig {
         crate::journal::JournalConfig {
             uplink_state: self
                 .uplink
                 .as_ref()
+                .filter(|u| !u.url.is_empty())
                 .map(|u| u.state_file(&self.journal.path)),
+            push_states: self.push_cursor_files(),
             ..self.journal.clone()
         }
     }
@@ -131,6 +134,17 @@ impl Validate for Config {
 }
 
 impl Config {
+    /// The `[[push]]` sinks' cursor files, beside `[uplink] state_file` (or its default).
+    pub fn push_cursor_files(&self) -> Vec<PathBuf> {
+        let up = self.uplink.clone().unwrap_or_default();
+        let state = up.state_file(&self.journal.path);
+        self.push
+            .iter()
+            .enumerate()
+            .map(|(i, p)| p.cursor_file(i, &state))
+            .collect()
+    }
+
     /// The uplink's cursor file (`[uplink] state_file`, or its default beside the journal);
     /// `None` without an `[uplink]` section. `picket run` and `picket status` read it for the
     /// backlog without knowing the uplink's section.

@@ -3,7 +3,7 @@
 //! [`Backlog`] it leaves: the journal ids not yet acknowledged.
 //!
 //! It lives with the journal rather than in `uplink` because readers below the uplink use it:
-//! the journal's own thread reads it ([`CursorWatch`]) so that pruning keeps what has not been
+//! the journal's own thread reads it (`CursorWatch`) so that pruning keeps what has not been
 //! sent yet, and `picket status` and the metrics textfile show the backlog.
 //!
 //! The file is small TOML, written whole and durably (temporary file, fsync, rename, fsync of

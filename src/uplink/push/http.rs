@@ -78,7 +78,13 @@ impl Http {
                     Failure::Refused(why)
                 })
             }
-            Err(ureq::Error::Transport(t)) => Err(Failure::Trouble(t.to_string())),
+            Err(ureq::Error::Transport(t)) => {
+                let why = t.to_string();
+                let prefix = format!("{}: ", self.url);
+                Err(Failure::Trouble(
+                    why.strip_prefix(&prefix).unwrap_or(&why).to_owned(),
+                ))
+            }
         }
     }
 }

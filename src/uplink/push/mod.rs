@@ -5,7 +5,7 @@
 //! durable cursor, `<state_file>.push-<name or index>` ([`PushConfig::cursor_file`]), moved
 //! only over events the server answered with a 2xx: at least once, as for MQTT.
 //!
-//! - [`config`]: the `[[push]]` sections; [`format`]: what goes on the wire, as pure functions;
+//! - [`config`]: the `[[push]]` sections; [`format`](mod@format): what goes on the wire, as pure functions;
 //! - `http.rs`: the client (ureq on the sink's thread; rustls as the MQTT side uses it);
 //! - `rate.rs`: `max_per_minute`; `sink.rs`: the sink's loop, folding and retrying.
 
