@@ -414,3 +414,33 @@ fn push_a_token_file_others_can_read_is_refused_by_name() {
         "{err}"
     );
 }
+
+#[test]
+fn push_a_redirect_is_not_followed_but_refused_once() {
+    let d = Scratch::new("push-302");
+    let db = d.path("events.db");
+    append(&db, 2);
+    let server = Server::start(&d.0);
+    server.answer(302);
+    let push = format!(
+        "[[push]]\nkind = \"webhook\"\nurl = \"{}\"\n",
+        server.url("/moved")
+    );
+    let cfg = config(&d.0, &db, "", &push);
+    let up = Uplink::start(&cfg);
+    assert!(up.wait_for("answered 302", T), "{:#?}", up.lines());
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        server.requests().len(),
+        1,
+        "a 302 is retried slowly, not followed"
+    );
+    let errors = up.errors();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("redirects are not followed"),
+        "{}",
+        errors[0]
+    );
+    assert!(up.stop().success());
+}
