@@ -288,4 +288,31 @@ mod tests {
         assert!(o.replaced());
         assert!(!ready(&p, false).replaced());
     }
+
+    #[test]
+    fn the_armed_state_after_an_event_is_the_last_arming_event_s() {
+        use crate::event::EventKind;
+        let d = TestDir::new("outbox-armed");
+        let p = d.path().join("events.db");
+        let mut w = Writer::open(&JournalConfig::at(&p)).unwrap();
+        let kinds = [
+            EventKind::Intrusion,
+            EventKind::Disarmed,
+            EventKind::Intrusion,
+            EventKind::Armed,
+        ];
+        let items: Vec<JournalItem> = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let mut ev = sample_event(i as u64, i as u64);
+                ev.kind = *k;
+                JournalItem::new(ev)
+            })
+            .collect();
+        w.append(&items).unwrap();
+        let o = ready(&p, false);
+        let armed: Vec<Option<bool>> = (1..=4).map(|id| o.armed_at(id).unwrap()).collect();
+        assert_eq!(armed, [None, Some(false), Some(false), Some(true)]);
+    }
 }

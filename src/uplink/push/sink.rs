@@ -216,23 +216,7 @@ impl Run<'_> {
 
     /// Whether the sink's filters select `ev`.
     fn selects(&self, ev: &StoredEvent) -> bool {
-        if !self.s.kinds.contains(&ev.kind) {
-            return false;
-        }
-        let rule_kind = crate::event::EventKind::parse(&ev.kind).is_some_and(|k| k.is_rule());
-        if !rule_kind {
-            return true;
-        }
-        if self.s.armed_only && !self.armed {
-            return false;
-        }
-        if self.s.rules.is_empty() {
-            return true;
-        }
-        let detail = super::super::message::detail_object(ev.detail.as_deref());
-        detail["rule"]
-            .as_str()
-            .is_some_and(|r| self.s.rules.iter().any(|x| x == r))
+        selects(self.s, self.armed, ev)
     }
 
     /// Sends `req` until a 2xx answer; `false` when stopped first.
@@ -290,5 +274,83 @@ impl Run<'_> {
     /// Whether a message went since the cursor was last stored.
     fn delivered_since(&self) -> bool {
         self.rate.last().is_some_and(|t| t >= self.stored_at)
+    }
+}
+
+/// Whether `s`'s filters select `ev`, the box `armed` or not: its kind is one of `kinds`; and a
+/// rule event's rule is one of `rules` (when given), and the box armed (with `armed_only`).
+fn selects(s: &Sink, armed: bool, ev: &StoredEvent) -> bool {
+    if !s.kinds.contains(&ev.kind) {
+        return false;
+    }
+    let rule_kind = crate::event::EventKind::parse(&ev.kind).is_some_and(|k| k.is_rule());
+    if !rule_kind {
+        return true;
+    }
+    if s.armed_only && !armed {
+        return false;
+    }
+    if s.rules.is_empty() {
+        return true;
+    }
+    let detail = super::super::message::detail_object(ev.detail.as_deref());
+    detail["rule"]
+        .as_str()
+        .is_some_and(|r| s.rules.iter().any(|x| x == r))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::uplink::push::{resolve, PushConfig};
+    use std::path::Path;
+
+    fn sink(extra: &str) -> Sink {
+        let c: PushConfig = toml::from_str(&format!(
+            "kind = \"ntfy\"\nurl = \"http://127.0.0.1:9/t\"\n{extra}"
+        ))
+        .unwrap();
+        resolve(&[c], "porch", Path::new("/j.db"), Path::new("/j.db.uplink"))
+            .unwrap()
+            .remove(0)
+    }
+
+    fn ev(kind: &str, rule: &str) -> StoredEvent {
+        StoredEvent {
+            id: 1,
+            ts_ms: 0,
+            mono_ms: 0,
+            clock_synced: true,
+            kind: kind.into(),
+            place: "walkway".into(),
+            track_id: None,
+            score: None,
+            bbox: None,
+            direction: None,
+            detail: Some(format!("{{\"rule\":\"{rule}\"}}")),
+            snapshot_bytes: None,
+        }
+    }
+
+    #[test]
+    fn kinds_rules_and_armed_only_select() {
+        let all = sink("");
+        assert!(selects(&all, false, &ev("intrusion", "a")));
+        assert!(selects(&all, true, &ev("camera_lost", "")));
+        assert!(!selects(&all, true, &ev("armed", "")), "not a default kind");
+        assert!(!selects(&all, true, &ev("alarm_off", "")));
+
+        let some = sink("kinds = [\"loiter\", \"tamper\"]\nrules = [\"b\"]\narmed_only = true");
+        assert!(selects(&some, true, &ev("loiter", "b")));
+        assert!(!selects(&some, true, &ev("loiter", "a")), "another rule");
+        assert!(!selects(&some, false, &ev("loiter", "b")), "disarmed");
+        assert!(
+            selects(&some, false, &ev("tamper", "")),
+            "faults pass disarmed"
+        );
+        assert!(
+            !selects(&some, true, &ev("intrusion", "b")),
+            "not a kind of the sink"
+        );
     }
 }
