@@ -450,3 +450,40 @@ fn push_a_redirect_is_not_followed_but_refused_once() {
     );
     assert!(up.stop().success());
 }
+
+#[test]
+fn push_https_with_a_ca_file_delivers_and_a_wrong_ca_is_one_clear_error() {
+    let d = Scratch::new("push-tls");
+    let pki = crate::util::uplink::Pki::make(&d.0);
+    let db = d.path("events.db");
+    let ids = append(&db, 3);
+    let server = Server::start_tls(&d.0, &pki.server_cert, &pki.server_key);
+    let push = format!(
+        "[[push]]\nname = \"good\"\nkind = \"webhook\"\nurl = \"{}\"\nca_file = \"{}\"\n\n\
+         [[push]]\nname = \"wrong\"\nkind = \"webhook\"\nurl = \"{}\"\nca_file = \"{}\"\n",
+        server.url("/good"),
+        pki.ca.display(),
+        server.url("/wrong"),
+        pki.other_ca.display(),
+    );
+    let cfg = config(&d.0, &db, "", &push);
+    let up = Uplink::start(&cfg);
+    assert!(server.wait(T, |_| server.delivered("/good").len() == 3));
+    let got: Vec<i64> = server
+        .delivered("/good")
+        .iter()
+        .map(|r| r.json()["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(got, ids);
+    assert!(up.wait_for("push wrong:", T), "{:#?}", up.lines());
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(server.delivered("/wrong").is_empty());
+    let errors = up.errors();
+    assert_eq!(errors.len(), 1, "{errors:#?}");
+    assert!(
+        errors[0].contains("push wrong:") && errors[0].to_lowercase().contains("certificate"),
+        "{}",
+        errors[0]
+    );
+    assert!(up.stop().success());
+}

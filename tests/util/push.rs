@@ -39,15 +39,27 @@ pub struct Server {
     pub port: u16,
     log: PathBuf,
     status: PathBuf,
+    /// The certificate and key it serves HTTPS with, if it does.
+    tls: Option<(PathBuf, PathBuf)>,
 }
 
 impl Server {
     pub fn start(dir: &Path) -> Self {
+        Self::start_with(dir, None)
+    }
+
+    /// An HTTPS server with `cert` and `key`.
+    pub fn start_tls(dir: &Path, cert: &Path, key: &Path) -> Self {
+        Self::start_with(dir, Some((cert.to_owned(), key.to_owned())))
+    }
+
+    fn start_with(dir: &Path, tls: Option<(PathBuf, PathBuf)>) -> Self {
         let mut s = Server {
             child: None,
             port: free_port(),
             log: dir.join("requests.jsonl"),
             status: dir.join("status"),
+            tls,
         };
         s.restart();
         s
@@ -62,6 +74,7 @@ impl Server {
             .arg(self.port.to_string())
             .arg(&self.log)
             .arg(&self.status)
+            .args(self.tls.iter().flat_map(|(c, k)| [c, k]))
             .stdin(Stdio::null())
             .spawn()
             .expect("start python3 tests/data/push/server.py");
@@ -89,9 +102,10 @@ impl Server {
         std::fs::write(&self.status, status.to_string()).unwrap();
     }
 
-    /// `http://127.0.0.1:<port><path>`.
+    /// `http://127.0.0.1:<port><path>` (`https://` when it serves HTTPS).
     pub fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
+        let scheme = if self.tls.is_some() { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}{path}", self.port)
     }
 
     /// Every request recorded so far, oldest first.

@@ -1,15 +1,17 @@
 #!/usr/bin/env python3
 """A recording HTTP server for the push tests: every request, one JSON line in LOG.
 
-    server.py PORT LOG STATUS_FILE
+    server.py PORT LOG STATUS_FILE [CERT KEY]
 
 Each line: {"t": unix seconds, "method", "path", "headers": {lower-case name: value},
 "body": base64, "status": the status answered}. The status answered is the integer in
 STATUS_FILE when it exists, else 200; it is read per request, so a test changes it live.
+With CERT and KEY (PEM), it speaks HTTPS.
 """
 
 import base64
 import json
+import ssl
 import sys
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -57,4 +59,9 @@ class Recorder(BaseHTTPRequestHandler):
 
 
 ThreadingHTTPServer.allow_reuse_address = True
-ThreadingHTTPServer(("127.0.0.1", PORT), Recorder).serve_forever()
+server = ThreadingHTTPServer(("127.0.0.1", PORT), Recorder)
+if len(sys.argv) > 5:
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(sys.argv[4], sys.argv[5])
+    server.socket = tls.wrap_socket(server.socket, server_side=True)
+server.serve_forever()
