@@ -53,11 +53,12 @@ fn push_ntfy_and_webhook_carry_every_field_and_the_jpeg() {
          max_per_minute = 600\n\n\
          [[push]]\nkind = \"webhook\"\nurl = \"{}\"\nmax_per_minute = 600\n\n\
          [[push]]\nname = \"parts\"\nkind = \"webhook\"\nurl = \"{}\"\nmultipart = true\n\
-         kinds = [\"intrusion\"]\nmax_per_minute = 600\n",
+         kinds = [\"intrusion\"]\nmax_per_minute = 600\n\n[arming]\nstate_file = \"{}\"\n",
         server.url("/porch-alerts"),
         token.display(),
         server.url("/hook"),
         server.url("/parts"),
+        d.path("arming.toml").display(),
     );
     let cfg = config(&d.0, &db, "", &push);
     let up = Uplink::start(&cfg);
