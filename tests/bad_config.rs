@@ -70,6 +70,18 @@ const CASES: &[(&str, &str)] = &[
         "2:10: healthy.output: unknown output `led`",
     ),
     (
+        "[[push]]\nkind = \"ntfy\"\nurl = \"ftp://x\"\n",
+        "3:7: push.0.url: `ftp://x`: must start with http:// or https://",
+    ),
+    (
+        "[[push]]\nkind = \"webhook\"\nurl = \"http://h/x\"\nmax_per_minute = 0\n",
+        "4:18: push.0.max_per_minute: must be from 1 to 600",
+    ),
+    (
+        "[[push]]\nkind = \"ntfy\"\nurl = \"http://h/x\"\nkinds = [\"intrusion\", \"nope\"]\n",
+        "4:23: push.0.kinds.1: `nope` is no event kind",
+    ),
+    (
         "[journal]\npath = \"/var/lib/picket/\"\n",
         "2:8: journal.path: must name a file",
     ),

@@ -29,6 +29,7 @@ mod pipeline;
 mod pipeline_e2e;
 mod pipeline_signals;
 mod pipeline_tamper;
+mod push;
 mod sources;
 mod track_eval;
 mod uplink;

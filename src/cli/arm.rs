@@ -1,6 +1,6 @@
 //! `picket arm [--auto]`, `picket disarm`, `picket status` and `picket reset`: the manual arming
 //! mode and the reset of latched alarms, kept in the state file that a running picket watches
-//! (see `arming`). `picket status` also shows the uplink's backlog when `[uplink]` is set.
+//! (see `arming`). `picket status` also shows the backlog of the uplink and of each `[[push]]` sink.
 
 use super::ConfigArg;
 use crate::arming::{clock_synchronised, Arming, Mode, StateFile};
@@ -84,17 +84,19 @@ pub fn status(c: ConfigArg) -> anyhow::Result<()> {
         if armed { "yes" } else { "no" },
         why.as_str()
     );
-    if let Some(line) = uplink_line(&cfg) {
-        println!("uplink: {line}");
+    if let Some(state_file) = cfg.run_journal().uplink_state {
+        println!("uplink: {}", backlog_line(&cfg, &state_file));
+    }
+    for (i, (p, cursor)) in cfg.push.iter().zip(cfg.push_cursor_files()).enumerate() {
+        println!("push {}: {}", p.label(i), backlog_line(&cfg, &cursor));
     }
     Ok(())
 }
 
-/// The uplink's backlog in words; `None` without an `[uplink]` section. A journal or cursor
-/// that cannot be read is said, not fatal: the rest of the status still holds.
-fn uplink_line(cfg: &Config) -> Option<String> {
-    let state_file = cfg.uplink_state_file()?;
-    Some(match Backlog::read(&cfg.journal.path, &state_file) {
+/// The backlog of the uplink (or a push sink) whose cursor is `state_file`, in words. A journal
+/// or cursor that cannot be read is said, not fatal: the rest of the status still holds.
+fn backlog_line(cfg: &Config, state_file: &std::path::Path) -> String {
+    match Backlog::read(&cfg.journal.path, state_file) {
         Ok(Backlog::NeverRan) => format!(
             "never ran (no state file {}): nothing acknowledged yet",
             state_file.display()
@@ -115,5 +117,5 @@ fn uplink_line(cfg: &Config) -> Option<String> {
             )
         }
         Err(e) => format!("backlog unknown: {e}"),
-    })
+    }
 }

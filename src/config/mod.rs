@@ -50,17 +50,22 @@ pub struct Config {
     /// place, `state_file` (see [`Config::run_journal`]), where to write the box's state
     /// ([`Config::state_json`]) and where arming requests arrive ([`Config::arming_requests`]).
     pub uplink: Option<crate::uplink::UplinkConfig>,
+    /// `[[push]]`: ntfy and webhook sinks `picket uplink` serves, each with its own cursor.
+    pub push: Vec<crate::uplink::push::PushConfig>,
 }
 
 impl Config {
-    /// `[journal]` as `picket run` opens it: with `[uplink] state_file` when an uplink is
-    /// configured, so that pruning keeps what the uplink has not sent.
+    /// `[journal]` as `picket run` opens it: with `[uplink] state_file` when an MQTT uplink is
+    /// configured and the `[[push]]` sinks' cursors, so that pruning keeps what they have not
+    /// sent.
     pub fn run_journal(&self) -> crate::journal::JournalConfig {
         crate::journal::JournalConfig {
             uplink_state: self
                 .uplink
                 .as_ref()
+                .filter(|u| !u.url.is_empty())
                 .map(|u| u.state_file(&self.journal.path)),
+            push_states: self.push_cursor_files(),
             ..self.journal.clone()
         }
     }
@@ -122,12 +127,24 @@ impl Validate for Config {
         self.model.validate(&join(at, "model"), report);
         self.detector.validate(&join(at, "detector"), report);
         if let Some(u) = &self.uplink {
-            u.validate(&join(at, "uplink"), report);
+            u.validate_with(&join(at, "uplink"), !self.push.is_empty(), report);
         }
+        crate::uplink::push::config::validate(&self.push, &rules, at, report);
     }
 }
 
 impl Config {
+    /// The `[[push]]` sinks' cursor files, beside `[uplink] state_file` (or its default).
+    pub fn push_cursor_files(&self) -> Vec<PathBuf> {
+        let up = self.uplink.clone().unwrap_or_default();
+        let state = up.state_file(&self.journal.path);
+        self.push
+            .iter()
+            .enumerate()
+            .map(|(i, p)| p.cursor_file(i, &state))
+            .collect()
+    }
+
     /// The uplink's cursor file (`[uplink] state_file`, or its default beside the journal);
     /// `None` without an `[uplink]` section. `picket run` and `picket status` read it for the
     /// backlog without knowing the uplink's section.

@@ -48,6 +48,19 @@ mod journal {
             c.run_journal().uplink_state.as_deref(),
             Some(std::path::Path::new("/var/lib/up/cursor"))
         );
+        let text = format!(
+            "{journal}[uplink]\nstate_file = \"/s/c\"\n[[push]]\nkind = \"ntfy\"\n\
+             url = \"http://h/t\"\n[[push]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"http://h/w\"\n"
+        );
+        let c: Config = parse(&text, "p.toml").unwrap();
+        assert_eq!(c.run_journal().uplink_state, None, "no MQTT without url");
+        assert_eq!(
+            c.run_journal().push_states,
+            [
+                std::path::PathBuf::from("/s/c.push-0"),
+                std::path::PathBuf::from("/s/c.push-hook")
+            ]
+        );
         let err = parse::<Config>("[journal]\nuplink_state = \"/x\"\n", "p.toml").unwrap_err();
         assert!(err.to_string().contains("uplink_state"), "not a key: {err}");
     }

@@ -43,6 +43,10 @@ pub struct JournalConfig {
     /// had acknowledged yet while the journal is under `max_bytes` (`docs/design/journal.md`).
     #[serde(skip)]
     pub uplink_state: Option<PathBuf>,
+    /// The cursors of `picket uplink`'s `[[push]]` sinks; minded like `uplink_state`, the
+    /// slowest of them all counting. Not a key either.
+    #[serde(skip)]
+    pub push_states: Vec<PathBuf>,
 }
 
 impl Default for JournalConfig {
@@ -57,6 +61,7 @@ impl Default for JournalConfig {
             check_on_open: true,
             on_corrupt: OnCorrupt::Fail,
             uplink_state: None,
+            push_states: Vec::new(),
         }
     }
 }

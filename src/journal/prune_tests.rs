@@ -75,6 +75,23 @@ fn range(from: i64, to: i64) -> Vec<i64> {
 }
 
 #[test]
+fn the_slowest_of_the_mqtt_and_push_cursors_holds_the_count_cap() {
+    let dir = TestDir::new("prune-push");
+    let cfg = JournalConfig {
+        push_states: vec![dir.path().join("cursor.push-0")],
+        ..config(&dir, 10, 64 * MIN_MAX_BYTES, true)
+    };
+    let created = created_ms(&cfg.path);
+    cursor(&dir.path().join("cursor"), 25, created);
+    cursor(&dir.path().join("cursor.push-0"), 8, created);
+    let mut w = Writer::open(&cfg).unwrap();
+    for _ in 0..3 {
+        w.append(&batch(10, 0)).unwrap();
+    }
+    assert_eq!(ids(&cfg.path), range(9, 30), "the push sink's cursor holds");
+}
+
+#[test]
 fn the_count_cap_yields_to_the_uplink_s_cursor_and_holds_again_once_it_moves() {
     let dir = TestDir::new("prune-count");
     let cfg = config(&dir, 10, 64 * MIN_MAX_BYTES, true);

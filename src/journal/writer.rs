@@ -50,8 +50,8 @@ pub struct Writer {
     conn: Connection,
     path: PathBuf,
     caps: Caps,
-    /// The uplink's cursor, when `[uplink]` is configured.
-    uplink: Option<CursorWatch>,
+    /// The uplink's cursors (MQTT and each push sink), when there are any.
+    uplink: Vec<CursorWatch>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -140,18 +140,21 @@ impl Writer {
             target,
             low_water: target - (target / 64).min(256 * 1024),
         };
-        let uplink = match &cfg.uplink_state {
-            Some(state) => {
-                let created = conn
-                    .query_row("SELECT value FROM meta WHERE key = 'created_ms'", [], |r| {
-                        r.get::<_, Option<i64>>(0)
-                    })
-                    .optional()
-                    .map_err(&e)?
-                    .flatten();
-                Some(CursorWatch::new(state.clone(), created))
-            }
-            None => None,
+        let states: Vec<&PathBuf> = cfg.uplink_state.iter().chain(&cfg.push_states).collect();
+        let uplink = if states.is_empty() {
+            Vec::new()
+        } else {
+            let created = conn
+                .query_row("SELECT value FROM meta WHERE key = 'created_ms'", [], |r| {
+                    r.get::<_, Option<i64>>(0)
+                })
+                .optional()
+                .map_err(&e)?
+                .flatten();
+            states
+                .into_iter()
+                .map(|state| CursorWatch::new(state.clone(), created))
+                .collect()
         };
         drop(e);
         Ok(Self {
@@ -174,7 +177,8 @@ impl Writer {
     /// many it pruned. It takes the wall clock now, and the monotonic time and clock state of
     /// the batch's last event.
     pub fn append(&mut self, items: &[JournalItem]) -> Result<Appended, JournalError> {
-        let acked = self.uplink.as_mut().map(CursorWatch::acked_through);
+        // The slowest cursor counts.
+        let acked = self.uplink.iter_mut().map(CursorWatch::acked_through).min();
         let e = sql(&self.path);
         let tx = self
             .conn

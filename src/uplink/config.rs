@@ -24,7 +24,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct UplinkConfig {
-    /// `mqtt://host:port` or `mqtts://host:port`. Required.
+    /// `mqtt://host:port` or `mqtts://host:port`. Required unless there are `[[push]]` sinks.
     pub url: String,
     /// This box's name in topics and in Home Assistant; `[A-Za-z0-9_-]`, at most 64. Default:
     /// the host name, with other characters replaced by `_`.
@@ -124,8 +124,26 @@ impl UplinkConfig {
 
 impl Validate for UplinkConfig {
     fn validate(&self, at: &str, report: &mut Report) {
+        self.validate_with(at, false, report);
+    }
+}
+
+impl UplinkConfig {
+    /// Validates the section; `url` may be left out when there are `[[push]]` sinks (`push`),
+    /// unless what only MQTT does is asked for.
+    pub fn validate_with(&self, at: &str, push: bool, report: &mut Report) {
         let key = |k: &str| join(at, k);
-        let broker = if self.url.is_empty() {
+        let broker = if self.url.is_empty() && push {
+            for (k, on) in [
+                ("homeassistant", self.homeassistant),
+                ("commands", self.commands),
+            ] {
+                if on {
+                    report.error(key(k), "needs `url`: it is done over MQTT");
+                }
+            }
+            None
+        } else if self.url.is_empty() {
             report.error(
                 key("url"),
                 "required: the broker, e.g. mqtt://127.0.0.1:1883 or mqtts://hub.lan:8883",
@@ -282,7 +300,7 @@ pub fn check_topic_prefix(p: &str) -> Result<(), String> {
     Ok(())
 }
 
-fn names_a_file(p: &Path) -> bool {
+pub(crate) fn names_a_file(p: &Path) -> bool {
     let s = p.as_os_str().to_string_lossy();
     !s.is_empty() && !s.ends_with('/')
 }

@@ -82,6 +82,11 @@ pub fn read_code(path: &Path) -> Result<Password, UplinkError> {
     secret_line("code_file", path, "code").map(Password)
 }
 
+/// Reads a push sink's bearer token (`token_file`) as [`read_password`] reads the password.
+pub fn read_token(path: &Path) -> Result<Password, UplinkError> {
+    secret_line("token_file", path, "token").map(Password)
+}
+
 /// The first line of the secret file `path` (`key` in the config), its mode checked first.
 fn secret_line(key: &'static str, path: &Path, what: &str) -> Result<String, UplinkError> {
     check_secret_mode(key, path)?;

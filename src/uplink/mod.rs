@@ -11,6 +11,7 @@
 //! - [`config`]: the `[uplink]` section; [`files`]: the password and TLS files it names.
 //! - `run.rs`: waiting for the journal, the cursor, and reconnecting with backoff.
 //! - `session.rs`: one connection to the broker (rumqttc): announce, publish, acknowledge.
+//! - [`push`]: `[[push]]`, ntfy and webhook sinks served beside MQTT, each with its cursor.
 //! - [`discovery`]: Home Assistant's discovery configs, as pure functions.
 //! - `state.rs`: `picket run`'s state file to the retained `…/state` topic; arming commands
 //!   from `…/command`, checked and handed to `picket run` as a request file.
@@ -22,6 +23,7 @@ pub mod discovery;
 pub mod files;
 pub mod message;
 pub mod outbox;
+pub mod push;
 mod run;
 mod session;
 mod state;
@@ -57,6 +59,8 @@ pub enum UplinkError {
     Journal(#[from] JournalError),
     #[error(transparent)]
     Cursor(#[from] CursorError),
+    #[error("[[push]] {sink}: {cause}")]
+    Push { sink: String, cause: String },
     #[error("start the network runtime: {0}")]
     Runtime(std::io::Error),
 }

@@ -163,6 +163,23 @@ impl Outbox {
         Ok(events)
     }
 
+    /// Whether the box was armed after event `id`: from the last `armed` or `disarmed` event
+    /// up to it; `None` when there is none.
+    pub fn armed_at(&self, id: i64) -> Result<Option<bool>, JournalError> {
+        self.conn
+            .query_row(
+                "SELECT kind = 'armed' FROM events WHERE id <= ?1 \
+                 AND kind IN ('armed', 'disarmed') ORDER BY id DESC LIMIT 1",
+                [id],
+                |r| r.get(0),
+            )
+            .or_else(|e| match e {
+                rusqlite::Error::QueryReturnedNoRows => Ok(None),
+                e => Err(e),
+            })
+            .map_err(sqlite(&self.path))
+    }
+
     /// Whether `path` now names another file than the one open (a journal moved aside and
     /// started anew), or none.
     pub fn replaced(&self) -> bool {
@@ -270,5 +287,32 @@ mod tests {
         append(&mut w, 1, 1, 0);
         assert!(o.replaced());
         assert!(!ready(&p, false).replaced());
+    }
+
+    #[test]
+    fn the_armed_state_after_an_event_is_the_last_arming_event_s() {
+        use crate::event::EventKind;
+        let d = TestDir::new("outbox-armed");
+        let p = d.path().join("events.db");
+        let mut w = Writer::open(&JournalConfig::at(&p)).unwrap();
+        let kinds = [
+            EventKind::Intrusion,
+            EventKind::Disarmed,
+            EventKind::Intrusion,
+            EventKind::Armed,
+        ];
+        let items: Vec<JournalItem> = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, k)| {
+                let mut ev = sample_event(i as u64, i as u64);
+                ev.kind = *k;
+                JournalItem::new(ev)
+            })
+            .collect();
+        w.append(&items).unwrap();
+        let o = ready(&p, false);
+        let armed: Vec<Option<bool>> = (1..=4).map(|id| o.armed_at(id).unwrap()).collect();
+        assert_eq!(armed, [None, Some(false), Some(false), Some(true)]);
     }
 }

@@ -9,6 +9,7 @@ use super::outbox::{Opened, Outbox};
 use super::session::{End, Link};
 use super::window::Window;
 use super::{Cursor, CursorError, Settings, UplinkError};
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -52,7 +53,7 @@ async fn main(s: &Settings, stop: &AtomicBool) -> Result<(), UplinkError> {
     let Some(outbox) = wait_for_journal(s, stop).await? else {
         return Ok(());
     };
-    let cursor = take_up_cursor(s, &outbox)?;
+    let cursor = take_up_cursor(&s.state_file, &outbox)?;
     log::info!(
         "uplink: {} → {}, topic {}, from journal event {}",
         s.journal.display(),
@@ -145,16 +146,16 @@ async fn wait_for_journal(s: &Settings, stop: &AtomicBool) -> Result<Option<Outb
 }
 
 /// The cursor to start from: the stored one when it belongs to this journal; else one before
-/// the journal's oldest event. Stored at once, so that an unwritable state file is found now.
-fn take_up_cursor(s: &Settings, outbox: &Outbox) -> Result<Cursor, UplinkError> {
+/// the journal's oldest event (for the MQTT side, or a push sink). Stored at once, so that an unwritable state file is found now.
+pub(super) fn take_up_cursor(state_file: &Path, outbox: &Outbox) -> Result<Cursor, UplinkError> {
     let created = outbox.created_ms()?;
     let bounds = outbox.bounds()?;
     let from_oldest = Cursor {
         acked_through: bounds.map_or(0, |(min, _)| min - 1),
         ..Cursor::start(created)
     };
-    let path = s.state_file.display();
-    let cursor = match Cursor::load(&s.state_file) {
+    let path = state_file.display();
+    let cursor = match Cursor::load(state_file) {
         Ok(Some(c)) if c.belongs_to(created) => match bounds {
             Some((_, max)) if max < c.acked_through => {
                 log::warn!(
@@ -195,7 +196,7 @@ fn take_up_cursor(s: &Settings, outbox: &Outbox) -> Result<Cursor, UplinkError> 
         updated_ms: crate::journal::time_now_ms(),
         ..cursor
     };
-    stored.store(&s.state_file)?;
+    stored.store(state_file)?;
     Ok(stored)
 }
 
