@@ -50,6 +50,8 @@ pub struct Config {
     /// place, `state_file` (see [`Config::run_journal`]), where to write the box's state
     /// ([`Config::state_json`]) and where arming requests arrive ([`Config::arming_requests`]).
     pub uplink: Option<crate::uplink::UplinkConfig>,
+    /// `[hub]`: `picket hub`'s broker; `[journal]` is then the hub journal.
+    pub hub: Option<crate::hub::HubConfig>,
 }
 
 impl Config {
@@ -123,6 +125,9 @@ impl Validate for Config {
         self.detector.validate(&join(at, "detector"), report);
         if let Some(u) = &self.uplink {
             u.validate(&join(at, "uplink"), report);
+        }
+        if let Some(h) = &self.hub {
+            h.validate(&join(at, "hub"), report);
         }
     }
 }

@@ -56,7 +56,7 @@ async fn main(s: &Settings, stop: &AtomicBool) -> Result<(), UplinkError> {
     log::info!(
         "uplink: {} → {}, topic {}, from journal event {}",
         s.journal.display(),
-        s.broker,
+        s.connection.broker,
         s.topic("events"),
         cursor.acked_through + 1
     );
@@ -91,12 +91,12 @@ async fn main(s: &Settings, stop: &AtomicBool) -> Result<(), UplinkError> {
                         }
                         log::warn!(
                             "uplink: connection to {} lost: {why}; reconnecting",
-                            s.broker
+                            s.connection.broker
                         );
                     }
                     None if state.as_ref() != Some(&why) => log::error!(
                         "uplink: cannot connect to {}: {why}; retrying, at most every {} s",
-                        s.broker,
+                        s.connection.broker,
                         BACKOFF_MAX.as_secs()
                     ),
                     None => log::debug!("uplink: attempt {attempt} failed: {why}"),

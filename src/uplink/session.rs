@@ -12,10 +12,7 @@ use super::window::Window;
 use super::{Cursor, Settings, UplinkError};
 use crate::event::EventKind;
 use crate::journal::JournalError;
-use rumqttc::{
-    AsyncClient, ConnectionError, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet, QoS,
-    TlsConfiguration, Transport,
-};
+use rumqttc::{AsyncClient, ConnectionError, Event, EventLoop, LastWill, Outgoing, Packet, QoS};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -74,7 +71,7 @@ impl Link<'_> {
         let (client, eventloop) = connect(self.s);
         log::debug!(
             "uplink: connecting to {} (attempt {attempt})",
-            self.s.broker
+            self.s.connection.broker
         );
         let (tx, mut rx) = mpsc::unbounded_channel();
         let driver = tokio::spawn(drive(eventloop, tx));
@@ -94,7 +91,7 @@ impl Link<'_> {
                 ev = rx.recv() => match ev {
                     Some(Ok(Event::Incoming(Packet::ConnAck(_)))) => break,
                     Some(Ok(_)) => {}
-                    Some(Err(e)) => return lost(&e, &self.s.broker.host, None),
+                    Some(Err(e)) => return lost(&e, &self.s.connection.broker.host, None),
                     None => return End::Lost { why: "the client stopped".into(), connected: None },
                 },
                 _ = tokio::time::sleep(TICK) => if self.stopping() { return End::Stopped },
@@ -103,7 +100,7 @@ impl Link<'_> {
         let up = Instant::now();
         log::info!(
             "uplink: connected to {} as picket-{}",
-            self.s.broker,
+            self.s.connection.broker,
             self.s.box_id
         );
         self.window.reset();
@@ -125,7 +122,7 @@ impl Link<'_> {
                     }
                     Some(Err(e)) => {
                         self.store_cursor(true);
-                        return lost(&e, &self.s.broker.host, Some(up.elapsed()));
+                        return lost(&e, &self.s.connection.broker.host, Some(up.elapsed()));
                     }
                     None => return End::Lost {
                         why: "the client stopped".into(),
@@ -397,12 +394,9 @@ impl Link<'_> {
 
 /// A fresh client and event loop for `s`: clean session, the last will, TLS when asked.
 fn connect(s: &Settings) -> (AsyncClient, EventLoop) {
-    let mut o = MqttOptions::new(
-        format!("picket-{}", s.box_id),
-        &s.broker.host,
-        s.broker.port,
-    );
-    o.set_keep_alive(s.keepalive);
+    let mut o = s
+        .connection
+        .mqtt_options(format!("picket-{}", s.box_id), s.keepalive);
     o.set_clean_session(true);
     o.set_last_will(LastWill::new(
         s.topic("availability"),
@@ -410,15 +404,6 @@ fn connect(s: &Settings) -> (AsyncClient, EventLoop) {
         QoS::AtLeastOnce,
         true,
     ));
-    if let Some(user) = &s.username {
-        let password = s.password.as_ref().map_or("", |p| p.expose());
-        o.set_credentials(user.as_str(), password);
-    }
-    if let Some(tls) = &s.tls {
-        o.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
-            tls.clone(),
-        )));
-    }
     // Outgoing: an event message with its topic and header; incoming: Home Assistant's status.
     o.set_max_packet_size(64 * 1024, super::message::MAX_MESSAGE + 4096);
     // Besides events: their snapshots, availability and the discovery configs (sent twice at
