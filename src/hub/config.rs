@@ -104,8 +104,23 @@ impl Validate for HubConfig {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::Config;
+    use super::*;
     use crate::validate::parse;
+
+    /// A config file with only a `[hub]` section, validated as the whole config validates it.
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Config {
+        hub: Option<HubConfig>,
+    }
+
+    impl Validate for Config {
+        fn validate(&self, at: &str, report: &mut Report) {
+            if let Some(h) = &self.hub {
+                h.validate(&join(at, "hub"), report);
+            }
+        }
+    }
 
     #[test]
     fn defaults_and_a_client_id_from_the_host() {

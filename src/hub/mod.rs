@@ -11,3 +11,49 @@
 pub mod config;
 
 pub use config::HubConfig;
+pub mod inbox;
+mod run;
+
+pub use run::{run, Counts};
+
+use crate::journal::{JournalConfig, JournalError};
+use crate::uplink::credentials::Resolved;
+use crate::uplink::UplinkError;
+use std::time::Duration;
+
+/// Why `picket hub` cannot run. Network trouble is never one of these: it is retried.
+#[derive(Debug, thiserror::Error)]
+pub enum HubError {
+    #[error(transparent)]
+    Connection(#[from] UplinkError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+    #[error("start the network runtime: {cause}")]
+    Runtime { cause: std::io::Error },
+}
+
+/// Everything the hub needs, resolved from the config with its files read.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub connection: Resolved,
+    pub client_id: String,
+    pub topic_prefix: String,
+    pub keepalive: Duration,
+    pub silence: Duration,
+    /// The hub journal.
+    pub journal: JournalConfig,
+}
+
+impl Settings {
+    /// Resolves `cfg` (already validated) for the hub journal `journal`.
+    pub fn resolve(cfg: &HubConfig, journal: &JournalConfig) -> Result<Self, HubError> {
+        Ok(Self {
+            connection: cfg.credentials().resolve()?,
+            client_id: cfg.client_id(),
+            topic_prefix: cfg.topic_prefix.clone(),
+            keepalive: Duration::from_secs(u64::from(cfg.keepalive_s)),
+            silence: Duration::from_secs(u64::from(cfg.silence_s)),
+            journal: journal.clone(),
+        })
+    }
+}

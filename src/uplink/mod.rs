@@ -18,13 +18,13 @@
 pub mod broker_url;
 pub mod config;
 pub mod credentials;
-mod describe;
+pub(crate) mod describe;
 pub mod discovery;
 pub mod files;
 pub mod message;
 pub mod outbox;
-mod run;
-mod session;
+pub(crate) mod run;
+pub(crate) mod session;
 mod state;
 #[cfg(test)]
 mod tests;

@@ -200,7 +200,7 @@ fn take_up_cursor(s: &Settings, outbox: &Outbox) -> Result<Cursor, UplinkError> 
 }
 
 /// Sleeps `d` in short steps; `false` when the stop flag was set meanwhile.
-async fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) -> bool {
+pub(crate) async fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) -> bool {
     let until = tokio::time::Instant::now() + d;
     loop {
         if stop.load(Ordering::SeqCst) {

@@ -419,8 +419,8 @@ fn connect(s: &Settings) -> (AsyncClient, EventLoop) {
     (client, eventloop)
 }
 
-/// Polls the event loop until it fails, forwarding everything.
-async fn drive(
+/// Polls the event loop until it fails, forwarding everything (the hub's connection too).
+pub(crate) async fn drive(
     mut eventloop: EventLoop,
     tx: mpsc::UnboundedSender<Result<Event, ConnectionError>>,
 ) {

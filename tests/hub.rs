@@ -1,0 +1,197 @@
+//! `picket hub` against a real Mosquitto: two boxes' `picket uplink` processes → one hub
+//! journal holding exactly the union of `(box, box_event)`, across a hub killed and restarted;
+//! bad messages rejected, counted and logged once per box and reason, never written.
+
+use crate::util::uplink::{append, journal_ids, Broker, Producer, Scratch, Uplink};
+use rumqttc::{Client, MqttOptions, QoS};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Every `(box, box_event)` in the hub journal, and how many rows the journal has.
+fn origins(db: &Path) -> (BTreeSet<(String, i64)>, usize) {
+    let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap();
+    let mut q = c
+        .prepare("SELECT o.box, o.box_event FROM events e JOIN origins o ON o.event_id = e.id")
+        .unwrap();
+    let rows: Vec<(String, i64)> = q
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let n = rows.len();
+    let events: i64 = c
+        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(events as usize, n, "every hub event has its origin");
+    (rows.into_iter().collect(), n)
+}
+
+/// Waits until the hub journal holds `want`; returns what it holds then.
+fn wait_for(
+    db: &Path,
+    want: &BTreeSet<(String, i64)>,
+    timeout: Duration,
+) -> (BTreeSet<(String, i64)>, usize) {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let got = if db.exists() {
+            origins(db)
+        } else {
+            Default::default()
+        };
+        if got.0.is_superset(want) || Instant::now() >= deadline {
+            return got;
+        }
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// A box: its journal and its uplink's config, in `dir/<name>/`.
+fn a_box(dir: &Scratch, name: &str, port: u16) -> (PathBuf, PathBuf) {
+    let d = dir.path(name);
+    std::fs::create_dir_all(&d).unwrap();
+    let db = d.join("events.db");
+    let cfg = d.join("picket.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[journal]\npath = \"{}\"\n\n[uplink]\nurl = \"mqtt://127.0.0.1:{port}\"\nbox_id = \"{name}\"\n\
+             state_file = \"{}\"\nstate_json = \"{}\"\n",
+            db.display(),
+            d.join("cursor").display(),
+            d.join("state.json").display()
+        ),
+    )
+    .unwrap();
+    (db, cfg)
+}
+
+fn hub_config(dir: &Scratch, port: u16) -> (PathBuf, PathBuf) {
+    let db = dir.path("hub.db");
+    let cfg = dir.path("hub.toml");
+    std::fs::write(
+        &cfg,
+        format!(
+            "[journal]\npath = \"{}\"\n\n[hub]\nurl = \"mqtt://127.0.0.1:{port}\"\n\
+             client_id = \"picket-hub-test\"\n",
+            db.display()
+        ),
+    )
+    .unwrap();
+    (db, cfg)
+}
+
+fn union(boxes: &[(&str, &Path)]) -> BTreeSet<(String, i64)> {
+    boxes
+        .iter()
+        .flat_map(|(name, db)| journal_ids(db).into_iter().map(|id| (name.to_string(), id)))
+        .collect()
+}
+
+#[test]
+fn two_boxes_into_one_hub_exactly_once_across_a_hub_killed_and_restarted() {
+    let dir = Scratch::new("hub-two-boxes");
+    let broker = Broker::start(&dir.path(""), "max_inflight_messages 0\n");
+    let (hub_db, hub_cfg) = hub_config(&dir, broker.port);
+    let (porch, porch_cfg) = a_box(&dir, "porch", broker.port);
+    let (shop, shop_cfg) = a_box(&dir, "shop", broker.port);
+    append(&porch, 300);
+    append(&shop, 200);
+    let hub = Uplink::hub(&hub_cfg);
+    assert!(hub.wait_for("connected to", Duration::from_secs(10)));
+    let _porch_up = Uplink::start(&porch_cfg);
+    let _shop_up = Uplink::start(&shop_cfg);
+    // Events keep coming while the hub is killed: the broker queues them for its session.
+    let producers = [
+        Producer::start(&porch, 10, Duration::from_millis(50)),
+        Producer::start(&shop, 7, Duration::from_millis(50)),
+    ];
+    thread::sleep(Duration::from_millis(1500));
+    hub.kill();
+    thread::sleep(Duration::from_millis(1500));
+    let hub = Uplink::hub(&hub_cfg);
+    thread::sleep(Duration::from_millis(1500));
+    for p in producers {
+        p.finish();
+    }
+    let want = union(&[("porch", &porch), ("shop", &shop)]);
+    assert!(want.len() > 500, "{}", want.len());
+    let (got, rows) = wait_for(&hub_db, &want, Duration::from_secs(30));
+    assert_eq!(got, want, "the hub journal holds exactly the boxes' events");
+    assert_eq!(rows, want.len(), "no duplicates");
+    let status = hub.stop();
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(origins(&hub_db).1, want.len());
+}
+
+#[test]
+fn bad_messages_are_rejected_counted_and_logged_once_per_box_and_reason() {
+    let dir = Scratch::new("hub-bad");
+    let broker = Broker::start(&dir.path(""), "");
+    let (hub_db, hub_cfg) = hub_config(&dir, broker.port);
+    let hub = Uplink::hub(&hub_cfg);
+    assert!(hub.wait_for("connected to", Duration::from_secs(10)));
+    let mut o = MqttOptions::new("bad-box", "127.0.0.1", broker.port);
+    o.set_max_packet_size(1 << 20, 1 << 20);
+    let (client, mut conn) = Client::new(o, 16);
+    let good = |id: i64, box_id: &str, v: u32| {
+        format!(
+            r#"{{"v":{v},"box":"{box_id}","id":{id},"kind":"intrusion","ts":"2026-12-04T21:49:03.557Z","clock_synced":true,"place":"walkway","track":1,"score":0.5,"direction":null,"detail":{{"rule":"r"}},"snapshot":null}}"#
+        )
+    };
+    let big = format!("{{\"v\":1,\"pad\":\"{}\"}}", "x".repeat(300 * 1024));
+    let payloads = [
+        b"{not json".to_vec(),
+        b"{also not".to_vec(),
+        good(1, "porch", 2).into_bytes(),
+        good(2, "shop", 1).into_bytes(),
+        big.into_bytes(),
+        good(3, "porch", 1).into_bytes(),
+        good(3, "porch", 1).into_bytes(),
+    ];
+    for p in payloads {
+        client
+            .publish("picket/porch/events", QoS::AtLeastOnce, false, p)
+            .unwrap();
+    }
+    let sender = thread::spawn(move || {
+        for ev in conn.iter().take(40) {
+            if ev.is_err() {
+                break;
+            }
+        }
+    });
+    let want: BTreeSet<_> = [("porch".to_string(), 3)].into_iter().collect();
+    let (got, rows) = wait_for(&hub_db, &want, Duration::from_secs(10));
+    assert_eq!(got, want);
+    assert_eq!(rows, 1, "only the good message, once");
+    thread::sleep(Duration::from_millis(500));
+    let _ = client.disconnect();
+    let _ = sender.join();
+    assert_eq!(
+        hub.count("rejected a message from box porch"),
+        4,
+        "{:?}",
+        hub.lines()
+    );
+    assert_eq!(
+        hub.count("(malformed)"),
+        1,
+        "logged once per box and reason"
+    );
+    let (status, log) = hub.stop_with_log();
+    assert_eq!(status.code(), Some(0));
+    let last = log
+        .iter()
+        .rev()
+        .find(|l| l.contains("hub: stopped"))
+        .expect("a summary");
+    assert!(
+        last.contains("1 events written, 1 duplicates dropped, 5 messages rejected"),
+        "{last}"
+    );
+    assert_eq!(origins(&hub_db).1, 1);
+}
