@@ -2,7 +2,7 @@
 //! journal holding exactly the union of `(box, box_event)`, across a hub killed and restarted;
 //! bad messages rejected, counted and logged once per box and reason, never written.
 
-use crate::util::uplink::{append, journal_ids, Broker, Producer, Scratch, Uplink};
+use crate::util::uplink::{acked_through, append, journal_ids, Broker, Producer, Scratch, Uplink};
 use rumqttc::{Client, MqttOptions, QoS};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -194,4 +194,43 @@ fn bad_messages_are_rejected_counted_and_logged_once_per_box_and_reason() {
         "{last}"
     );
     assert_eq!(origins(&hub_db).1, 1);
+}
+
+#[test]
+fn events_a_killed_broker_lost_after_acknowledging_them_are_replayed_from_the_box() {
+    let dir = Scratch::new("hub-replay");
+    let mut broker = Broker::start(&dir.path(""), "");
+    let (hub_db, hub_cfg) = hub_config(&dir, broker.port);
+    let (porch, porch_cfg) = a_box(&dir, "porch", broker.port);
+    // The hub's session and subscriptions on disk, then the hub away.
+    let hub = Uplink::hub(&hub_cfg);
+    assert!(hub.wait_for("connected to", Duration::from_secs(10)));
+    thread::sleep(Duration::from_millis(300));
+    broker.save();
+    assert_eq!(hub.stop().code(), Some(0));
+    // The broker acknowledges 100 events to the box and holds them for the hub, in memory.
+    append(&porch, 100);
+    let up = Uplink::start(&porch_cfg);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !dir.path("porch/cursor").exists() || acked_through(&dir.path("porch/cursor")) < 100 {
+        assert!(
+            Instant::now() < deadline,
+            "the uplink never had 100 acknowledged"
+        );
+        thread::sleep(Duration::from_millis(100));
+    }
+    broker.kill();
+    broker.restart();
+    let hub = Uplink::hub(&hub_cfg);
+    assert!(up.wait_for("connected to", Duration::from_secs(20)));
+    append(&porch, 20);
+    let want = union(&[("porch", &porch)]);
+    assert_eq!(want.len(), 120);
+    let (got, rows) = wait_for(&hub_db, &want, Duration::from_secs(40));
+    assert_eq!(got, want, "the lost events were asked for and replayed");
+    assert_eq!(rows, 120, "exactly once");
+    assert!(hub.count("lacks events 1 to 100") >= 1, "{:?}", hub.lines());
+    assert!(up.count("asked for events 1 to 100") >= 1);
+    assert_eq!(hub.stop().code(), Some(0));
+    assert_eq!(up.stop().code(), Some(0));
 }

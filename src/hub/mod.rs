@@ -5,6 +5,8 @@
 //! - [`store`]: the hub journal, the box journal's design with each event's origin
 //!   (`box`, `box_event`) unique.
 //! - [`inbox`]: one received message checked and made into a journal row, or rejected.
+//! - [`ledger`]: which ids of each box the hub holds, and the holes it asks to have again
+//!   on `<prefix>/<box>/replay` (answered by the box's uplink, `crate::uplink::replay`).
 //! - `run.rs`: the connection (manual acknowledgements: a message is acknowledged only once
 //!   its row is committed), reconnecting with the uplink's backoff.
 
@@ -12,6 +14,7 @@ pub mod config;
 
 pub use config::HubConfig;
 pub mod inbox;
+pub mod ledger;
 mod run;
 
 pub use run::{run, Counts};

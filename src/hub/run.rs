@@ -7,15 +7,17 @@
 //! broker still holds; what it receives again is a duplicate, dropped by `(box, box_event)`.
 
 use super::inbox::{self, Rejected, Topic};
+use super::ledger::BoxLedger;
 use super::{HubError, Settings};
 use crate::journal::{HubWriter, JournalItem, Origin};
 use crate::uplink::describe::describe;
+use crate::uplink::replay::Request;
 use crate::uplink::run::{sleep_unless_stopped, Backoff};
 use crate::uplink::session::drive;
 use rumqttc::{AsyncClient, ConnectionError, Event, Packet, Publish, QoS};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 /// How long received events wait for companions before their batch commits.
@@ -26,6 +28,8 @@ const BATCH_MAX: usize = 256;
 /// broker's side caps it too).
 const INFLIGHT: u16 = 1000;
 const CONNECT_TIMEOUT_S: u64 = 10;
+/// How often the boxes' ledgers are looked at for holes (and silence).
+const LOOK_EVERY: Duration = Duration::from_millis(500);
 
 /// What the hub counted since it started; logged at stop.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +37,8 @@ pub struct Counts {
     pub written: u64,
     pub duplicates: u64,
     pub rejected: u64,
+    /// Replay requests sent.
+    pub asked: u64,
 }
 
 struct Hub<'a> {
@@ -45,6 +51,8 @@ struct Hub<'a> {
     /// Received events not yet committed, with the messages to acknowledge after.
     batch: Vec<(Origin, JournalItem)>,
     unacked: Vec<Publish>,
+    boxes: BTreeMap<String, BoxLedger>,
+    looked_at: Instant,
 }
 
 /// Runs the hub until `stop` is set. Returns an error only for what retrying cannot fix.
@@ -65,7 +73,10 @@ pub fn run(s: &Settings, stop: &AtomicBool) -> Result<Counts, HubError> {
         logged: BTreeSet::new(),
         batch: Vec::new(),
         unacked: Vec::new(),
+        boxes: BTreeMap::new(),
+        looked_at: Instant::now(),
     };
+    hub.load_ledgers()?;
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -76,15 +87,57 @@ pub fn run(s: &Settings, stop: &AtomicBool) -> Result<Counts, HubError> {
     }
     let c = hub.counts;
     log::info!(
-        "hub: stopped; {} events written, {} duplicates dropped, {} messages rejected",
+        "hub: stopped; {} events written, {} duplicates dropped, {} messages rejected, {} \
+         replays asked for",
         c.written,
         c.duplicates,
-        c.rejected
+        c.rejected,
+        c.asked
     );
     Ok(c)
 }
 
 impl Hub<'_> {
+    /// The ledgers from what the hub journal holds.
+    fn load_ledgers(&mut self) -> Result<(), HubError> {
+        let now = Instant::now();
+        for (box_id, id, kind, detail) in self.journal.held()? {
+            let b = self
+                .boxes
+                .entry(box_id)
+                .or_insert_with(|| BoxLedger::new(now, id));
+            note(b, id, &kind, detail.as_deref());
+        }
+        for b in self.boxes.values_mut() {
+            b.floor = b.have.min().unwrap_or(1);
+        }
+        Ok(())
+    }
+
+    /// Asks each quiet box for its first hole.
+    fn look(&mut self, client: &AsyncClient) {
+        let now = Instant::now();
+        if now.duration_since(self.looked_at) < LOOK_EVERY {
+            return;
+        }
+        self.looked_at = now;
+        for (box_id, b) in &mut self.boxes {
+            let Some((from, to)) = b.to_ask(now) else {
+                continue;
+            };
+            let topic = format!("{}/{box_id}/replay", self.s.topic_prefix);
+            let payload = Request { from, to }.payload();
+            match client.try_publish(topic, QoS::AtLeastOnce, false, payload) {
+                Ok(()) => {
+                    log::info!("hub: box {box_id} lacks events {from} to {to}; asked for them");
+                    b.asked = Some(((from, to), now));
+                    self.counts.asked += 1;
+                }
+                Err(e) => log::warn!("hub: cannot ask box {box_id} for {from} to {to}: {e}"),
+            }
+        }
+    }
+
     async fn main(&mut self) -> Result<(), HubError> {
         let mut backoff = Backoff::default();
         let mut last_why: Option<String> = None;
@@ -175,6 +228,9 @@ impl Hub<'_> {
                 },
                 _ = tick.tick() => {
                     self.commit(client)?;
+                    if connected {
+                        self.look(client);
+                    }
                     if self.stop.load(Ordering::SeqCst) {
                         let _ = client.try_disconnect();
                         return Ok(None);
@@ -190,13 +246,27 @@ impl Hub<'_> {
         match inbox::topic(&self.s.topic_prefix, &topic) {
             Topic::Events(box_id) => match inbox::event(box_id, &p.payload) {
                 Ok(row) => {
+                    let now = Instant::now();
+                    let b = self.ledger(box_id, now);
+                    b.last_event = now;
+                    b.last_heard = now;
                     self.batch.push(row);
                     self.unacked.push(p);
                     return Ok(());
                 }
                 Err(why) => self.reject(box_id, &topic, &why),
             },
-            Topic::Availability(_) | Topic::State(_) | Topic::Other => {}
+            Topic::State(box_id) => {
+                let last_id = serde_json::from_slice::<serde_json::Value>(&p.payload)
+                    .ok()
+                    .and_then(|v| v.get("last_id").and_then(serde_json::Value::as_i64));
+                let b = self.ledger(box_id, Instant::now());
+                b.last_heard = Instant::now();
+                if last_id.is_some() {
+                    b.last_id = last_id;
+                }
+            }
+            Topic::Availability(_) | Topic::Other => {}
         }
         if !self.batch.is_empty() {
             // Acknowledgements go in the order the messages came.
@@ -205,6 +275,13 @@ impl Hub<'_> {
             ack(client, &p);
         }
         Ok(())
+    }
+
+    /// The box's ledger; a box first met now is looked at from id 1.
+    fn ledger(&mut self, box_id: &str, now: Instant) -> &mut BoxLedger {
+        self.boxes
+            .entry(box_id.to_owned())
+            .or_insert_with(|| BoxLedger::new(now, 1))
     }
 
     fn reject(&mut self, box_id: &str, topic: &str, why: &Rejected) {
@@ -227,6 +304,16 @@ impl Hub<'_> {
             return Ok(());
         }
         let done = self.journal.append(&self.batch)?;
+        let now = Instant::now();
+        for (o, item) in std::mem::take(&mut self.batch) {
+            if let Some(id) = o.box_event {
+                let b = self
+                    .boxes
+                    .entry(o.box_id)
+                    .or_insert_with(|| BoxLedger::new(now, 1));
+                note(b, id, item.event.kind.as_str(), o.detail.as_deref());
+            }
+        }
         self.counts.written += done.written;
         self.counts.duplicates += done.duplicates;
         if done.duplicates > 0 {
@@ -237,6 +324,19 @@ impl Hub<'_> {
             ack(client, &p);
         }
         Ok(())
+    }
+}
+
+/// Notes box event `id` as held; an `uplink_gap` also notes the ids it says are gone.
+fn note(b: &mut BoxLedger, id: i64, kind: &str, detail: Option<&str>) {
+    b.have.add(id, id);
+    if kind == "uplink_gap" {
+        let range = detail
+            .and_then(|d| serde_json::from_str::<serde_json::Value>(d).ok())
+            .and_then(|v| Some((v.get("from")?.as_i64()?, v.get("to")?.as_i64()?)));
+        if let Some((from, to)) = range {
+            b.have.add(from, to);
+        }
     }
 }
 

@@ -29,6 +29,9 @@ pub struct HubAppended {
     pub pruned: u64,
 }
 
+/// A box event a hub journal holds: `(box, box_event, kind, detail)`.
+pub type Held = (String, i64, String, Option<String>);
+
 /// The one writing connection to a hub journal.
 pub struct HubWriter {
     writer: Writer,
@@ -87,6 +90,22 @@ impl HubWriter {
         )?;
         out.pruned = appended.pruned;
         Ok(out)
+    }
+
+    /// Every box event the journal holds, oldest first.
+    pub fn held(&self) -> Result<Vec<Held>, JournalError> {
+        let conn = self.writer.conn();
+        let e = sql(self.writer.path());
+        let mut q = conn
+            .prepare(
+                "SELECT o.box, o.box_event, e.kind, e.detail FROM origins o \
+                 JOIN events e ON e.id = o.event_id WHERE o.box_event IS NOT NULL ORDER BY e.id",
+            )
+            .map_err(&e)?;
+        let rows = q
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .map_err(&e)?;
+        rows.collect::<rusqlite::Result<_>>().map_err(&e)
     }
 
     pub fn path(&self) -> &std::path::Path {

@@ -14,6 +14,7 @@
 //! - [`discovery`]: Home Assistant's discovery configs, as pure functions.
 //! - `state.rs`: `picket run`'s state file to the retained `…/state` topic; arming commands
 //!   from `…/command`, checked and handed to `picket run` as a request file.
+//! - [`replay`]: the hub's requests on `…/replay`, answered from the journal.
 
 pub mod broker_url;
 pub mod config;
@@ -23,6 +24,7 @@ pub mod discovery;
 pub mod files;
 pub mod message;
 pub mod outbox;
+pub mod replay;
 pub(crate) mod run;
 pub(crate) mod session;
 mod state;

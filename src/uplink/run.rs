@@ -73,6 +73,7 @@ async fn main(s: &Settings, stop: &AtomicBool) -> Result<(), UplinkError> {
         checked_file_at: Instant::now(),
         rediscover_at: None,
         state: Default::default(),
+        replay: None,
     };
     let mut backoff = Backoff::default();
     let mut state: Option<String> = None;

@@ -59,6 +59,8 @@ pub(super) struct Link<'a> {
     pub rediscover_at: Option<Instant>,
     /// The state topic's last message.
     pub state: super::state::StateMemo,
+    /// What the hub asked to have again and is not sent yet.
+    pub replay: Option<super::replay::Request>,
 }
 
 impl Link<'_> {
@@ -137,6 +139,7 @@ impl Link<'_> {
                     if let Err(e) = self.pump(client) {
                         return End::Fatal(e);
                     }
+                    self.pump_replay(client);
                     self.store_cursor(false);
                     self.tick_state(client);
                     if self.rediscover_at.is_some_and(|t| Instant::now() >= t) {
@@ -158,6 +161,10 @@ impl Link<'_> {
             b"online".to_vec(),
         );
         self.subscribe_commands(client);
+        let replay = self.s.topic("replay");
+        if let Err(e) = client.try_subscribe(replay.clone(), QoS::AtLeastOnce) {
+            log::warn!("uplink: cannot subscribe to {replay}: {e}");
+        }
         self.state.republish();
         if let Some((status, _)) = &self.s.homeassistant {
             if let Err(e) = client.try_subscribe(status.clone(), QoS::AtLeastOnce) {
@@ -193,6 +200,9 @@ impl Link<'_> {
 
     fn on_event(&mut self, ev: Event) {
         match ev {
+            Event::Incoming(Packet::Publish(p)) if self.is_replay(&p.topic) => {
+                self.replay_request(&p.payload);
+            }
             Event::Outgoing(Outgoing::Publish(pkid)) => self.window.assigned(pkid),
             Event::Incoming(Packet::PubAck(ack)) => {
                 self.window.acked(ack.pkid);
