@@ -51,6 +51,11 @@ fn wait_for(
 
 /// A box: its journal and its uplink's config, in `dir/<name>/`.
 fn a_box(dir: &Scratch, name: &str, port: u16) -> (PathBuf, PathBuf) {
+    a_box_with(dir, name, port, "")
+}
+
+/// [`a_box`] with `extra` keys in its `[uplink]`.
+fn a_box_with(dir: &Scratch, name: &str, port: u16, extra: &str) -> (PathBuf, PathBuf) {
     let d = dir.path(name);
     std::fs::create_dir_all(&d).unwrap();
     let db = d.join("events.db");
@@ -59,7 +64,7 @@ fn a_box(dir: &Scratch, name: &str, port: u16) -> (PathBuf, PathBuf) {
         &cfg,
         format!(
             "[journal]\npath = \"{}\"\n\n[uplink]\nurl = \"mqtt://127.0.0.1:{port}\"\nbox_id = \"{name}\"\n\
-             state_file = \"{}\"\nstate_json = \"{}\"\n",
+             state_file = \"{}\"\nstate_json = \"{}\"\n{extra}",
             db.display(),
             d.join("cursor").display(),
             d.join("state.json").display()
@@ -70,13 +75,17 @@ fn a_box(dir: &Scratch, name: &str, port: u16) -> (PathBuf, PathBuf) {
 }
 
 fn hub_config(dir: &Scratch, port: u16) -> (PathBuf, PathBuf) {
+    hub_config_with(dir, port, "")
+}
+
+fn hub_config_with(dir: &Scratch, port: u16, extra: &str) -> (PathBuf, PathBuf) {
     let db = dir.path("hub.db");
     let cfg = dir.path("hub.toml");
     std::fs::write(
         &cfg,
         format!(
             "[journal]\npath = \"{}\"\n\n[hub]\nurl = \"mqtt://127.0.0.1:{port}\"\n\
-             client_id = \"picket-hub-test\"\n",
+             client_id = \"picket-hub-test\"\n{extra}",
             db.display()
         ),
     )
@@ -233,4 +242,110 @@ fn events_a_killed_broker_lost_after_acknowledging_them_are_replayed_from_the_bo
     assert!(up.count("asked for events 1 to 100") >= 1);
     assert_eq!(hub.stop().code(), Some(0));
     assert_eq!(up.stop().code(), Some(0));
+}
+
+/// The hub-raised events in the hub journal, oldest first: `(kind, box, why)`.
+fn hub_events(db: &Path) -> Vec<(String, String, Option<String>)> {
+    let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .unwrap();
+    let mut q = c
+        .prepare(
+            "SELECT e.kind, o.box, json_extract(e.detail, '$.why') FROM events e \
+             JOIN origins o ON o.event_id = e.id WHERE o.box_event IS NULL ORDER BY e.id",
+        )
+        .unwrap();
+    q.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
+}
+
+/// Waits until the hub journal holds `n` hub-raised events, at most `within` from `since`.
+fn wait_events(
+    db: &Path,
+    n: usize,
+    since: Instant,
+    within: Duration,
+) -> Vec<(String, String, Option<String>)> {
+    loop {
+        let got = hub_events(db);
+        if got.len() >= n {
+            return got;
+        }
+        assert!(
+            since.elapsed() < within,
+            "{n} hub events not within {within:?}: {got:?}"
+        );
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn a_box_that_goes_silent_is_journalled_offline_within_silence_s_and_back_when_it_returns() {
+    let dir = Scratch::new("hub-silence");
+    let broker = Broker::start(&dir.path(""), "");
+    let (hub_db, hub_cfg) = hub_config_with(&dir, broker.port, "silence_s = 10\n");
+    // A long keep-alive: the broker's last will would come after 90 s, so only silence tells.
+    let (porch, porch_cfg) = a_box_with(
+        &dir,
+        "porch",
+        broker.port,
+        "heartbeat_s = 5\nkeepalive_s = 60\n",
+    );
+    append(&porch, 3);
+    std::fs::write(
+        dir.path("porch/state.json"),
+        r#"{"v":1,"ts":"2026-12-05T01:00:00.000Z","armed":false,"mode":"auto","outputs_on":[],"people":0,"zones":{},"firing":[],"fps":null,"camera_ok":true,"last_id":3}"#,
+    )
+    .unwrap();
+    let hub = Uplink::hub(&hub_cfg);
+    assert!(hub.wait_for("connected to", Duration::from_secs(10)));
+    let up = Uplink::start(&porch_cfg);
+    let want = union(&[("porch", &porch)]);
+    assert_eq!(wait_for(&hub_db, &want, Duration::from_secs(10)).0, want);
+    // Heartbeats every 5 s keep a quiet box online past silence_s.
+    thread::sleep(Duration::from_secs(11));
+    assert_eq!(
+        hub_events(&hub_db),
+        [],
+        "no box_offline while the state beats"
+    );
+    // Frozen, its connection open: the broker sees nothing wrong for 90 s; the hub, silence.
+    up.signal(libc::SIGSTOP);
+    let frozen = Instant::now();
+    let n = wait_events(&hub_db, 1, frozen, Duration::from_secs(15));
+    assert_eq!(
+        n[0],
+        (
+            "box_offline".to_string(),
+            "porch".to_string(),
+            Some("silent".to_string())
+        )
+    );
+    up.signal(libc::SIGCONT);
+    let n = wait_events(&hub_db, 2, Instant::now(), Duration::from_secs(10));
+    assert_eq!(n[1].0, "box_back");
+    // Killed: the broker publishes its last will at once.
+    up.kill();
+    let n = wait_events(&hub_db, 3, Instant::now(), Duration::from_secs(5));
+    assert_eq!(
+        n[2],
+        (
+            "box_offline".to_string(),
+            "porch".to_string(),
+            Some("offline".to_string())
+        )
+    );
+    let up = Uplink::start(&porch_cfg);
+    let n = wait_events(&hub_db, 4, Instant::now(), Duration::from_secs(10));
+    assert_eq!(n[3].0, "box_back");
+    assert_eq!(up.stop().code(), Some(0));
+    let n = wait_events(&hub_db, 5, Instant::now(), Duration::from_secs(5));
+    assert_eq!(
+        n[4].2.as_deref(),
+        Some("offline"),
+        "a clean stop says offline"
+    );
+    assert_eq!(hub.stop().code(), Some(0));
+    assert_eq!(hub_events(&hub_db).len(), 5);
 }

@@ -9,6 +9,7 @@
 use super::inbox::{self, Rejected, Topic};
 use super::ledger::BoxLedger;
 use super::{HubError, Settings};
+use crate::event::{EventKind, Value};
 use crate::journal::{HubWriter, JournalItem, Origin};
 use crate::uplink::describe::describe;
 use crate::uplink::replay::Request;
@@ -105,8 +106,11 @@ impl Hub<'_> {
             let b = self
                 .boxes
                 .entry(box_id)
-                .or_insert_with(|| BoxLedger::new(now, id));
-            note(b, id, &kind, detail.as_deref());
+                .or_insert_with(|| BoxLedger::new(now, 1));
+            match id {
+                Some(id) => note(b, id, &kind, detail.as_deref()),
+                None => b.online = kind != EventKind::BoxOffline.as_str(),
+            }
         }
         for b in self.boxes.values_mut() {
             b.floor = b.have.min().unwrap_or(1);
@@ -121,6 +125,15 @@ impl Hub<'_> {
             return;
         }
         self.looked_at = now;
+        let silent: Vec<String> = self
+            .boxes
+            .iter()
+            .filter(|(_, b)| b.online && now.duration_since(b.last_heard) >= self.s.silence)
+            .map(|(k, _)| k.clone())
+            .collect();
+        for box_id in silent {
+            self.availability(&box_id, false, "silent");
+        }
         for (box_id, b) in &mut self.boxes {
             let Some((from, to)) = b.to_ask(now) else {
                 continue;
@@ -247,9 +260,7 @@ impl Hub<'_> {
             Topic::Events(box_id) => match inbox::event(box_id, &p.payload) {
                 Ok(row) => {
                     let now = Instant::now();
-                    let b = self.ledger(box_id, now);
-                    b.last_event = now;
-                    b.last_heard = now;
+                    self.heard(box_id, now).last_event = now;
                     self.batch.push(row);
                     self.unacked.push(p);
                     return Ok(());
@@ -260,13 +271,16 @@ impl Hub<'_> {
                 let last_id = serde_json::from_slice::<serde_json::Value>(&p.payload)
                     .ok()
                     .and_then(|v| v.get("last_id").and_then(serde_json::Value::as_i64));
-                let b = self.ledger(box_id, Instant::now());
-                b.last_heard = Instant::now();
+                let b = self.heard(box_id, Instant::now());
                 if last_id.is_some() {
                     b.last_id = last_id;
                 }
             }
-            Topic::Availability(_) | Topic::Other => {}
+            Topic::Availability(box_id) => {
+                let online = &p.payload[..] == b"online";
+                self.availability(box_id, online, "offline");
+            }
+            Topic::Other => {}
         }
         if !self.batch.is_empty() {
             // Acknowledgements go in the order the messages came.
@@ -282,6 +296,55 @@ impl Hub<'_> {
         self.boxes
             .entry(box_id.to_owned())
             .or_insert_with(|| BoxLedger::new(now, 1))
+    }
+
+    /// Notes that `box_id` was heard from now; a box that was offline is back.
+    fn heard(&mut self, box_id: &str, now: Instant) -> &mut BoxLedger {
+        if !self.ledger(box_id, now).online {
+            self.availability(box_id, true, "");
+        }
+        let b = self.ledger(box_id, now);
+        b.last_heard = now;
+        b
+    }
+
+    /// Journals `box_offline` (with `why`) or `box_back` when the box's availability changes.
+    fn availability(&mut self, box_id: &str, online: bool, why: &str) {
+        let now = Instant::now();
+        let b = self.ledger(box_id, now);
+        if online {
+            b.last_heard = now;
+        }
+        if b.online == online {
+            return;
+        }
+        b.online = online;
+        let mut ev = if online {
+            log::info!("hub: box {box_id} is back");
+            crate::event::Event::new(EventKind::BoxBack, crate::journal::time_now_ms(), 0, true)
+        } else {
+            log::warn!("hub: box {box_id} is {why}");
+            crate::event::Event::new(
+                EventKind::BoxOffline,
+                crate::journal::time_now_ms(),
+                0,
+                true,
+            )
+            .with_detail(&[("why", Value::from(why))])
+        };
+        ev = ev.with_place(box_id);
+        self.batch.push((
+            Origin {
+                box_id: box_id.to_owned(),
+                box_event: None,
+                detail: None,
+            },
+            JournalItem {
+                event: ev,
+                snapshot: None,
+                urgent: true,
+            },
+        ));
     }
 
     fn reject(&mut self, box_id: &str, topic: &str, why: &Rejected) {

@@ -29,8 +29,9 @@ pub struct HubAppended {
     pub pruned: u64,
 }
 
-/// A box event a hub journal holds: `(box, box_event, kind, detail)`.
-pub type Held = (String, i64, String, Option<String>);
+/// An event a hub journal holds: `(box, box_event, kind, detail)`; `box_event` is `None` for
+/// the events the hub raised.
+pub type Held = (String, Option<i64>, String, Option<String>);
 
 /// The one writing connection to a hub journal.
 pub struct HubWriter {
@@ -92,14 +93,14 @@ impl HubWriter {
         Ok(out)
     }
 
-    /// Every box event the journal holds, oldest first.
+    /// Every event the journal holds with its origin, oldest first.
     pub fn held(&self) -> Result<Vec<Held>, JournalError> {
         let conn = self.writer.conn();
         let e = sql(self.writer.path());
         let mut q = conn
             .prepare(
                 "SELECT o.box, o.box_event, e.kind, e.detail FROM origins o \
-                 JOIN events e ON e.id = o.event_id WHERE o.box_event IS NOT NULL ORDER BY e.id",
+                 JOIN events e ON e.id = o.event_id ORDER BY e.id",
             )
             .map_err(&e)?;
         let rows = q

@@ -353,6 +353,12 @@ impl Uplink {
         false
     }
 
+    /// Sends `sig` (e.g. SIGSTOP to freeze the process with its connection open).
+    pub fn signal(&self, sig: libc::c_int) {
+        // SAFETY: kill(2) of our own child, not reaped yet.
+        assert_eq!(unsafe { libc::kill(self.child.id() as i32, sig) }, 0);
+    }
+
     pub fn running(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
     }
