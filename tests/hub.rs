@@ -134,6 +134,56 @@ fn two_boxes_into_one_hub_exactly_once_across_a_hub_killed_and_restarted() {
     let status = hub.stop();
     assert_eq!(status.code(), Some(0));
     assert_eq!(origins(&hub_db).1, want.len());
+    // `picket events --db hub.db` lists them with their box and id there.
+    let db = hub_db.to_str().unwrap();
+    let out = crate::util::picket(&[
+        "events", "--db", db, "list", "--box", "shop", "--json", "--limit", "100000",
+    ]);
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    let listed: BTreeSet<(String, i64)> = rows
+        .iter()
+        .map(|r| {
+            (
+                r["box"].as_str().unwrap().to_owned(),
+                r["box_event"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    let shop_ids = union(&[("shop", &shop)]);
+    assert_eq!(listed, shop_ids);
+    assert_eq!(rows.len(), shop_ids.len());
+    let out = crate::util::picket(&["events", "--db", db, "boxes", "--json"]);
+    assert!(out.status.success(), "{}", crate::util::stderr(&out));
+    let boxes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let summary: Vec<(String, i64, String)> = boxes
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| {
+            (
+                b["box"].as_str().unwrap().into(),
+                b["events"].as_i64().unwrap(),
+                b["availability"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let count = |name: &str| want.iter().filter(|(b, _)| b == name).count() as i64;
+    assert_eq!(
+        summary,
+        [
+            ("porch".to_string(), count("porch"), "online".to_string()),
+            ("shop".to_string(), count("shop"), "online".to_string())
+        ]
+    );
+    // A box journal is not a hub journal.
+    let out = crate::util::picket(&["events", "--db", porch.to_str().unwrap(), "boxes"]);
+    assert!(!out.status.success());
+    assert!(
+        crate::util::stderr(&out).contains("not a hub journal"),
+        "{}",
+        crate::util::stderr(&out)
+    );
 }
 
 #[test]
@@ -348,4 +398,17 @@ fn a_box_that_goes_silent_is_journalled_offline_within_silence_s_and_back_when_i
     );
     assert_eq!(hub.stop().code(), Some(0));
     assert_eq!(hub_events(&hub_db).len(), 5);
+    let db = hub_db.to_str().unwrap();
+    let out = crate::util::picket(&["events", "--db", db, "list", "--kind", "box_back", "--json"]);
+    let rows: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .all(|r| r["box"] == "porch" && r["box_event"].is_null()),
+        "{rows:?}"
+    );
+    let out = crate::util::picket(&["events", "--db", db, "boxes", "--json"]);
+    let boxes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(boxes[0]["availability"], "offline");
+    assert_eq!(boxes[0]["events"], 3);
 }

@@ -27,7 +27,7 @@ mod worker;
 mod writer;
 
 pub use config::{JournalConfig, OnCorrupt, MIN_MAX_BYTES};
-pub use origin::{HubAppended, HubWriter, Origin};
+pub use origin::{BoxSummary, HubAppended, HubWriter, Origin};
 pub use reader::{Backup, Filter, Head, Reader, Stats, StoredEvent};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 pub use worker::{Journal, JournalItem, JournalSender, JournalStatus, QUEUE_LEN};

@@ -5,7 +5,7 @@
 //!
 //! A box journal never has the `origins` table: it is created only by [`HubWriter::open`].
 
-use super::{sql, JournalConfig, JournalError, JournalItem, Writer};
+use super::{sql, JournalConfig, JournalError, JournalItem, Reader, Writer};
 use rusqlite::{params, Connection, OptionalExtension};
 
 const ORIGIN_SCHEMA: &str = include_str!("origin.sql");
@@ -127,4 +127,78 @@ pub fn is_hub(conn: &Connection) -> rusqlite::Result<bool> {
         |r| r.get::<_, i64>(0),
     )
     .map(|n| n > 0)
+}
+
+/// One box as a hub journal shows it (`picket events boxes`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct BoxSummary {
+    #[serde(rename = "box")]
+    pub box_id: String,
+    /// The newest event's time from the box (or about it), ms.
+    pub last_seen_ms: Option<i64>,
+    /// `online`, or `offline`/`silent` after a `box_offline` not yet followed by `box_back`.
+    pub availability: String,
+    /// Events from the box since `since_ms` (today's midnight, UTC).
+    pub events_today: i64,
+    /// Events from the box in the journal.
+    pub events: i64,
+    /// `uplink_gap` messages: ranges of ids the box's journal pruned before the hub had them.
+    pub gaps: i64,
+    /// Of those, the ones sent in answer to the hub's replay requests.
+    pub gaps_on_replay: i64,
+}
+
+impl Reader {
+    /// Whether this is a hub journal.
+    pub fn is_hub(&self) -> Result<bool, JournalError> {
+        is_hub(&self.conn).map_err(sql(&self.path))
+    }
+
+    /// Event `id`'s origin in a hub journal: its box and its id there (`None` for the hub's own).
+    pub fn origin(&self, id: i64) -> Result<Option<(String, Option<i64>)>, JournalError> {
+        self.conn
+            .prepare_cached("SELECT box, box_event FROM origins WHERE event_id = ?1")
+            .and_then(|mut q| q.query_row([id], |r| Ok((r.get(0)?, r.get(1)?))).optional())
+            .map_err(sql(&self.path))
+    }
+
+    /// Every box of a hub journal, by name.
+    pub fn boxes(&self, since_ms: i64) -> Result<Vec<BoxSummary>, JournalError> {
+        let mut q = self
+            .conn
+            .prepare(
+                "SELECT o.box, max(e.ts_ms), \
+                   (SELECT e2.kind || ':' || coalesce(json_extract(e2.detail, '$.why'), '') \
+                      FROM events e2 JOIN origins o2 ON o2.event_id = e2.id \
+                      WHERE o2.box = o.box AND e2.kind IN ('box_offline', 'box_back') \
+                      ORDER BY e2.id DESC LIMIT 1), \
+                   sum(o.box_event IS NOT NULL AND e.ts_ms >= ?1), \
+                   sum(o.box_event IS NOT NULL), \
+                   sum(e.kind = 'uplink_gap'), \
+                   sum(e.kind = 'uplink_gap' AND json_extract(e.detail, '$.replay') IS NOT NULL) \
+                 FROM origins o JOIN events e ON e.id = o.event_id GROUP BY o.box ORDER BY o.box",
+            )
+            .map_err(sql(&self.path))?;
+        let rows = q
+            .query_map([since_ms], |r| {
+                let last: Option<String> = r.get(2)?;
+                let availability = match last.as_deref().and_then(|l| l.split_once(':')) {
+                    Some(("box_offline", why)) if !why.is_empty() => why.to_owned(),
+                    Some(("box_offline", _)) => "offline".to_owned(),
+                    _ => "online".to_owned(),
+                };
+                Ok(BoxSummary {
+                    box_id: r.get(0)?,
+                    last_seen_ms: r.get(1)?,
+                    availability,
+                    events_today: r.get(3)?,
+                    events: r.get(4)?,
+                    gaps: r.get(5)?,
+                    gaps_on_replay: r.get(6)?,
+                })
+            })
+            .map_err(sql(&self.path))?;
+        rows.collect::<rusqlite::Result<_>>()
+            .map_err(sql(&self.path))
+    }
 }
