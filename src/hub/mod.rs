@@ -2,8 +2,8 @@
 //! exactly once.
 //!
 //! - [`config`]: the `[hub]` section.
-//! - [`store`]: the hub journal, the box journal's design with each event's origin
-//!   (`box`, `box_event`) unique.
+//! - the hub journal is `crate::journal::HubWriter`: the box journal's design with each
+//!   event's origin (`box`, `box_event`) unique.
 //! - [`inbox`]: one received message checked and made into a journal row, or rejected.
 //! - [`ledger`]: which ids of each box the hub holds, and the holes it asks to have again
 //!   on `<prefix>/<box>/replay` (answered by the box's uplink, `crate::uplink::replay`).
