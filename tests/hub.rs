@@ -2,7 +2,10 @@
 //! journal holding exactly the union of `(box, box_event)`, across a hub killed and restarted;
 //! bad messages rejected, counted and logged once per box and reason, never written.
 
-use crate::util::uplink::{acked_through, append, journal_ids, Broker, Producer, Scratch, Uplink};
+use crate::util::uplink::{
+    acked_through, append, checked, journal_ids, mosquitto_passwd, Broker, Producer, Scratch,
+    Uplink,
+};
 use rumqttc::{Client, MqttOptions, QoS};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -411,4 +414,118 @@ fn a_box_that_goes_silent_is_journalled_offline_within_silence_s_and_back_when_i
     let boxes: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(boxes[0]["availability"], "offline");
     assert_eq!(boxes[0]["events"], 3);
+}
+
+#[test]
+fn the_shipped_acl_keeps_a_box_to_its_own_topics_and_off_replay() {
+    let dir = Scratch::new("hub-acl");
+    let passwd = mosquitto_passwd(&dir.0, "porch", "porch pw");
+    for (user, pw) in [("shop", "shop pw"), ("picket-hub", "hub pw")] {
+        checked(
+            std::process::Command::new("mosquitto_passwd")
+                .arg("-b")
+                .arg(&passwd)
+                .args([user, pw]),
+            "mosquitto_passwd",
+        );
+    }
+    let acl = crate::util::root().join("board/hub/acl");
+    let broker = Broker::start(
+        &dir.path(""),
+        &format!(
+            "password_file {}\nacl_file {}\n",
+            passwd.display(),
+            acl.display()
+        ),
+    );
+    let pw_file = |name: &str, pw: &str| {
+        let p = dir.path(name);
+        crate::util::uplink::write_with_mode(&p, pw, 0o600);
+        p
+    };
+    let (hub_db, hub_cfg) = hub_config_with(
+        &dir,
+        broker.port,
+        &format!(
+            "username = \"picket-hub\"\npassword_file = \"{}\"\n",
+            pw_file("hub.pw", "hub pw").display()
+        ),
+    );
+    let hub = Uplink::hub(&hub_cfg);
+    assert!(hub.wait_for("connected to", Duration::from_secs(10)));
+    // A replay listener with the hub's rights (it may read picket/#).
+    let mut lo = MqttOptions::new("listener", "127.0.0.1", broker.port);
+    lo.set_credentials("picket-hub", "hub pw");
+    let (listener, mut lconn) = Client::new(lo, 16);
+    listener
+        .subscribe("picket/+/replay", QoS::AtLeastOnce)
+        .unwrap();
+    let replays = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = replays.clone();
+    thread::spawn(move || {
+        for ev in lconn.iter() {
+            match ev {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::Publish(p))) => {
+                    seen.lock().unwrap().push(p.topic.clone())
+                }
+                Err(_) => break,
+                _ => {}
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while broker.count("Sending SUBACK to listener") == 0 {
+        assert!(Instant::now() < deadline, "the listener never subscribed");
+        thread::sleep(Duration::from_millis(20));
+    }
+    // Box porch, with its own credentials, tries shop's topic and replay topics, then its own.
+    // (Mosquitto answers a denied QoS 1 publish with a PUBACK rumqttc cannot read, which ends
+    // the connection: one connection per attempt.)
+    let msg = |box_id: &str, id: i64| {
+        format!(
+            r#"{{"v":1,"box":"{box_id}","id":{id},"kind":"armed","ts":"2026-12-04T21:49:03.557Z","clock_synced":true,"place":null,"track":null,"score":null,"direction":null,"detail":{{}},"snapshot":null}}"#
+        )
+    };
+    for (topic, payload) in [
+        ("picket/shop/events", msg("shop", 1)),
+        ("picket/shop/replay", r#"{"from":1,"to":5}"#.to_string()),
+        ("picket/porch/replay", r#"{"from":1,"to":5}"#.to_string()),
+        ("picket/porch/events", msg("porch", 1)),
+    ] {
+        let mut o = MqttOptions::new("porch-rogue", "127.0.0.1", broker.port);
+        o.set_credentials("porch", "porch pw");
+        let (client, mut conn) = Client::new(o, 16);
+        client
+            .publish(topic, QoS::AtLeastOnce, false, payload)
+            .unwrap();
+        for ev in conn.iter().take(10) {
+            match ev {
+                Ok(rumqttc::Event::Incoming(rumqttc::Packet::PubAck(_))) | Err(_) => break,
+                _ => {}
+            }
+        }
+        let _ = client.disconnect();
+    }
+    let want: BTreeSet<_> = [("porch".to_string(), 1)].into_iter().collect();
+    let (got, rows) = wait_for(&hub_db, &want, Duration::from_secs(10));
+    assert_eq!(
+        got,
+        want,
+        "only porch's own event got through:\n{}",
+        broker.log()
+    );
+    assert_eq!(rows, 1);
+    thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        *replays.lock().unwrap(),
+        Vec::<String>::new(),
+        "no replay request from a box"
+    );
+    assert!(
+        broker.count("Denied PUBLISH from porch-rogue") >= 3,
+        "{}",
+        broker.log()
+    );
+    let _ = listener.disconnect();
+    assert_eq!(hub.stop().code(), Some(0));
 }
