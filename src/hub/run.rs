@@ -40,6 +40,8 @@ pub struct Counts {
     pub rejected: u64,
     /// Replay requests sent.
     pub asked: u64,
+    /// Transactions committed (each one fsync of the WAL, `synchronous=FULL`).
+    pub commits: u64,
 }
 
 struct Hub<'a> {
@@ -89,11 +91,12 @@ pub fn run(s: &Settings, stop: &AtomicBool) -> Result<Counts, HubError> {
     let c = hub.counts;
     log::info!(
         "hub: stopped; {} events written, {} duplicates dropped, {} messages rejected, {} \
-         replays asked for",
+         replays asked for; {} commits",
         c.written,
         c.duplicates,
         c.rejected,
-        c.asked
+        c.asked,
+        c.commits
     );
     Ok(c)
 }
@@ -367,6 +370,7 @@ impl Hub<'_> {
             return Ok(());
         }
         let done = self.journal.append(&self.batch)?;
+        self.counts.commits += 1;
         let now = Instant::now();
         for (o, item) in std::mem::take(&mut self.batch) {
             if let Some(id) = o.box_event {
