@@ -14,10 +14,16 @@ use std::time::{Duration, Instant};
 
 /// Every `(box, box_event)` in the hub journal, and how many rows the journal has.
 fn origins(db: &Path) -> (BTreeSet<(String, i64)>, usize) {
-    let c = rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
-        .unwrap();
+    let mut c =
+        rusqlite::Connection::open_with_flags(db, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    // One read transaction: the hub may commit between the two queries.
+    let c = c.transaction().unwrap();
     let mut q = c
-        .prepare("SELECT o.box, o.box_event FROM events e JOIN origins o ON o.event_id = e.id")
+        .prepare(
+            "SELECT o.box, o.box_event FROM events e JOIN origins o ON o.event_id = e.id \
+             WHERE o.box_event IS NOT NULL",
+        )
         .unwrap();
     let rows: Vec<(String, i64)> = q
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
@@ -25,10 +31,14 @@ fn origins(db: &Path) -> (BTreeSet<(String, i64)>, usize) {
         .map(Result::unwrap)
         .collect();
     let n = rows.len();
-    let events: i64 = c
-        .query_row("SELECT count(*) FROM events", [], |r| r.get(0))
+    let (events, with_origin): (i64, i64) = c
+        .query_row(
+            "SELECT (SELECT count(*) FROM events), (SELECT count(*) FROM origins)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .unwrap();
-    assert_eq!(events as usize, n, "every hub event has its origin");
+    assert_eq!(events, with_origin, "every hub event has its origin");
     (rows.into_iter().collect(), n)
 }
 
@@ -528,4 +538,80 @@ fn the_shipped_acl_keeps_a_box_to_its_own_topics_and_off_replay() {
     );
     let _ = listener.disconnect();
     assert_eq!(hub.stop().code(), Some(0));
+}
+
+#[test]
+fn bridged_sites_lose_nothing_across_a_cut_link_a_killed_central_broker_and_a_killed_hub() {
+    use crate::util::relay::Relay;
+    let dir = Scratch::new("hub-bridge");
+    for d in ["central", "site"] {
+        std::fs::create_dir_all(dir.path(d)).unwrap();
+    }
+    let mut central = Broker::start(&dir.path("central"), "max_inflight_messages 1000\n");
+    let mut relay = Relay::start(0, central.port);
+    let site = Broker::start(
+        &dir.path("site"),
+        &format!(
+            "connection central\naddress 127.0.0.1:{}\ncleansession false\n\
+             remote_clientid bridge-site\nrestart_timeout 1 2\n\
+             topic picket/+/events out 1\ntopic picket/+/availability out 1\n\
+             topic picket/+/state out 1\ntopic picket/+/replay in 1\n",
+            relay.port
+        ),
+    );
+    let (hub_db, hub_cfg) = hub_config(&dir, central.port);
+    let (porch, porch_cfg) = a_box(&dir, "porch", site.port);
+    let hub = Uplink::hub(&hub_cfg);
+    assert!(hub.wait_for("connected to", Duration::from_secs(10)));
+    append(&porch, 100);
+    let up = Uplink::start(&porch_cfg);
+    let check = |what: &str, hub: &Uplink| {
+        let want = union(&[("porch", &porch)]);
+        let (got, rows) = wait_for(&hub_db, &want, Duration::from_secs(60));
+        let missing: Vec<_> = want.difference(&got).collect();
+        assert!(
+            missing.is_empty(),
+            "{what}: missing {} events: {missing:?}",
+            missing.len()
+        );
+        assert_eq!(rows, want.len(), "{what}: duplicates in the hub journal");
+        eprintln!(
+            "{what}: {} events, exactly once; asks so far: {}",
+            rows,
+            hub.count("asked for them")
+        );
+    };
+    check("first", &hub);
+
+    // The link cut for longer than the uplink's window: the site queues.
+    relay.stop();
+    let producer = Producer::start(&porch, 10, Duration::from_millis(100));
+    thread::sleep(Duration::from_secs(6));
+    relay.restart();
+    thread::sleep(Duration::from_secs(1));
+    producer.finish();
+    check("link cut", &hub);
+
+    // The central broker SIGKILLed mid-stream and restarted.
+    let producer = Producer::start(&porch, 10, Duration::from_millis(50));
+    thread::sleep(Duration::from_millis(1500));
+    central.kill();
+    thread::sleep(Duration::from_millis(500));
+    central.restart();
+    thread::sleep(Duration::from_secs(2));
+    producer.finish();
+    append(&porch, 5); // after the holes: the hub sees them below the newest id
+    check("central broker killed", &hub);
+
+    // The hub SIGKILLed mid-stream and restarted.
+    let producer = Producer::start(&porch, 10, Duration::from_millis(50));
+    thread::sleep(Duration::from_millis(1000));
+    hub.kill();
+    thread::sleep(Duration::from_millis(1000));
+    let hub = Uplink::hub(&hub_cfg);
+    thread::sleep(Duration::from_millis(1000));
+    producer.finish();
+    check("hub killed", &hub);
+    assert_eq!(hub.stop().code(), Some(0));
+    assert_eq!(up.stop().code(), Some(0));
 }

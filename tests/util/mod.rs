@@ -6,6 +6,7 @@
 //! include it too, so a helper both need is written once.
 
 pub mod journal;
+pub mod relay;
 pub mod uplink;
 
 use std::path::{Path, PathBuf};
