@@ -202,3 +202,93 @@ impl Reader {
             .map_err(sql(&self.path))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::sample::sample_event;
+    use crate::testdir::TestDir;
+
+    fn item(b: &str, n: Option<i64>) -> (Origin, JournalItem) {
+        (
+            Origin {
+                box_id: b.into(),
+                box_event: n,
+                detail: n.map(|n| format!("{{\"n\":{n}}}")),
+            },
+            JournalItem {
+                event: sample_event(n.unwrap_or(0) as u64, 0),
+                snapshot: None,
+                urgent: false,
+            },
+        )
+    }
+
+    fn count(w: &HubWriter, sql: &str) -> i64 {
+        w.writer.conn().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+
+    #[test]
+    fn duplicates_are_dropped_in_and_across_batches_and_the_hubs_own_rows_never_are() {
+        let dir = TestDir::new("hub-journal");
+        let cfg = JournalConfig {
+            path: dir.path().join("hub.db"),
+            ..JournalConfig::default()
+        };
+        let mut w = HubWriter::open(&cfg).unwrap();
+        let first = [
+            item("a", Some(1)),
+            item("a", Some(2)),
+            item("a", Some(1)),
+            item("b", Some(1)),
+        ];
+        let done = w.append(&first).unwrap();
+        assert_eq!((done.written, done.duplicates), (3, 1));
+        let again = [item("b", Some(1)), item("a", None), item("a", None)];
+        let done = w.append(&again).unwrap();
+        assert_eq!((done.written, done.duplicates), (2, 1));
+        assert_eq!(count(&w, "SELECT count(*) FROM events"), 5);
+        assert_eq!(count(&w, "SELECT count(*) FROM origins"), 5);
+        // The detail is the box's, as sent.
+        let detail: String = w
+            .writer
+            .conn()
+            .query_row(
+                "SELECT e.detail FROM events e JOIN origins o ON o.event_id = e.id \
+                 WHERE o.box = 'a' AND o.box_event = 2",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(detail, "{\"n\":2}");
+        drop(w);
+        // Opened again (the schema addition is idempotent), it still knows what it holds.
+        let mut w = HubWriter::open(&cfg).unwrap();
+        assert_eq!(w.held().unwrap().len(), 5);
+        assert_eq!(w.append(&[item("a", Some(2))]).unwrap().duplicates, 1);
+    }
+
+    #[test]
+    fn the_ring_prunes_origins_with_their_events() {
+        let dir = TestDir::new("hub-journal-prune");
+        let cfg = JournalConfig {
+            path: dir.path().join("hub.db"),
+            max_events: 10,
+            ..JournalConfig::default()
+        };
+        let mut w = HubWriter::open(&cfg).unwrap();
+        for n in 1..=25 {
+            w.append(&[item("a", Some(n))]).unwrap();
+        }
+        assert_eq!(count(&w, "SELECT count(*) FROM events"), 10);
+        assert_eq!(count(&w, "SELECT count(*) FROM origins"), 10);
+        assert_eq!(count(&w, "SELECT min(box_event) FROM origins"), 16);
+        assert_eq!(
+            count(
+                &w,
+                "SELECT count(*) FROM origins WHERE event_id NOT IN (SELECT id FROM events)"
+            ),
+            0
+        );
+    }
+}
