@@ -12,6 +12,7 @@
 #   /etc/picket/picket.toml                         the config (a conffile)
 #   /lib/systemd/system/picket.service              the hardened unit
 #   /lib/systemd/system/picket-uplink.service       the MQTT uplink's unit (shipped disabled)
+#   /lib/systemd/system/picket-hub.service          the hub's unit, for a hub machine (disabled)
 #   /lib/udev/rules.d/60-picket-gpio.rules          /dev/gpiochip* to group gpio
 #   /usr/share/doc/picket/                          README, copyright, changelog
 #
@@ -60,7 +61,8 @@ install -m 0644 "$rel/lib/picket/libtensorflowlite_c.so" "$d/usr/lib/picket/"
 cp -r "$rel/share/picket/models" "$rel/share/picket/board" "$d/usr/share/picket/"
 install -m 0644 "$rel/etc/picket/picket.toml" "$d/etc/picket/picket.toml"
 install -m 0644 "$rel/etc/picket/picket.toml" "$d/usr/share/picket/picket.toml.default"
-install -m 0644 board/deb/picket.service board/deb/picket-uplink.service "$d/lib/systemd/system/"
+install -m 0644 board/deb/picket.service board/deb/picket-uplink.service \
+    board/deb/picket-hub.service "$d/lib/systemd/system/"
 install -m 0644 board/deb/60-picket-gpio.rules "$d/lib/udev/rules.d/"
 install -m 0644 board/deb/copyright "$d/usr/share/doc/picket/copyright"
 install -m 0644 "$rel/README.md" "$d/usr/share/doc/picket/README.md"

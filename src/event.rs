@@ -56,10 +56,16 @@ pub enum EventKind {
     /// Events pruned by the byte cap before the uplink had them acknowledged; `detail` is
     /// `{"from": A, "to": B}`, the ids lost to the uplink.
     UplinkGap,
+    // Hub: raised by `picket hub` about a box.
+    /// The box's uplink went offline (its last will) or sent nothing for `[hub] silence_s`;
+    /// `detail.why` is `offline` or `silent`.
+    BoxOffline,
+    /// A box that was offline or silent is heard again.
+    BoxBack,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 22] = [
+    pub const ALL: [EventKind; 24] = [
         EventKind::Intrusion,
         EventKind::Loiter,
         EventKind::LineCross,
@@ -82,6 +88,8 @@ impl EventKind {
         EventKind::Started,
         EventKind::Stopped,
         EventKind::UplinkGap,
+        EventKind::BoxOffline,
+        EventKind::BoxBack,
     ];
 
     pub const fn as_str(self) -> &'static str {
@@ -108,6 +116,8 @@ impl EventKind {
             EventKind::Started => "started",
             EventKind::Stopped => "stopped",
             EventKind::UplinkGap => "uplink_gap",
+            EventKind::BoxOffline => "box_offline",
+            EventKind::BoxBack => "box_back",
         }
     }
 

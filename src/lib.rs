@@ -14,6 +14,7 @@ pub mod config;
 pub mod detect;
 pub mod event;
 pub mod health;
+pub mod hub;
 pub mod journal;
 pub mod live;
 pub mod metrics;

@@ -58,6 +58,11 @@ pub enum Sub {
         #[arg(long)]
         check: bool,
     },
+    /// A hub journal's boxes: last seen, availability, events today, gaps.
+    Boxes {
+        #[arg(long)]
+        json: bool,
+    },
     /// A consistent copy of the journal to PATH, or to stdout with `-`:
     /// `ssh pi picket events backup - > events.db` is safe while picket runs.
     Backup {
@@ -89,6 +94,9 @@ pub struct FilterArgs {
     /// Only this zone (or line, or output).
     #[arg(long, value_name = "Z")]
     pub zone: Option<String>,
+    /// A hub journal's events from this box only.
+    #[arg(long = "box", value_name = "NAME")]
+    pub box_id: Option<String>,
 }
 
 impl FilterArgs {
@@ -110,6 +118,7 @@ impl FilterArgs {
             until_ms: at(&self.until, "until")?,
             kind: self.kind.clone(),
             place: self.zone.clone(),
+            box_id: self.box_id.clone(),
             limit,
         })
     }
@@ -153,6 +162,22 @@ fn run_inner(a: Args) -> anyhow::Result<()> {
         filter.to_filter(None)?;
     }
     let reader = Reader::open(&path)?;
+    let hub = reader.is_hub()?;
+    if let Sub::List { filter, .. } | Sub::Export { filter, .. } = &a.command {
+        if filter.box_id.is_some() && !hub {
+            bail!("--box: journal {} is not a hub journal", path.display());
+        }
+    }
+    // A hub journal's rows carry their box and their id in its journal.
+    let json_of = |e: &StoredEvent| -> std::io::Result<serde_json::Value> {
+        let mut v = e.to_json();
+        if hub {
+            let (b, n) = reader.origin(e.id).map_err(std::io::Error::other)?.unzip();
+            v["box"] = json!(b);
+            v["box_event"] = json!(n.flatten());
+        }
+        Ok(v)
+    };
     let stdout = std::io::stdout();
     let mut out = std::io::BufWriter::new(stdout.lock());
     match a.command {
@@ -165,13 +190,19 @@ fn run_inner(a: Args) -> anyhow::Result<()> {
             if json {
                 let mut all = Vec::new();
                 reader.for_each(&f, true, |e| {
-                    all.push(e.to_json());
+                    all.push(json_of(&e)?);
                     Ok(())
                 })?;
                 serde_json::to_writer_pretty(&mut out, &all)?;
                 writeln!(out)?;
             } else {
-                reader.for_each(&f, true, |e| writeln!(out, "{}", line(&e)))?;
+                reader.for_each(&f, true, |e| {
+                    if hub {
+                        let b = reader.origin(e.id).map_err(std::io::Error::other)?;
+                        write!(out, "{:<16} ", b.map(|b| b.0).unwrap_or_default())?;
+                    }
+                    writeln!(out, "{}", line(&e))
+                })?;
             }
         }
         Sub::Show { id, snapshot } => {
@@ -181,7 +212,7 @@ fn run_inner(a: Args) -> anyhow::Result<()> {
                     path.display()
                 );
             };
-            serde_json::to_writer_pretty(&mut out, &ev.to_json())?;
+            serde_json::to_writer_pretty(&mut out, &json_of(&ev)?)?;
             writeln!(out)?;
             if let Some(dest) = snapshot {
                 let Some(jpeg) = jpeg else {
@@ -200,7 +231,7 @@ fn run_inner(a: Args) -> anyhow::Result<()> {
             let f = filter.to_filter(limit)?;
             match format {
                 Format::Jsonl => {
-                    reader.for_each(&f, false, |e| writeln!(out, "{}", e.to_json()))?
+                    reader.for_each(&f, false, |e| writeln!(out, "{}", json_of(&e)?))?
                 }
                 Format::Csv => {
                     writeln!(out, "{CSV_HEADER}")?;
@@ -226,6 +257,35 @@ fn run_inner(a: Args) -> anyhow::Result<()> {
             }
             if integrity.is_some_and(|i| i != "ok") {
                 bail!("journal {}: integrity_check failed", path.display());
+            }
+        }
+        Sub::Boxes { json } => {
+            if !hub {
+                bail!(
+                    "journal {} is not a hub journal (`picket hub` writes one)",
+                    path.display()
+                );
+            }
+            let now = journal::time_now_ms();
+            let boxes = reader.boxes(now - now.rem_euclid(86_400_000))?;
+            if json {
+                serde_json::to_writer_pretty(&mut out, &boxes)?;
+                writeln!(out)?;
+            } else {
+                writeln!(out, "box              last seen                 availability  today  events  gaps (on replay)")?;
+                for b in boxes {
+                    writeln!(
+                        out,
+                        "{:<16} {:<25} {:<13} {:>5}  {:>6}  {} ({})",
+                        b.box_id,
+                        b.last_seen_ms.map(time::rfc3339).unwrap_or_default(),
+                        b.availability,
+                        b.events_today,
+                        b.events,
+                        b.gaps,
+                        b.gaps_on_replay
+                    )?;
+                }
             }
         }
         Sub::Backup { dest, tmp_dir } => {
@@ -394,6 +454,7 @@ mod tests {
             until: None,
             kind: None,
             zone: None,
+            box_id: None,
         };
         let err = format!("{:#}", f.to_filter(None).unwrap_err());
         assert!(err.starts_with("--since: bad time `yesterday`"), "{err}");

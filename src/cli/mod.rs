@@ -10,6 +10,7 @@ mod config_arg;
 pub mod detect;
 pub mod events;
 pub mod feed;
+pub mod hub;
 pub mod journal_stress;
 pub mod probe;
 pub mod run;
@@ -68,6 +69,8 @@ pub enum Command {
     Feed(feed::Args),
     /// Publish every journal event to the MQTT broker of [uplink], until stopped.
     Uplink(uplink::Args),
+    /// Collect every box's events from the MQTT broker of [hub] into one journal, until stopped.
+    Hub(hub::Args),
     /// The old spelling of `outputs test`.
     #[command(hide = true)]
     AlarmTest(alarm::TestArgs),
@@ -104,6 +107,7 @@ impl Cli {
             Command::JournalStress(a) => journal_stress::run(a),
             Command::Feed(a) => feed::run(a),
             Command::Uplink(a) => uplink::run(a),
+            Command::Hub(a) => hub::run(a),
         }
     }
 }

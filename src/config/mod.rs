@@ -52,6 +52,8 @@ pub struct Config {
     pub uplink: Option<crate::uplink::UplinkConfig>,
     /// `[[push]]`: ntfy and webhook sinks `picket uplink` serves, each with its own cursor.
     pub push: Vec<crate::uplink::push::PushConfig>,
+    /// `[hub]`: `picket hub`'s broker; `[journal]` is then the hub journal.
+    pub hub: Option<crate::hub::HubConfig>,
 }
 
 impl Config {
@@ -130,6 +132,9 @@ impl Validate for Config {
             u.validate_with(&join(at, "uplink"), !self.push.is_empty(), report);
         }
         crate::uplink::push::config::validate(&self.push, &rules, at, report);
+        if let Some(h) = &self.hub {
+            h.validate(&join(at, "hub"), report);
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 //!   transaction, prune to the caps in the same transaction.
 //! - [`Reader`] is the read-only side used by the CLI: list, show, export, stats and backup.
 //! - [`cursor`] reads `picket uplink`'s cursor, so that pruning keeps what it has not sent.
+//! - [`origin`]: the hub journal, the same file with each event's box and id in that box.
 //! - `schema.sql` is the schema; `schema.rs` recognises, creates and upgrades the file.
 //! - [`cursor`] is `picket uplink`'s position in the journal, and the [`cursor::Backlog`] it
 //!   leaves, which `picket status` and the metrics show.
@@ -13,6 +14,7 @@
 mod config;
 pub mod cursor;
 mod fsperm;
+pub mod origin;
 #[cfg(test)]
 mod prune_tests;
 pub(crate) mod reader;
@@ -25,6 +27,7 @@ mod worker;
 mod writer;
 
 pub use config::{JournalConfig, OnCorrupt, MIN_MAX_BYTES};
+pub use origin::{BoxSummary, HubAppended, HubWriter, Origin};
 pub use reader::{Backup, Filter, Head, Reader, Stats, StoredEvent};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};
 pub use worker::{Journal, JournalItem, JournalSender, JournalStatus, QUEUE_LEN};

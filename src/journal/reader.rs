@@ -13,8 +13,8 @@ use std::time::Duration;
 
 /// A read-only connection to a journal.
 pub struct Reader {
-    conn: Connection,
-    path: PathBuf,
+    pub(super) conn: Connection,
+    pub(super) path: PathBuf,
 }
 
 /// Which events a query returns. `None` means no condition.
@@ -27,6 +27,8 @@ pub struct Filter {
     pub kind: Option<String>,
     /// The zone, line or output name.
     pub place: Option<String>,
+    /// A hub journal's events from this box only.
+    pub box_id: Option<String>,
     pub limit: Option<u64>,
 }
 
@@ -219,6 +221,15 @@ impl Reader {
         }
         if let Some(p) = &filter.place {
             cond("e.place =", p.clone().into());
+        }
+        if let Some(b) = &filter.box_id {
+            cond(
+                "e.id IN (SELECT event_id FROM origins WHERE box =",
+                b.clone().into(),
+            );
+            if let Some(last) = conds.last_mut() {
+                last.push(')');
+            }
         }
         let mut q = format!("SELECT {COLUMNS}");
         if !conds.is_empty() {

@@ -169,6 +169,12 @@ impl Writer {
         &self.path
     }
 
+    /// The writing connection, for what a journal of another kind adds to the schema (the
+    /// hub journal's origins).
+    pub(super) fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     /// Appends `items` in one transaction with the pruning they make necessary, and returns
     /// once that transaction is durable. On error nothing of it was written.
     ///
@@ -177,6 +183,18 @@ impl Writer {
     /// many it pruned. It takes the wall clock now, and the monotonic time and clock state of
     /// the batch's last event.
     pub fn append(&mut self, items: &[JournalItem]) -> Result<Appended, JournalError> {
+        self.append_with(items, |_, _| Ok(true), |_, _, _| Ok(()))
+    }
+
+    /// [`append`](Self::append) with two hooks inside its transaction: `keep(tx, i)` says
+    /// whether `items[i]` is written at all, `then(tx, i, id)` runs after it was, with its id.
+    /// An error from either rolls the whole append back. The hub journal builds on it.
+    pub(super) fn append_with(
+        &mut self,
+        items: &[JournalItem],
+        mut keep: impl FnMut(&Transaction<'_>, usize) -> rusqlite::Result<bool>,
+        mut then: impl FnMut(&Transaction<'_>, usize, i64) -> rusqlite::Result<()>,
+    ) -> Result<Appended, JournalError> {
         // The slowest cursor counts.
         let acked = self.uplink.iter_mut().map(CursorWatch::acked_through).min();
         let e = sql(&self.path);
@@ -191,12 +209,16 @@ impl Writer {
         {
             let mut ins = tx.prepare_cached(INSERT_EVENT).map_err(&e)?;
             let mut snap = tx.prepare_cached(INSERT_SNAPSHOT).map_err(&e)?;
-            for item in items {
+            for (i, item) in items.iter().enumerate() {
+                if !keep(&tx, i).map_err(&e)? {
+                    continue;
+                }
                 insert(&mut ins, &item.event).map_err(&e)?;
                 let id = tx.last_insert_rowid();
                 if let Some(jpeg) = &item.snapshot {
                     snap.execute(params![id, jpeg]).map_err(&e)?;
                 }
+                then(&tx, i, id).map_err(&e)?;
                 ids = Some((ids.map_or(id, |(first, _)| first), id));
             }
         }

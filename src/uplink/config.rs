@@ -15,6 +15,7 @@
 //! are read and checked when `picket uplink` starts (see `files.rs`), never by `picket run`.
 
 use super::broker_url::BrokerUrl;
+use super::credentials::{names_a_file, Credentials};
 use crate::validate::{join, Report, Validate};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -122,6 +123,20 @@ impl UplinkConfig {
     }
 }
 
+impl UplinkConfig {
+    /// The connection keys this section shares with `[hub]`.
+    pub fn credentials(&self) -> Credentials<'_> {
+        Credentials {
+            url: &self.url,
+            username: self.username.as_deref(),
+            password_file: self.password_file.as_deref(),
+            ca_file: self.ca_file.as_deref(),
+            client_cert: self.client_cert.as_deref(),
+            client_key: self.client_key.as_deref(),
+        }
+    }
+}
+
 impl Validate for UplinkConfig {
     fn validate(&self, at: &str, report: &mut Report) {
         self.validate_with(at, false, report);
@@ -143,16 +158,8 @@ impl UplinkConfig {
                 }
             }
             None
-        } else if self.url.is_empty() {
-            report.error(
-                key("url"),
-                "required: the broker, e.g. mqtt://127.0.0.1:1883 or mqtts://hub.lan:8883",
-            );
-            None
         } else {
-            BrokerUrl::parse(&self.url)
-                .map_err(|e| report.error(key("url"), e))
-                .ok()
+            self.credentials().validate(at, report)
         };
         if let Some(b) = &self.box_id {
             if let Err(e) = check_box_id(b) {
@@ -167,14 +174,7 @@ impl UplinkConfig {
                 report.error(key(k), e);
             }
         }
-        if self.username.as_deref() == Some("") {
-            report.error(key("username"), "must not be empty; leave it out for none");
-        }
         for (k, v) in [
-            ("password_file", &self.password_file),
-            ("ca_file", &self.ca_file),
-            ("client_cert", &self.client_cert),
-            ("client_key", &self.client_key),
             ("state_file", &self.state_file),
             ("code_file", &self.code_file),
             ("state_json", &Some(self.state_json.clone())),
@@ -183,27 +183,8 @@ impl UplinkConfig {
                 report.error(key(k), "must name a file");
             }
         }
-        if self.password_file.is_some() && self.username.is_none() {
-            report.error(
-                key("password_file"),
-                "a password needs a `username` (MQTT 3.1.1 has no password without one)",
-            );
-        }
-        if self.client_cert.is_some() != self.client_key.is_some() {
-            let missing = if self.client_cert.is_some() {
-                "client_key"
-            } else {
-                "client_cert"
-            };
-            let have = if missing == "client_key" {
-                "client_cert"
-            } else {
-                "client_key"
-            };
-            report.error(key(have), format!("needs `{missing}` too"));
-        }
         if let Some(b) = &broker {
-            check_transport(self, b, at, report);
+            check_commands(self, b, at, report);
         }
         if !(5..=3600).contains(&self.keepalive_s) {
             report.error(key("keepalive_s"), "must be from 5 to 3600 seconds");
@@ -217,30 +198,9 @@ impl UplinkConfig {
     }
 }
 
-/// What depends on plain versus TLS: secrets in clear text, TLS files without TLS, commands.
-fn check_transport(c: &UplinkConfig, b: &BrokerUrl, at: &str, report: &mut Report) {
+/// Commands need TLS, a username and a code.
+fn check_commands(c: &UplinkConfig, b: &BrokerUrl, at: &str, report: &mut Report) {
     let key = |k: &str| join(at, k);
-    if !b.tls {
-        if c.password_file.is_some() && !b.is_loopback() {
-            report.error(
-                key("password_file"),
-                format!(
-                    "the password would cross the network in clear text to {}: use mqtts://, or \
-                     a broker on this machine (localhost, 127.0.0.1, [::1])",
-                    b.host
-                ),
-            );
-        }
-        for (k, set) in [
-            ("ca_file", c.ca_file.is_some()),
-            ("client_cert", c.client_cert.is_some()),
-            ("client_key", c.client_key.is_some()),
-        ] {
-            if set {
-                report.error(key(k), "only used with mqtts://; the url is plain mqtt://");
-            }
-        }
-    }
     if c.commands {
         if !b.tls {
             report.error(key("commands"), "commands need mqtts://, not plain mqtt://");
@@ -300,11 +260,6 @@ pub fn check_topic_prefix(p: &str) -> Result<(), String> {
     Ok(())
 }
 
-pub(crate) fn names_a_file(p: &Path) -> bool {
-    let s = p.as_os_str().to_string_lossy();
-    !s.is_empty() && !s.ends_with('/')
-}
-
 /// `name` with every character outside `[A-Za-z0-9_-]` replaced by `_`, cut to
 /// [`BOX_ID_MAX`]; `picket` if nothing is left.
 pub fn sanitized_box_id(name: &str) -> String {
@@ -327,7 +282,7 @@ pub fn sanitized_box_id(name: &str) -> String {
 }
 
 /// This machine's host name (gethostname), or empty if it has none.
-fn hostname() -> String {
+pub fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname NUL-terminates when it fits.
     let rc = unsafe { libc::gethostname(buf.as_mut_ptr().cast(), buf.len()) };

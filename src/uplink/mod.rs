@@ -15,17 +15,20 @@
 //! - [`discovery`]: Home Assistant's discovery configs, as pure functions.
 //! - `state.rs`: `picket run`'s state file to the retained `…/state` topic; arming commands
 //!   from `…/command`, checked and handed to `picket run` as a request file.
+//! - [`replay`]: the hub's requests on `…/replay`, answered from the journal.
 
 pub mod broker_url;
 pub mod config;
-mod describe;
+pub mod credentials;
+pub(crate) mod describe;
 pub mod discovery;
 pub mod files;
 pub mod message;
 pub mod outbox;
 pub mod push;
-mod run;
-mod session;
+pub mod replay;
+pub(crate) mod run;
+pub(crate) mod session;
 mod state;
 #[cfg(test)]
 mod tests;
@@ -39,9 +42,7 @@ pub use run::run;
 use crate::journal::JournalError;
 use crate::rules::RuleConfig;
 use files::Password;
-use rustls::ClientConfig;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Duration;
 
 /// Why `picket uplink` cannot run. Network trouble is never one of these: it is retried.
@@ -69,13 +70,10 @@ pub enum UplinkError {
 /// Built once at start; read-only afterwards.
 #[derive(Debug, Clone)]
 pub struct Settings {
-    pub broker: BrokerUrl,
+    /// The broker, and the credentials and TLS to reach it with.
+    pub connection: credentials::Resolved,
     pub box_id: String,
     pub topic_prefix: String,
-    pub username: Option<String>,
-    pub password: Option<Password>,
-    /// The rustls config, for `mqtts://`.
-    pub tls: Option<Arc<ClientConfig>>,
     pub keepalive: Duration,
     /// Events published and not yet acknowledged, at most.
     pub inflight: usize,
@@ -111,22 +109,7 @@ impl Settings {
         journal: &Path,
         rules: &[RuleConfig],
     ) -> Result<Self, UplinkError> {
-        let broker = BrokerUrl::parse(&cfg.url).map_err(|why| UplinkError::File {
-            key: "url",
-            path: PathBuf::from(&cfg.url),
-            why,
-        })?;
-        let password = cfg
-            .password_file
-            .as_deref()
-            .map(files::read_password)
-            .transpose()?;
-        let tls = if broker.tls {
-            let client = cfg.client_cert.as_deref().zip(cfg.client_key.as_deref());
-            Some(files::tls_config(cfg.ca_file.as_deref(), client)?)
-        } else {
-            None
-        };
+        let connection = cfg.credentials().resolve()?;
         let box_id = cfg.box_id();
         let commands = match (&cfg.code_file, cfg.commands) {
             (Some(code), true) => Some(Commands {
@@ -141,11 +124,8 @@ impl Settings {
             (device.status_topic(), discovery::messages(&device))
         });
         Ok(Self {
-            broker,
+            connection,
             topic_prefix: cfg.topic_prefix.clone(),
-            username: cfg.username.clone(),
-            password,
-            tls,
             keepalive: Duration::from_secs(u64::from(cfg.keepalive_s)),
             inflight: usize::from(cfg.inflight),
             journal: journal.to_owned(),

@@ -57,7 +57,7 @@ async fn main(s: &Settings, stop: &AtomicBool) -> Result<(), UplinkError> {
     log::info!(
         "uplink: {} → {}, topic {}, from journal event {}",
         s.journal.display(),
-        s.broker,
+        s.connection.broker,
         s.topic("events"),
         cursor.acked_through + 1
     );
@@ -74,6 +74,7 @@ async fn main(s: &Settings, stop: &AtomicBool) -> Result<(), UplinkError> {
         checked_file_at: Instant::now(),
         rediscover_at: None,
         state: Default::default(),
+        replay: None,
     };
     let mut backoff = Backoff::default();
     let mut state: Option<String> = None;
@@ -92,12 +93,12 @@ async fn main(s: &Settings, stop: &AtomicBool) -> Result<(), UplinkError> {
                         }
                         log::warn!(
                             "uplink: connection to {} lost: {why}; reconnecting",
-                            s.broker
+                            s.connection.broker
                         );
                     }
                     None if state.as_ref() != Some(&why) => log::error!(
                         "uplink: cannot connect to {}: {why}; retrying, at most every {} s",
-                        s.broker,
+                        s.connection.broker,
                         BACKOFF_MAX.as_secs()
                     ),
                     None => log::debug!("uplink: attempt {attempt} failed: {why}"),
@@ -201,7 +202,7 @@ pub(super) fn take_up_cursor(state_file: &Path, outbox: &Outbox) -> Result<Curso
 }
 
 /// Sleeps `d` in short steps; `false` when the stop flag was set meanwhile.
-async fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) -> bool {
+pub(crate) async fn sleep_unless_stopped(d: Duration, stop: &AtomicBool) -> bool {
     let until = tokio::time::Instant::now() + d;
     loop {
         if stop.load(Ordering::SeqCst) {

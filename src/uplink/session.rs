@@ -12,10 +12,7 @@ use super::window::Window;
 use super::{Cursor, Settings, UplinkError};
 use crate::event::EventKind;
 use crate::journal::JournalError;
-use rumqttc::{
-    AsyncClient, ConnectionError, Event, EventLoop, LastWill, MqttOptions, Outgoing, Packet, QoS,
-    TlsConfiguration, Transport,
-};
+use rumqttc::{AsyncClient, ConnectionError, Event, EventLoop, LastWill, Outgoing, Packet, QoS};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -62,6 +59,8 @@ pub(super) struct Link<'a> {
     pub rediscover_at: Option<Instant>,
     /// The state topic's last message.
     pub state: super::state::StateMemo,
+    /// What the hub asked to have again and is not sent yet.
+    pub replay: Option<super::replay::Request>,
 }
 
 impl Link<'_> {
@@ -74,7 +73,7 @@ impl Link<'_> {
         let (client, eventloop) = connect(self.s);
         log::debug!(
             "uplink: connecting to {} (attempt {attempt})",
-            self.s.broker
+            self.s.connection.broker
         );
         let (tx, mut rx) = mpsc::unbounded_channel();
         let driver = tokio::spawn(drive(eventloop, tx));
@@ -94,7 +93,7 @@ impl Link<'_> {
                 ev = rx.recv() => match ev {
                     Some(Ok(Event::Incoming(Packet::ConnAck(_)))) => break,
                     Some(Ok(_)) => {}
-                    Some(Err(e)) => return lost(&e, &self.s.broker.host, None),
+                    Some(Err(e)) => return lost(&e, &self.s.connection.broker.host, None),
                     None => return End::Lost { why: "the client stopped".into(), connected: None },
                 },
                 _ = tokio::time::sleep(TICK) => if self.stopping() { return End::Stopped },
@@ -103,7 +102,7 @@ impl Link<'_> {
         let up = Instant::now();
         log::info!(
             "uplink: connected to {} as picket-{}",
-            self.s.broker,
+            self.s.connection.broker,
             self.s.box_id
         );
         self.window.reset();
@@ -125,7 +124,7 @@ impl Link<'_> {
                     }
                     Some(Err(e)) => {
                         self.store_cursor(true);
-                        return lost(&e, &self.s.broker.host, Some(up.elapsed()));
+                        return lost(&e, &self.s.connection.broker.host, Some(up.elapsed()));
                     }
                     None => return End::Lost {
                         why: "the client stopped".into(),
@@ -140,6 +139,7 @@ impl Link<'_> {
                     if let Err(e) = self.pump(client) {
                         return End::Fatal(e);
                     }
+                    self.pump_replay(client);
                     self.store_cursor(false);
                     self.tick_state(client);
                     if self.rediscover_at.is_some_and(|t| Instant::now() >= t) {
@@ -161,6 +161,10 @@ impl Link<'_> {
             b"online".to_vec(),
         );
         self.subscribe_commands(client);
+        let replay = self.s.topic("replay");
+        if let Err(e) = client.try_subscribe(replay.clone(), QoS::AtLeastOnce) {
+            log::warn!("uplink: cannot subscribe to {replay}: {e}");
+        }
         self.state.republish();
         if let Some((status, _)) = &self.s.homeassistant {
             if let Err(e) = client.try_subscribe(status.clone(), QoS::AtLeastOnce) {
@@ -196,6 +200,9 @@ impl Link<'_> {
 
     fn on_event(&mut self, ev: Event) {
         match ev {
+            Event::Incoming(Packet::Publish(p)) if self.is_replay(&p.topic) => {
+                self.replay_request(&p.payload);
+            }
             Event::Outgoing(Outgoing::Publish(pkid)) => self.window.assigned(pkid),
             Event::Incoming(Packet::PubAck(ack)) => {
                 self.window.acked(ack.pkid);
@@ -397,12 +404,9 @@ impl Link<'_> {
 
 /// A fresh client and event loop for `s`: clean session, the last will, TLS when asked.
 fn connect(s: &Settings) -> (AsyncClient, EventLoop) {
-    let mut o = MqttOptions::new(
-        format!("picket-{}", s.box_id),
-        &s.broker.host,
-        s.broker.port,
-    );
-    o.set_keep_alive(s.keepalive);
+    let mut o = s
+        .connection
+        .mqtt_options(format!("picket-{}", s.box_id), s.keepalive);
     o.set_clean_session(true);
     o.set_last_will(LastWill::new(
         s.topic("availability"),
@@ -410,15 +414,6 @@ fn connect(s: &Settings) -> (AsyncClient, EventLoop) {
         QoS::AtLeastOnce,
         true,
     ));
-    if let Some(user) = &s.username {
-        let password = s.password.as_ref().map_or("", |p| p.expose());
-        o.set_credentials(user.as_str(), password);
-    }
-    if let Some(tls) = &s.tls {
-        o.set_transport(Transport::tls_with_config(TlsConfiguration::Rustls(
-            tls.clone(),
-        )));
-    }
     // Outgoing: an event message with its topic and header; incoming: Home Assistant's status.
     o.set_max_packet_size(64 * 1024, super::message::MAX_MESSAGE + 4096);
     // Besides events: their snapshots, availability and the discovery configs (sent twice at
@@ -434,8 +429,8 @@ fn connect(s: &Settings) -> (AsyncClient, EventLoop) {
     (client, eventloop)
 }
 
-/// Polls the event loop until it fails, forwarding everything.
-async fn drive(
+/// Polls the event loop until it fails, forwarding everything (the hub's connection too).
+pub(crate) async fn drive(
     mut eventloop: EventLoop,
     tx: mpsc::UnboundedSender<Result<Event, ConnectionError>>,
 ) {

@@ -8,6 +8,7 @@
 
 pub mod journal;
 pub mod push;
+pub mod relay;
 pub mod uplink;
 
 use std::path::{Path, PathBuf};

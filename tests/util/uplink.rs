@@ -287,11 +287,21 @@ pub struct Uplink {
 
 impl Uplink {
     pub fn start(config: &Path) -> Self {
+        Self::command("uplink", config)
+    }
+
+    /// `picket hub -c config`, its log collected the same way.
+    pub fn hub(config: &Path) -> Self {
+        Self::command("hub", config)
+    }
+
+    /// `picket <sub> -c config` as a child, its log lines collected and echoed as `[<sub>]`.
+    pub fn command(sub: &'static str, config: &Path) -> Self {
         let mut child = Command::new(PICKET)
-            .arg("uplink")
+            .arg(sub)
             .arg("-c")
             .arg(config)
-            .env("RUST_LOG", "info,picket::uplink=debug")
+            .env("RUST_LOG", "info,picket::uplink=debug,picket::hub=debug")
             .env("RUST_LOG_STYLE", "never")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -306,7 +316,7 @@ impl Uplink {
             let lines = lines.clone();
             thread::spawn(move || {
                 for l in BufReader::new(out).lines().map_while(Result::ok) {
-                    eprintln!("[uplink] {l}");
+                    eprintln!("[{sub}] {l}");
                     lines.lock().unwrap().push(l);
                 }
             });
@@ -343,6 +353,12 @@ impl Uplink {
         false
     }
 
+    /// Sends `sig` (e.g. SIGSTOP to freeze the process with its connection open).
+    pub fn signal(&self, sig: libc::c_int) {
+        // SAFETY: kill(2) of our own child, not reaped yet.
+        assert_eq!(unsafe { libc::kill(self.child.id() as i32, sig) }, 0);
+    }
+
     pub fn running(&mut self) -> bool {
         self.child.try_wait().unwrap().is_none()
     }
@@ -353,7 +369,12 @@ impl Uplink {
     }
 
     /// SIGTERM, and the exit status (within 10 s).
-    pub fn stop(mut self) -> ExitStatus {
+    pub fn stop(self) -> ExitStatus {
+        self.stop_with_log().0
+    }
+
+    /// [`Uplink::stop`], and every line logged up to the exit.
+    pub fn stop_with_log(mut self) -> (ExitStatus, Vec<String>) {
         // SAFETY: kill(2) of our own child, not reaped yet.
         unsafe { libc::kill(self.child.id() as i32, libc::SIGTERM) };
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -361,9 +382,9 @@ impl Uplink {
             if let Some(s) = self.child.try_wait().unwrap() {
                 // Let the readers take the last lines.
                 thread::sleep(Duration::from_millis(100));
-                return s;
+                return (s, self.lines());
             }
-            assert!(Instant::now() < deadline, "picket uplink ignored SIGTERM");
+            assert!(Instant::now() < deadline, "picket ignored SIGTERM");
             thread::sleep(Duration::from_millis(20));
         }
     }

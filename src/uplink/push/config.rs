@@ -18,7 +18,8 @@
 //! Validation is static (line and column from `picket check`); the token and CA files are read
 //! when `picket uplink` starts.
 
-use super::super::config::{check_box_id, names_a_file};
+use super::super::config::check_box_id;
+use super::super::credentials::names_a_file;
 use crate::event::EventKind;
 use crate::validate::{join, Report};
 use serde::Deserialize;
