@@ -615,3 +615,48 @@ fn bridged_sites_lose_nothing_across_a_cut_link_a_killed_central_broker_and_a_ki
     assert_eq!(hub.stop().code(), Some(0));
     assert_eq!(up.stop().code(), Some(0));
 }
+
+#[test]
+fn a_box_going_offline_and_back_reaches_the_hub_s_push_sink() {
+    let dir = Scratch::new("hub-push");
+    let broker = Broker::start(&dir.path(""), "");
+    std::fs::create_dir_all(dir.path("web")).unwrap();
+    let server = crate::util::push::Server::start(&dir.path("web"));
+    let sink = format!(
+        "\n[[push]]\nname = \"phone\"\nkind = \"webhook\"\nurl = \"{}\"\n\
+         kinds = [\"box_offline\", \"box_back\"]\n",
+        server.url("/hook")
+    );
+    let (hub_db, hub_cfg) = hub_config_with(&dir, broker.port, &sink);
+    let (porch, porch_cfg) = a_box(&dir, "porch", broker.port);
+    append(&porch, 3);
+    let hub = Uplink::hub(&hub_cfg);
+    assert!(hub.wait_for("connected to", Duration::from_secs(10)));
+    let up = Uplink::start(&porch_cfg);
+    let want = union(&[("porch", &porch)]);
+    assert_eq!(wait_for(&hub_db, &want, Duration::from_secs(10)).0, want);
+    // Killed: its last will makes the hub journal `box_offline`; started again, `box_back`.
+    up.kill();
+    wait_events(&hub_db, 1, Instant::now(), Duration::from_secs(5));
+    let up = Uplink::start(&porch_cfg);
+    wait_events(&hub_db, 2, Instant::now(), Duration::from_secs(10));
+    let start = Instant::now();
+    let mut got = Vec::new();
+    while got.len() < 2 && start.elapsed() < Duration::from_secs(20) {
+        thread::sleep(Duration::from_millis(200));
+        got = server.delivered("/hook");
+    }
+    let bodies: Vec<serde_json::Value> = got.iter().map(|r| r.json()).collect();
+    let kinds: Vec<&str> = bodies.iter().filter_map(|b| b["kind"].as_str()).collect();
+    assert_eq!(kinds, ["box_offline", "box_back"], "{bodies:?}");
+    assert!(bodies.iter().all(|b| b["place"] == "porch"), "{bodies:?}");
+    // Only the hub's own events: none of the box's three is pushed again.
+    let ids: Vec<i64> = bodies.iter().filter_map(|b| b["id"].as_i64()).collect();
+    let hub_ids = journal_ids(&hub_db);
+    assert!(
+        ids.iter().all(|i| hub_ids.contains(i)),
+        "{ids:?} of {hub_ids:?}"
+    );
+    assert_eq!(up.stop().code(), Some(0));
+    assert_eq!(hub.stop().code(), Some(0));
+}

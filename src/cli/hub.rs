@@ -1,10 +1,13 @@
 //! `picket hub [-c F]`: collect every box's events from the MQTT broker of the config's `[hub]`
 //! section into the hub journal of its `[journal]`, until SIGTERM or SIGINT (see
-//! [`crate::hub`]).
+//! [`crate::hub`]); and serve the config's `[[push]]` sinks from the hub journal, so that
+//! `box_offline` and `box_back` (or any kind) reach a phone, exactly as `picket uplink` serves
+//! a box's (see [`crate::uplink::push`]).
 
 use super::signal;
 use crate::config::{self, Config};
 use crate::hub::{self, Settings};
+use crate::uplink::{push, UplinkConfig};
 use anyhow::{bail, Context};
 use std::path::PathBuf;
 
@@ -25,6 +28,17 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let what = || format!("picket hub --config {}", args.config.display());
     let settings = Settings::resolve(h, &cfg.journal).with_context(what)?;
-    hub::run(&settings, signal::stop_flag()).with_context(what)?;
-    Ok(())
+    // The sinks' cursors sit beside the hub journal, as a box's beside its own.
+    let journal = &cfg.journal.path;
+    let state = UplinkConfig::default().state_file(journal);
+    let sinks = push::resolve(&cfg.push, "hub", journal, &state).with_context(what)?;
+    let mut collected = None;
+    let served = push::serve(&sinks, signal::stop_flag(), |halt| {
+        collected = Some(hub::run(&settings, halt));
+        Ok(())
+    });
+    if let Some(end) = collected {
+        end.with_context(what)?;
+    }
+    served.with_context(what)
 }
