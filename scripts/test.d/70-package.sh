@@ -6,8 +6,9 @@
 #   - the arm64 package's files run in the arm64 kernel VM of scripts/hil/ when it is available:
 #     the model found beside the binary, a gpio-sim line driven through gpiocdev's uapi v1 build;
 #   - `systemd-analyze security --offline=true` rates picket.service's exposure at 2.0 or less
-#     and picket-uplink.service's at 2.5 or less; the uplink runs as its own user in group
-#     picket, with Internet sockets but no devices, and the detector keeps PrivateNetwork=yes;
+#     and picket-uplink.service's and picket-hub.service's at 2.5 or less; the uplink runs as its
+#     own user in group picket, the hub as its own, both with Internet sockets but no devices, and
+#     the detector keeps PrivateNetwork=yes;
 #   - the amd64 build of the same package is deployed with scripts/deploy.sh, over stub ssh and
 #     scp, into a throwaway Debian 12 root (debootstrap minbase, cached as a tarball): the users,
 #     groups, state directories, conffile and board profile are checked, `picket check` runs
@@ -39,6 +40,7 @@ expect -rw-r--r-- root/root etc/picket/picket.toml
 expect -rw-r--r-- root/root usr/share/picket/picket.toml.default
 expect -rw-r--r-- root/root lib/systemd/system/picket.service
 expect -rw-r--r-- root/root lib/systemd/system/picket-uplink.service
+expect -rw-r--r-- root/root lib/systemd/system/picket-hub.service
 expect -rw-r--r-- root/root lib/udev/rules.d/60-picket-gpio.rules
 for b in rpi4 rpi5 jetson-nano; do expect -rw-r--r-- root/root "usr/share/picket/board/$b.toml"; done
 expect -rw-r--r-- root/root usr/share/doc/picket/copyright
@@ -95,6 +97,7 @@ unit_check() {
 }
 exposure=$(unit_check picket.service 2.0)
 uplink_exposure=$(unit_check picket-uplink.service 2.5)
+hub_exposure=$(unit_check picket-hub.service 2.5)
 # unit_has UNIT LINE: UNIT carries LINE exactly; unit_lacks UNIT PREFIX: no line starts so.
 unit_has() { grep -qxF "$2" "board/deb/$1" || fail "$1 lacks $2"; }
 unit_lacks() { ! grep -q "^$2" "board/deb/$1" || fail "$1 has $2"; }
@@ -109,6 +112,10 @@ unit_has picket-uplink.service DevicePolicy=closed
 unit_has picket-uplink.service StateDirectory=picket-uplink
 unit_lacks picket-uplink.service DeviceAllow=
 unit_lacks picket-uplink.service SupplementaryGroups=
+unit_has picket-hub.service User=picket-hub
+unit_has picket-hub.service 'RestrictAddressFamilies=AF_INET AF_INET6 AF_UNIX'
+unit_has picket-hub.service PrivateDevices=yes
+unit_lacks picket-hub.service DeviceAllow=
 
 # --- amd64: deploy into a throwaway Debian root ---------------------------------------------
 # debootstrap once, then a tarball in the cache: later runs unpack it in a few seconds.
@@ -209,6 +216,8 @@ grep -q ':/var/lib/picket-uplink:/usr/sbin/nologin$' <<<"$passwd" ||
 # Shipped disabled: neither postinst nor a deploy without --uplink enables it.
 in_root 'test ! -e /etc/systemd/system/multi-user.target.wants/picket-uplink.service' ||
   fail "the package enabled picket-uplink.service"
+in_root 'test ! -e /etc/systemd/system/multi-user.target.wants/picket-hub.service' ||
+  fail "the package enabled picket-hub.service"
 stand_ins=$(cat "$root/var/log/stand-ins.log")
 ! grep -q 'picket-uplink' <<<"$stand_ins" || fail "deploy.sh without --uplink touched picket-uplink"
 
@@ -232,4 +241,4 @@ in_root '! getent passwd picket && ! getent passwd picket-uplink && ! getent gro
   >/dev/null || fail "purge left the picket or picket-uplink user, or the picket group"
 in_root 'getent group gpio' >/dev/null || fail "purge removed group gpio"
 in_root 'test ! -e /etc/picket/picket.toml' || fail "purge left the conffile"
-log "package: ok (exposure picket $exposure, picket-uplink $uplink_exposure)"
+log "package: ok (exposure picket $exposure, picket-uplink $uplink_exposure, picket-hub $hub_exposure)"
