@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The pipefail trap, as a lint. Under `set -o pipefail` (scripts/lib.sh sets it for every script
-# here), `cmd | grep -q PATTERN` and `cmd | head` fail at random: the reader exits at its first
+# here), piping a command into `grep -q` or `head` fails at random: the reader exits at its first
 # match or line, `cmd` dies of SIGPIPE if it is still writing, and the pipeline reports cmd's
 # failure. This fails on either idiom in the shell scripts under the given paths (default:
 # scripts/ and .ci/), naming each place. Capture the output first, then grep it:

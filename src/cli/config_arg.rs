@@ -2,8 +2,9 @@
 //! layers (as ripgrep keeps its arguments): what was typed ([`ConfigArg`], the flag or
 //! `PICKET_CONFIG`, no default), and what it means, resolved here once by the kind of command:
 //!
-//! - a command that needs a config (`run`, `check`, the arming and output commands) reads the
-//!   file given, else [`DEFAULT_CONFIG`]: [`ConfigArg::path`], [`ConfigArg::load`];
+//! - a command that needs a config (`run`, `check`, `uplink`, `hub`, the arming and output
+//!   commands) reads the file given, else [`DEFAULT_CONFIG`]: [`ConfigArg::path`],
+//!   [`ConfigArg::load`];
 //! - a command that works without one (`detect`, `bench`, `track-eval`) reads only the file
 //!   given, else takes the built-in defaults: [`ConfigArg::load_or_defaults`];
 //! - `events` reads the file given, else [`DEFAULT_CONFIG`] when it exists, and none with `--db`:
@@ -31,7 +32,7 @@ pub struct ConfigArg {
         help = format!("The config file (default: {DEFAULT_CONFIG}, where the command needs one)"),
         long_help = format!(
             "The config file. Where none is given, run, check, arm, disarm, status, reset, \
-             outputs and inputs read {DEFAULT_CONFIG}; detect, bench and track-eval use the \
+             outputs, inputs, uplink and hub read {DEFAULT_CONFIG}; detect, bench and track-eval use the \
              built-in defaults; events reads {DEFAULT_CONFIG} if it exists (and no config with \
              --db)."
         )

@@ -5,28 +5,27 @@
 //! a box's (see [`crate::uplink::push`]).
 
 use super::signal;
-use crate::config::{self, Config};
+use super::ConfigArg;
+use crate::config::Config;
 use crate::hub::{self, Settings};
 use crate::uplink::{push, UplinkConfig};
 use anyhow::{bail, Context};
-use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The config file: its `[hub]` section, and `[journal]` for the hub journal.
-    #[arg(long, short, default_value = "/etc/picket/picket.toml")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub config: ConfigArg,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let cfg: Config = config::load(&args.config)?;
+    let cfg: Config = args.config.load()?;
     let Some(h) = &cfg.hub else {
         bail!(
             "{}: no [hub] section; add one with at least `url = \"mqtt://HOST:PORT\"`",
-            args.config.display()
+            args.config.path().display()
         );
     };
-    let what = || format!("picket hub --config {}", args.config.display());
+    let what = || format!("picket hub --config {}", args.config.path().display());
     let settings = Settings::resolve(h, &cfg.journal).with_context(what)?;
     // The sinks' cursors sit beside the hub journal, as a box's beside its own.
     let journal = &cfg.journal.path;

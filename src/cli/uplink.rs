@@ -3,28 +3,27 @@
 //! [`crate::uplink`]).
 
 use super::signal;
-use crate::config::{self, Config};
+use super::ConfigArg;
+use crate::config::Config;
 use crate::uplink::{self, push, Settings};
 use anyhow::{bail, Context};
-use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// The config file: its `[uplink]` and `[[push]]` sections, and `[journal] path` to read.
-    #[arg(long, short, default_value = "/etc/picket/picket.toml")]
-    pub config: PathBuf,
+    #[command(flatten)]
+    pub config: ConfigArg,
 }
 
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let cfg: Config = config::load(&args.config)?;
+    let cfg: Config = args.config.load()?;
     if cfg.uplink.is_none() && cfg.push.is_empty() {
         bail!(
             "{}: no [uplink] section and no [[push]] sink; add one, e.g. [uplink] with \
              `url = \"mqtt://HOST:PORT\"`",
-            args.config.display()
+            args.config.path().display()
         );
     }
-    let context = || format!("picket uplink --config {}", args.config.display());
+    let context = || format!("picket uplink --config {}", args.config.path().display());
     let up = cfg.uplink.clone().unwrap_or_default();
     let journal = &cfg.journal.path;
     let sinks = push::resolve(&cfg.push, &up.box_id(), journal, &up.state_file(journal))
