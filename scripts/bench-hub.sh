@@ -22,39 +22,10 @@ events=${2:-2000}
 case $boxes$events in '' | *[!0-9]*) die "usage: $0 [BOXES] [EVENTS]" ;; esac
 apt_ensure mosquitto
 
-picket=${PICKET_BIN:-}
-if [ -z "$picket" ]; then
-  log "cargo build --release"
-  cargo build --release --locked --quiet
-  picket=target/release/picket
-fi
-[ -x "$picket" ] || die "$picket: not an executable"
-picket=$(realpath "$picket")
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-user=""
-[ "$(id -u)" -ne 0 ] || user="user root"
-cat >"$work/mosquitto.conf" <<EOF
-listener $port 127.0.0.1
-allow_anonymous true
-persistence false
-max_inflight_messages 1000
-max_queued_messages 0
-$user
-EOF
-mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-pids+=($!)
-sleep 0.5
+picket=$(bench_picket)
+scratch_begin
+port=$(free_port)
+mosquitto_start "$port" "max_inflight_messages 1000" "max_queued_messages 0"
 
 log "filling $boxes journals with $events events each"
 for i in $(seq "$boxes"); do

@@ -23,40 +23,10 @@ interval_ms=${INTERVAL_MS:-37}
 case $alarms in '' | *[!0-9]*) die "usage: $0 [ALARMS]" ;; esac
 apt_ensure mosquitto mosquitto-clients
 
-picket=${PICKET_BIN:-}
-if [ -z "$picket" ]; then
-  log "cargo build --release"
-  cargo build --release --locked --quiet
-  picket=target/release/picket
-fi
-[ -x "$picket" ] || die "$picket: not an executable"
-picket=$(realpath "$picket")
-
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-user=""
-[ "$(id -u)" -ne 0 ] || user="user root"
-cat >"$work/mosquitto.conf" <<EOF
-listener $port 127.0.0.1
-allow_anonymous true
-persistence false
-$user
-EOF
-mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-pids+=($!)
-for _ in $(seq 50); do
-  mosquitto_pub -p "$port" -t picket/bench/probe -m up 2>/dev/null && break
-  sleep 0.1
-done
+picket=$(bench_picket)
+scratch_begin
+port=$(free_port)
+mosquitto_start "$port"
 
 # The subscriber, line-buffered so that nothing waits in stdio: `ARRIVAL TOPIC PAYLOAD`.
 stdbuf -oL mosquitto_sub -p "$port" -q 1 -i bench-subscriber -t 'picket/bench/#' \

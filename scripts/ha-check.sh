@@ -71,8 +71,6 @@ EOF
   printf '%s\n' "$dir"
 }
 
-free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-
 # wait_for_file FILE SECONDS: whether FILE appeared within SECONDS.
 wait_for_file() {
   local i
@@ -89,19 +87,7 @@ log "build picket"
 cargo build --locked -q
 picket=${CARGO_TARGET_DIR:-$PICKET_ROOT/target}/debug/picket
 
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  local p
-  for p in "${pids[@]}"; do
-    kill "$p" 2>/dev/null || true
-  done
-  for p in "${pids[@]}"; do
-    wait "$p" 2>/dev/null || true
-  done
-  rm -rf "$work"
-}
-trap cleanup EXIT
+scratch_begin
 cd "$work"
 
 log "a test CA and a broker: plain for Home Assistant, TLS with a password for the uplink"

@@ -93,3 +93,55 @@ demo_clip() {
   fi
   printf '%s\n' "$out"
 }
+
+# free_port: prints a TCP port on 127.0.0.1 that is free now.
+free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+
+# bench_picket: prints the absolute path of the picket binary a benchmark runs: PICKET_BIN if
+# set, else target/release/picket, built here first.
+bench_picket() {
+  local bin=${PICKET_BIN:-}
+  if [ -z "$bin" ]; then
+    log "cargo build --release"
+    (cd "$PICKET_ROOT" && cargo build --release --locked --quiet)
+    bin=${CARGO_TARGET_DIR:-$PICKET_ROOT/target}/release/picket
+  fi
+  [ -x "$bin" ] || die "$bin: not an executable"
+  realpath "$bin"
+}
+
+# scratch_begin: a temporary directory in `work` and an empty list `pids`; on exit every pid in
+# `pids` is killed and waited for and the directory removed (kept when KEEP_WORK is set).
+scratch_begin() {
+  work=$(mktemp -d)
+  pids=()
+  trap scratch_end EXIT
+}
+scratch_end() {
+  local p
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+  [ -n "${KEEP_WORK:-}" ] || rm -rf "$work"
+}
+
+# mosquitto_start PORT [LINE...]: a throwaway Mosquitto on 127.0.0.1:PORT (anonymous, no
+# persistence, plus the given config lines), its config and log in $work, its pid in `pids`;
+# returns once it accepts connections.
+mosquitto_start() {
+  local port=$1
+  shift
+  {
+    printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$port"
+    [ "$(id -u)" -ne 0 ] || printf 'user root\n'
+    printf '%s\n' "$@"
+  } >"$work/mosquitto.conf"
+  mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+  pids+=($!)
+  local _
+  for _ in $(seq 50); do
+    python3 -c 'import socket, sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2)' \
+      "$port" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  die "mosquitto did not start on port $port (see $work/mosquitto.log)"
+}
