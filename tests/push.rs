@@ -3,7 +3,9 @@
 //! `picket journal-stress`.
 
 use crate::util::push::{config, stored, Request, Server};
-use crate::util::uplink::{append, append_with, write_with_mode, Producer, Uplink};
+use crate::util::uplink::{
+    append, append_with, assert_event_keys, write_with_mode, Producer, Uplink,
+};
 use crate::util::Scratch;
 use base64::Engine;
 use std::collections::{BTreeMap, BTreeSet};
@@ -119,25 +121,7 @@ fn push_ntfy_and_webhook_carry_every_field_and_the_jpeg() {
         let v = r.json();
         assert_eq!(r.header("content-type"), Some("application/json"));
         assert_eq!(r.header("authorization"), None);
-        let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-        let mut want = vec![
-            "v",
-            "box",
-            "id",
-            "kind",
-            "ts",
-            "clock_synced",
-            "place",
-            "track",
-            "score",
-            "direction",
-            "detail",
-            "snapshot",
-        ];
-        want.sort_unstable();
-        let mut keys = keys;
-        keys.sort_unstable();
-        assert_eq!(keys, want);
+        assert_event_keys(&v);
         assert_eq!(
             (v["v"].as_i64(), v["box"].as_str(), v["id"].as_i64()),
             (Some(1), Some("porch"), Some(*id))

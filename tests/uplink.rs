@@ -137,27 +137,9 @@ fn the_clip_s_events_reach_the_broker_with_their_snapshots() {
 
     let got = consumer.got();
     assert_all_arrived("clip", &journal, &got);
-    let keys: Vec<&str> = vec![
-        "v",
-        "box",
-        "id",
-        "kind",
-        "ts",
-        "clock_synced",
-        "place",
-        "track",
-        "score",
-        "direction",
-        "detail",
-        "snapshot",
-    ];
     let mut with_snapshot = 0;
     for e in &got.events {
-        let obj = e.as_object().unwrap();
-        assert_eq!(
-            obj.keys().map(String::as_str).collect::<BTreeSet<_>>(),
-            keys.iter().copied().collect()
-        );
+        assert_event_keys(e);
         assert_eq!(e["v"], 1);
         assert_eq!(e["box"], "demo");
         assert!(e["detail"].is_object(), "{e}");

@@ -488,6 +488,33 @@ pub fn config(dir: &Path, db: &Path, uplink: &str) -> PathBuf {
     p
 }
 
+/// The keys of an event object, as the uplink publishes it and the webhook posts it.
+pub const EVENT_KEYS: [&str; 12] = [
+    "v",
+    "box",
+    "id",
+    "kind",
+    "ts",
+    "clock_synced",
+    "place",
+    "track",
+    "score",
+    "direction",
+    "detail",
+    "snapshot",
+];
+
+/// Asserts that `event` is an object with exactly [`EVENT_KEYS`].
+pub fn assert_event_keys(event: &serde_json::Value) {
+    let keys: BTreeSet<&str> = event
+        .as_object()
+        .unwrap_or_else(|| panic!("not an object: {event}"))
+        .keys()
+        .map(String::as_str)
+        .collect();
+    assert_eq!(keys, EVENT_KEYS.into_iter().collect(), "{event}");
+}
+
 /// Asserts that every id in `journal` arrived at least once; returns the duplicates, printed.
 pub fn assert_all_arrived(what: &str, journal: &BTreeSet<i64>, got: &Got) -> usize {
     let ids = got.ids();
