@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # aarch64: every unit test of the workspace's libraries, the parity tests and the bad-model tests
 # (whose TFLite messages cross the C va_list ABI) under qemu-aarch64 (the cargo runner in
-# .cargo/config.toml), once with each aarch64 TFLite library:
+# .cargo/config.toml), once with each aarch64 TfLite C API library:
 #   - TF 2.9, the one the binary links against and finds through its RUNPATH;
 #   - LiteRT 2.0.3 (TF 2.21), swapped in at run time through LD_LIBRARY_PATH, as on a board
 #     that ships it instead. The XNNPACK options layout differs between the two.
+# The parity tests also run LiteRT 2.3's CompiledModel backend (libLiteRt.so, aarch64 build,
+# which needs glibc 2.34: the cross sysroot has 2.36), and the first pass runs its own tests:
+# options reaching XNNPACK, threads, and refused libraries.
 # PICKET_EXPECT_TFLITE_VERSION makes the tests check which library actually loaded, so a swap
 # that silently did not happen fails.
 source "$(dirname "$0")/../lib.sh"
@@ -26,8 +29,9 @@ run() {
   cargo test --locked --target "$target" --test tests -- detect_parity:: detect_errors::
 }
 
-log "aarch64 (qemu): TF 2.9, linked"
-(unset LD_LIBRARY_PATH QEMU_SET_ENV; PICKET_EXPECT_TFLITE_VERSION=2.9. run)
+log "aarch64 (qemu): TF 2.9, linked; LiteRT 2.3's own tests"
+(unset LD_LIBRARY_PATH QEMU_SET_ENV; PICKET_EXPECT_TFLITE_VERSION=2.9. run
+  cargo test --locked --target "$target" -p picket-runtime --test litert --test litert_threads)
 
 # LD_LIBRARY_PATH would reach qemu itself, a host program, as well as the guest. QEMU_SET_ENV
 # sets it in the guest only; its loader then searches the -L sysroot prefix first and falls

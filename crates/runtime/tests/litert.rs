@@ -83,19 +83,22 @@ fn the_qs8_flag_reaches_xnnpack() {
     // With flags 0 they stay on LiteRT's built-in kernels, close to TF 2.9's reference kernels
     // (measured on x86_64: 1.3% of values differ, by a step or so, against 56% with QS8): had
     // the text been ignored, both runs would have used LiteRT's defaults and agreed above.
-    let mut reference = load(Runtime::TfLite, false);
-    let r = run(&mut reference);
-    let n = |x: &[i8]| x.iter().zip(&r).filter(|(p, q)| p != q).count();
-    let (n_off, n_on) = (n(&b), n(&a));
-    eprintln!("against TF 2.9's reference kernels: flags 0 {n_off}, flags 3 {n_on} values differ");
-    assert!(
-        n_off * 20 < r.len(),
-        "flags = 0: {n_off} values differ from the reference kernels"
-    );
-    assert!(
-        n_on * 4 > r.len(),
-        "flags = 3: only {n_on} values differ from the reference kernels"
-    );
+    if cfg!(target_arch = "x86_64") {
+        // (aarch64's builds round their int8 kernels differently; there the check above holds.)
+        let mut reference = load(Runtime::TfLite, false);
+        let r = run(&mut reference);
+        let n = |x: &[i8]| x.iter().zip(&r).filter(|(p, q)| p != q).count();
+        let (n_off, n_on) = (n(&b), n(&a));
+        eprintln!("against TF 2.9's reference kernels: flags 0 {n_off}, flags 3 {n_on} differ");
+        assert!(
+            n_off * 20 < r.len(),
+            "flags = 0: {n_off} values differ from the reference"
+        );
+        assert!(
+            n_on * 4 > r.len(),
+            "flags = 3: only {n_on} values differ from the reference"
+        );
+    }
     // Same input, same library: a second run gives the same outputs.
     assert_eq!(run(&mut on), a);
 }
@@ -189,4 +192,27 @@ fn a_bad_model_is_a_clear_error_on_litert_too() {
         .unwrap_err()
         .to_string();
     assert!(e.contains("half.tflite"), "{e}");
+}
+
+#[test]
+fn the_weight_cache_is_written_once_and_reused() {
+    let cache = tmp("xnnpack.cache");
+    let _ = std::fs::remove_file(&cache);
+    let opts = Options {
+        runtime: Runtime::LiteRt,
+        weight_cache: Some(cache.clone()),
+        ..Options::default()
+    };
+    let mut first = Model::from_file(Path::new(MODEL), &opts).unwrap();
+    let want = run(&mut first);
+    drop(first);
+    let written = std::fs::metadata(&cache).expect("no weight cache written");
+    // The packed weights of a 5.5 MB int8 model: megabytes, not a header.
+    assert!(written.len() > 1 << 20, "{} bytes", written.len());
+    let mut second = Model::from_file(Path::new(MODEL), &opts).unwrap();
+    assert_eq!(run(&mut second), want, "outputs changed with the cache reused");
+    let again = std::fs::metadata(&cache).unwrap();
+    assert_eq!(again.modified().unwrap(), written.modified().unwrap(), "rewritten");
+    let mut plain = load(Runtime::LiteRt, true);
+    assert_eq!(run(&mut plain), want, "outputs differ with and without the cache");
 }
