@@ -29,8 +29,8 @@ pub struct ModelConfig {
     pub litert_library: Option<PathBuf>,
 }
 
-/// `[model] runtime`, as written in the config.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+/// `[model] runtime`, as written in the config (and in `--runtime`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum RuntimeChoice {
     #[default]
