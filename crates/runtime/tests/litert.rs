@@ -210,9 +210,21 @@ fn the_weight_cache_is_written_once_and_reused() {
     // The packed weights of a 5.5 MB int8 model: megabytes, not a header.
     assert!(written.len() > 1 << 20, "{} bytes", written.len());
     let mut second = Model::from_file(Path::new(MODEL), &opts).unwrap();
-    assert_eq!(run(&mut second), want, "outputs changed with the cache reused");
+    assert_eq!(
+        run(&mut second),
+        want,
+        "outputs changed with the cache reused"
+    );
     let again = std::fs::metadata(&cache).unwrap();
-    assert_eq!(again.modified().unwrap(), written.modified().unwrap(), "rewritten");
+    assert_eq!(
+        again.modified().unwrap(),
+        written.modified().unwrap(),
+        "rewritten"
+    );
     let mut plain = load(Runtime::LiteRt, true);
-    assert_eq!(run(&mut plain), want, "outputs differ with and without the cache");
+    assert_eq!(
+        run(&mut plain),
+        want,
+        "outputs differ with and without the cache"
+    );
 }
