@@ -48,7 +48,14 @@ fn golden() -> Golden {
     serde_json::from_str(&text).unwrap()
 }
 
-const RUNTIMES: [RuntimeChoice; 2] = [RuntimeChoice::Tflite, RuntimeChoice::Litert];
+/// The runtimes compared with the reference. LiteRT 2.3's aarch64 build crashes under
+/// qemu-user (SIGSEGV while compiling the model, the plain C program on its API too, qemu 7.2),
+/// so the aarch64 stage runs the TfLite C API only; LiteRT's aarch64 build is left to boards.
+const RUNTIMES: &[RuntimeChoice] = if cfg!(target_arch = "x86_64") {
+    &[RuntimeChoice::Tflite, RuntimeChoice::Litert]
+} else {
+    &[RuntimeChoice::Tflite]
+};
 
 fn detector(runtime: RuntimeChoice, xnnpack: bool, g: &Golden) -> SsdDetector {
     let model = ModelConfig {
@@ -317,7 +324,7 @@ fn reference_kernels_match_the_python_reference() {
 fn xnnpack_agrees_with_the_reference() {
     check_library_version();
     let g = golden();
-    for runtime in RUNTIMES {
+    for &runtime in RUNTIMES {
         let mut det = detector(runtime, true, &g);
         assert!(det.interpreter().xnnpack(), "XNNPACK was not applied");
         let mut diff = RawDiff::default();
@@ -342,7 +349,7 @@ fn xnnpack_agrees_with_the_reference() {
 #[test]
 fn detect_allocates_nothing_after_warm_up() {
     let g = golden();
-    for (runtime, xnnpack) in RUNTIMES.into_iter().flat_map(|r| [(r, false), (r, true)]) {
+    for (runtime, xnnpack) in RUNTIMES.iter().flat_map(|&r| [(r, false), (r, true)]) {
         let mut det = detector(runtime, xnnpack, &g);
         let rgb = still::load(Path::new("tests/data/inputs/vtest_080.png")).unwrap();
         let mut out = Detections::with_capacity(50);

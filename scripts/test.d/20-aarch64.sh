@@ -5,9 +5,10 @@
 #   - TF 2.9, the one the binary links against and finds through its RUNPATH;
 #   - LiteRT 2.0.3 (TF 2.21), swapped in at run time through LD_LIBRARY_PATH, as on a board
 #     that ships it instead. The XNNPACK options layout differs between the two.
-# The parity tests also run LiteRT 2.3's CompiledModel backend (libLiteRt.so, aarch64 build,
-# which needs glibc 2.34: the cross sysroot has 2.36), and the first pass runs its own tests:
-# options reaching XNNPACK, threads, and refused libraries.
+# LiteRT 2.3's aarch64 libLiteRt.so is not run here: under qemu-user (7.2) it crashes with
+# SIGSEGV while compiling the model, and so does the plain C program on its API
+# (scripts/bench/litert.c), so the stage builds without it (PICKET_LITERT_DIR names no
+# library), and `auto` falls back to TF 2.9 as on a board without LiteRT.
 # PICKET_EXPECT_TFLITE_VERSION makes the tests check which library actually loaded, so a swap
 # that silently did not happen fails.
 source "$(dirname "$0")/../lib.sh"
@@ -15,6 +16,7 @@ cd "$PICKET_ROOT"
 
 target=aarch64-unknown-linux-gnu
 sysroot=/usr/aarch64-linux-gnu
+export PICKET_LITERT_DIR=$PICKET_CACHE/tflite/none
 litert=$(tflite_dir litert aarch64)
 
 # The LiteRT library's own NEEDED libraries must resolve in the cross sysroot, or the swap
@@ -29,9 +31,8 @@ run() {
   cargo test --locked --target "$target" --test tests -- detect_parity:: detect_errors::
 }
 
-log "aarch64 (qemu): TF 2.9, linked; LiteRT 2.3's own tests"
-(unset LD_LIBRARY_PATH QEMU_SET_ENV; PICKET_EXPECT_TFLITE_VERSION=2.9. run
-  cargo test --locked --target "$target" -p picket-runtime --test litert --test litert_threads)
+log "aarch64 (qemu): TF 2.9, linked"
+(unset LD_LIBRARY_PATH QEMU_SET_ENV; PICKET_EXPECT_TFLITE_VERSION=2.9. run)
 
 # LD_LIBRARY_PATH would reach qemu itself, a host program, as well as the guest. QEMU_SET_ENV
 # sets it in the guest only; its loader then searches the -L sysroot prefix first and falls
