@@ -5,20 +5,21 @@
 # fps and peak RSS side by side, then picket's ratios to each peer.
 #
 #   scripts/bench-vs-peer.sh [CLIP] [--threads N] [--frames N] [--rounds N] [--runtime R]
-#                            [--json FILE]
+#                            [--peers all|litert] [--json FILE]
 #
 # CLIP (MJPEG) defaults to the cached 20 s demo clip (scripts/make-clip.sh --demo). --frames N
 # runs every contender on the clip's first N frames only (0, the default, runs it all).
 # --rounds N runs every contender N times, in turn within each round, and reports each one's
 # medians (default 1). --runtime R runs picket on `auto` (the default), `litert`, `tflite`, or
-# `both` (LiteRT and TF 2.9 side by side, as two more rows). --json FILE also writes the rows,
+# `both` (LiteRT and TF 2.9 side by side, as two more rows). --peers litert leaves out the
+# tflite-runtime peer (10x slower, so minutes a round at 2 threads). --json FILE also writes the rows,
 # one JSON object a line, each with the frames that runner counted.
 # This is a benchmark: it asserts nothing, and its figures depend on the host's load
 # (scripts/test.d/65-peer-bench.sh runs a short one and checks only that it is sane).
 source "$(dirname "$0")/lib.sh"
 cd "$PICKET_ROOT"
 
-clip="" threads=1 frames=0 json="" rounds=1 runtime=auto
+clip="" threads=1 frames=0 json="" rounds=1 runtime=auto peers=all
 while [ $# -gt 0 ]; do
   case $1 in
     --threads) threads=$2; shift 2 ;;
@@ -26,7 +27,8 @@ while [ $# -gt 0 ]; do
     --json) json=$2; shift 2 ;;
     --rounds) rounds=$2; shift 2 ;;
     --runtime) runtime=$2; shift 2 ;;
-    -h | --help) sed -n '2,17p' "$0"; exit 0 ;;
+    --peers) peers=$2; shift 2 ;;
+    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
     -*) die "unknown option $1" ;;
     *) clip=$1; shift ;;
   esac
@@ -95,8 +97,8 @@ EOF
 cargo build --release --locked -q
 for ((round = 1; round <= rounds; round++)); do
   [ "$rounds" -eq 1 ] || log "round $round of $rounds"
-  peer tflite-runtime peer-tflite-runtime 'tflite-runtime==2.14.0' 'numpy<2' \
-    'opencv-python-headless==4.10.0.84'
+  [ "$peers" = litert ] || peer tflite-runtime peer-tflite-runtime 'tflite-runtime==2.14.0' \
+    'numpy<2' 'opencv-python-headless==4.10.0.84'
   peer litert peer-litert 'ai-edge-litert==2.3.0' 'numpy==2.4.6' 'opencv-python-headless==4.10.0.84'
   for rt in "${runtimes[@]}"; do
     picket_run false "$rt"
