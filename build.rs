@@ -5,9 +5,11 @@
 //! emits them, so the RUNPATH is set here (`--enable-new-dtags`, so that `LD_LIBRARY_PATH` can
 //! still swap in another build, such as LiteRT's):
 //! - `$ORIGIN` and `$ORIGIN/../lib/picket`, where a release or package ships it;
-//! - the directory it was linked from, so `cargo test` and `cargo run` work with no environment.
-//!   A release (`PICKET_RELEASE=1`, set by `scripts/build-release.sh`) leaves this one out: it
-//!   would name a directory of the build machine in the shipped binary.
+//! - the directory it was linked from, so `cargo test` and `cargo run` work with no environment,
+//!   and likewise LiteRT's (`DEP_TENSORFLOWLITE_C_LITERT_DIR`, when the cache has it), which is
+//!   opened at run time by name (`dlopen` searches the calling binary's RUNPATH).
+//!   A release (`PICKET_RELEASE=1`, set by `scripts/build-release.sh`) leaves these out: they
+//!   would name directories of the build machine in the shipped binary.
 
 use std::env;
 
@@ -21,6 +23,9 @@ fn main() {
         match env::var("DEP_TENSORFLOWLITE_C_DIR") {
             Ok(dir) => println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}"),
             Err(_) => panic!("picket-runtime gave no DEP_TENSORFLOWLITE_C_DIR (its `links` key)"),
+        }
+        if let Ok(dir) = env::var("DEP_TENSORFLOWLITE_C_LITERT_DIR") {
+            println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
         }
     }
 }

@@ -4,23 +4,31 @@
 # `picket run` with motion gating off and on. Prints frames per CPU-second, wall
 # fps and peak RSS side by side, then picket's ratios to each peer.
 #
-#   scripts/bench-vs-peer.sh [CLIP] [--threads N] [--frames N] [--json FILE]
+#   scripts/bench-vs-peer.sh [CLIP] [--threads N] [--frames N] [--rounds N] [--runtime R]
+#                            [--peers all|litert] [--json FILE]
 #
 # CLIP (MJPEG) defaults to the cached 20 s demo clip (scripts/make-clip.sh --demo). --frames N
-# runs every contender on the clip's first N frames only (0, the default, runs it all). --json
-# FILE also writes the rows, one JSON object a line, each with the frames that runner counted.
+# runs every contender on the clip's first N frames only (0, the default, runs it all).
+# --rounds N runs every contender N times, in turn within each round, and reports each one's
+# medians (default 1). --runtime R runs picket on `auto` (the default), `litert`, `tflite`, or
+# `both` (LiteRT and TF 2.9 side by side, as two more rows). --peers litert leaves out the
+# tflite-runtime peer (10x slower, so minutes a round at 2 threads). --json FILE also writes the rows,
+# one JSON object a line, each with the frames that runner counted.
 # This is a benchmark: it asserts nothing, and its figures depend on the host's load
 # (scripts/test.d/65-peer-bench.sh runs a short one and checks only that it is sane).
 source "$(dirname "$0")/lib.sh"
 cd "$PICKET_ROOT"
 
-clip="" threads=1 frames=0 json=""
+clip="" threads=1 frames=0 json="" rounds=1 runtime=auto peers=all
 while [ $# -gt 0 ]; do
   case $1 in
     --threads) threads=$2; shift 2 ;;
     --frames) frames=$2; shift 2 ;;
     --json) json=$2; shift 2 ;;
-    -h | --help) sed -n '2,13p' "$0"; exit 0 ;;
+    --rounds) rounds=$2; shift 2 ;;
+    --runtime) runtime=$2; shift 2 ;;
+    --peers) peers=$2; shift 2 ;;
+    -h | --help) sed -n '2,19p' "$0"; exit 0 ;;
     -*) die "unknown option $1" ;;
     *) clip=$1; shift ;;
   esac
@@ -43,22 +51,25 @@ peer() {
   "$dir/bin/python" scripts/peer/peer.py "$clip" --model "$model" --labels "$labels" \
     --runtime "$runtime" --threads "$threads" --max-frames "$frames" >>"$results"
 }
-peer tflite-runtime peer-tflite-runtime 'tflite-runtime==2.14.0' 'numpy<2' \
-  'opencv-python-headless==4.10.0.84'
-peer litert peer-litert 'ai-edge-litert==2.3.0' 'numpy==2.4.6' 'opencv-python-headless==4.10.0.84'
+case $runtime in
+  auto | litert | tflite) runtimes=("$runtime") ;;
+  both) runtimes=(litert tflite) ;;
+  *) die "--runtime: auto, litert, tflite or both, not $runtime" ;;
+esac
 
 # Picket: `picket run` on the same clip, as fast as it goes, journal in a temporary directory.
 # Its CPU time and peak RSS come from the kernel's accounting of the finished child
 # (getrusage RUSAGE_CHILDREN), so it is measured the same way as the peers measure themselves,
 # startup included in cpu_total_s. The frame count is picket's own, from its closing log line.
 picket_run() {
-  local gating=$1 dir max=()
+  local gating=$1 rt=$2 dir max=()
   dir=$(mktemp -d)
   [ "$frames" -gt 0 ] && max=(--max-frames "$frames")
   printf '[motion]\nenabled = %s\n\n[health]\nfps_floor = 0.0\n' "$gating" >"$dir/picket.toml"
-  log "picket, motion gating $gating, $threads thread(s)"
-  python3 - "$gating" "$threads" ./target/release/picket run \
+  log "picket $rt, motion gating $gating, $threads thread(s)"
+  python3 - "$gating $rt" "$threads" ./target/release/picket run \
     --config "$dir/picket.toml" --source "$clip" --fast --threads "$threads" "${max[@]}" \
+    --runtime "$rt" \
     --journal "$dir/events.db" --state-file "$dir/arming.toml" >>"$results" <<'EOF'
 import json, os, re, resource, subprocess, sys, time
 gating, threads, cmd = sys.argv[1], int(sys.argv[2]), sys.argv[3:]
@@ -74,7 +85,9 @@ m = re.search(r"stopped: (\d+) frames", run.stderr)
 if not m:
     sys.exit(f"picket's log has no `stopped:` line:\n{run.stderr}")
 frames = int(m.group(1))
-print(json.dumps(dict(runtime=f"picket gating {gating}", threads=threads, frames=frames,
+g, rt = gating.split()
+name = f"picket gating {g}" if rt == "auto" else f"picket {rt} gating {g}"
+print(json.dumps(dict(runtime=name, threads=threads, frames=frames,
     wall_s=round(wall, 3), wall_fps=round(frames / wall, 2), cpu_s=round(cpu, 3),
     cpu_total_s=round(cpu, 3), frames_per_cpu_s=round(frames / cpu, 2),
     peak_rss_mib=round(ru.ru_maxrss / 1024, 1), detections=None, tracks=None)))
@@ -82,14 +95,34 @@ EOF
   rm -rf "$dir"
 }
 cargo build --release --locked -q
-picket_run false
-picket_run true
+for ((round = 1; round <= rounds; round++)); do
+  [ "$rounds" -eq 1 ] || log "round $round of $rounds"
+  [ "$peers" = litert ] || peer tflite-runtime peer-tflite-runtime 'tflite-runtime==2.14.0' \
+    'numpy<2' 'opencv-python-headless==4.10.0.84'
+  peer litert peer-litert 'ai-edge-litert==2.3.0' 'numpy==2.4.6' 'opencv-python-headless==4.10.0.84'
+  for rt in "${runtimes[@]}"; do
+    picket_run false "$rt"
+    picket_run true "$rt"
+  done
+done
 [ -z "$json" ] || cp "$results" "$json"
 
 python3 - "$results" "$clip" <<'EOF'
 import json, sys
-rows = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
-print(f"\nclip {sys.argv[2]}, {rows[0]['frames']} frames, {rows[0]['threads']} thread(s)\n")
+import statistics
+runs = [json.loads(l) for l in open(sys.argv[1]) if l.strip()]
+# One row per runner: the median of each figure over its rounds.
+rows, rounds = [], {}
+for r in runs:
+    rounds.setdefault(r["runtime"], []).append(r)
+for name, rs in rounds.items():
+    row = dict(rs[0])
+    for k in ("wall_fps", "cpu_s", "cpu_total_s", "frames_per_cpu_s", "peak_rss_mib"):
+        row[k] = round(statistics.median(x[k] for x in rs), 2)
+    rows.append(row)
+n = len(next(iter(rounds.values())))
+print(f"\nclip {sys.argv[2]}, {rows[0]['frames']} frames, {rows[0]['threads']} thread(s),"
+      f" medians of {n} round(s)\n")
 head = ("runner", "frames/CPU-s", "wall fps", "peak RSS MiB", "CPU-s (total)", "detections")
 print("{:<22} {:>13} {:>9} {:>13} {:>14} {:>11}".format(*head))
 for r in rows:

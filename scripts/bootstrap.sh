@@ -7,6 +7,9 @@
 #   tf29/aarch64/libtensorflowlite_c.so   TF 2.9, same package (glibc >= 2.27: JetPack 4 and up)
 #   litert/aarch64/libtensorflowlite_c.so LiteRT 2.0.3 (TF 2.21), PyPI ai-edge-litert wheel,
 #                                         its libLiteRtRuntimeCApi.so under our library's name
+#   litert-2.3/<arch>/libLiteRt.so        LiteRT 2.3.0's CompiledModel C API, PyPI ai-edge-litert
+#                                         wheels, x86_64 and aarch64 (opened at run time: the
+#                                         default runtime wherever it loads)
 source "$(dirname "$0")/lib.sh"
 
 apt_ensure gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user binutils-aarch64-linux-gnu \
@@ -65,6 +68,24 @@ fetch_litert() {
   rm -rf "$tmp"
 }
 
+# fetch_litert23 ARCH SHA256: LiteRT 2.3.0's libLiteRt.so from the manylinux_2_27 wheel.
+fetch_litert23() {
+  local arch=$1 sha=$2 dir tmp
+  dir=$(tflite_dir litert-2.3 "$arch")
+  [ -f "$dir/libLiteRt.so" ] && return 0
+  log "litert: PyPI ai-edge-litert==2.3.0 ($arch wheel)"
+  tmp=$(mktemp -d)
+  pip download -q --no-deps --only-binary=:all: --platform "manylinux_2_27_$arch" \
+    --python-version 3.11 -d "$tmp" ai-edge-litert==2.3.0 >/dev/null
+  python3 -m zipfile -e "$tmp"/ai_edge_litert-2.3.0-*.whl "$tmp/x"
+  check_sha256 "$tmp/x/ai_edge_litert/libLiteRt.so" "$sha"
+  mkdir -p "$dir"
+  cp "$tmp/x/ai_edge_litert/libLiteRt.so" "$dir/"
+  rm -rf "$tmp"
+}
+
 fetch_tf29
 fetch_litert
+fetch_litert23 x86_64 eec47eb35e2924b3166015887e652a58edc9af823ae38e02bf83bef2548300bb
+fetch_litert23 aarch64 b57687dc234d2b8b0598aef5a9c961ed24263df8f8b3f56adbee1cff618e544b
 log "bootstrap: ok (cache $PICKET_CACHE)"

@@ -6,6 +6,7 @@
 #
 #   /usr/bin/picket                                 the binary
 #   /usr/lib/picket/libtensorflowlite_c.so          the chosen TFLite C library
+#   /usr/lib/picket/libLiteRt.so                    LiteRT 2.3.0, used where it loads
 #   /usr/share/picket/models/                       the shipped model, labels, their README
 #   /usr/share/picket/board/                        board profiles and WIRING.md
 #   /usr/share/picket/picket.toml.default           the default config as shipped
@@ -57,7 +58,8 @@ install -d -m 0755 "$d/DEBIAN" "$d/usr/bin" "$d/usr/lib/picket" "$d/usr/share/pi
   "$d/etc/picket" "$d/lib/systemd/system" "$d/lib/udev/rules.d" "$d/usr/share/doc/picket" \
   "$d/usr/share/lintian/overrides"
 install -m 0755 "$rel/bin/picket" "$d/usr/bin/picket"
-install -m 0644 "$rel/lib/picket/libtensorflowlite_c.so" "$d/usr/lib/picket/"
+install -m 0644 "$rel/lib/picket/libtensorflowlite_c.so" "$rel/lib/picket/libLiteRt.so" \
+  "$d/usr/lib/picket/"
 cp -r "$rel/share/picket/models" "$rel/share/picket/board" "$d/usr/share/picket/"
 install -m 0644 "$rel/etc/picket/picket.toml" "$d/etc/picket/picket.toml"
 install -m 0644 "$rel/etc/picket/picket.toml" "$d/usr/share/picket/picket.toml.default"

@@ -8,6 +8,9 @@
 #
 #   bin/picket                          stripped, RUNPATH $ORIGIN:$ORIGIN/../lib/picket
 #   lib/picket/libtensorflowlite_c.so   TF 2.9 (tf29, the default) or LiteRT 2.0.3 (litert)
+#   lib/picket/libLiteRt.so             LiteRT 2.3.0's CompiledModel API, opened at run time
+#                                       where it loads (x86_64; aarch64 with glibc >= 2.34),
+#                                       else picket runs on libtensorflowlite_c.so
 #   share/picket/models/                the shipped model, its labels and their README
 #   share/picket/board/                 the board profiles and the wiring guide
 #   etc/picket/picket.toml              the default config (board/config/example.toml)
@@ -47,6 +50,8 @@ case $target in
 esac
 lib="$(tflite_dir "$flavour" "$arch")/libtensorflowlite_c.so"
 [ -f "$lib" ] || die "$lib: missing (scripts/bootstrap.sh fetches it; LiteRT is aarch64 only)"
+litert="$(tflite_dir litert-2.3 "$arch")/libLiteRt.so"
+[ -f "$litert" ] || die "$litert: missing (scripts/bootstrap.sh fetches it)"
 
 apt_ensure binutils-aarch64-linux-gnu python3-venv
 zig_venv=$(venv_ensure zigbuild "${ZIGBUILD_REQS[@]}")
@@ -73,6 +78,7 @@ mkdir -p "$stage/bin" "$stage/lib/picket" "$stage/share/picket/models" \
   "$stage/share/picket/board" "$stage/etc/picket"
 "$strip" --remove-section=.comment -o "$stage/bin/picket" "$built"
 install -m 0644 "$lib" "$stage/lib/picket/libtensorflowlite_c.so"
+install -m 0644 "$litert" "$stage/lib/picket/libLiteRt.so"
 install -m 0644 models/*.tflite models/*.txt models/README.md "$stage/share/picket/models/"
 install -m 0644 board/*.toml board/WIRING.md "$stage/share/picket/board/"
 install -m 0644 board/config/example.toml "$stage/etc/picket/picket.toml"

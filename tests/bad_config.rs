@@ -14,6 +14,19 @@ const CASES: &[(&str, &str)] = &[
         "2:11: model.threads: must be between 1 and 16, not 0",
     ),
     (
+        "[model]\nruntime = \"litert\"\nlitert_library = \"/nowhere/libLiteRt.so\"\n",
+        "2:11: model.runtime: \"litert\": LiteRT library /nowhere/libLiteRt.so: it could not be \
+         loaded: /nowhere/libLiteRt.so: cannot open shared object file",
+    ),
+    (
+        "[model]\nruntime = \"fast\"\n",
+        "2:11: unknown variant `fast`, expected one of `auto`, `litert`, `tflite`",
+    ),
+    (
+        "[model]\nweight_cache = \"/nowhere/xnnpack.cache\"\n",
+        "2:16: model.weight_cache: no directory for the weight cache at /nowhere/xnnpack.cache",
+    ),
+    (
         "[detector]\nthreshold = 1.5\n",
         "2:13: detector.threshold: must be in (0, 1], not 1.5",
     ),

@@ -1,14 +1,15 @@
 //! Parity of the Rust detector with the Python reference (`scripts/reference/`) on the committed
 //! 300×300 inputs: decoding the reference's raw outputs (exact), the whole path on TFLite's
 //! reference kernels (exact where they are bit-identical to the reference's, on x86_64) and on
-//! XNNPACK (agreement); and the real model's hot path allocating nothing.
+//! XNNPACK (agreement), on each runtime (TF 2.9's C API and LiteRT 2.3's CompiledModel API);
+//! and the real model's hot path allocating nothing on either.
 //!
 //! `PICKET_EXPECT_TFLITE_VERSION`, when set, must prefix the loaded library's version: the
 //! aarch64 stage sets it to prove which library a run used.
 
 use picket::alloc_count;
 use picket::detect::anchors::AnchorSpec;
-use picket::detect::config::{DetectorConfig, ModelConfig};
+use picket::detect::config::{DetectorConfig, ModelConfig, RuntimeChoice};
 use picket::detect::labels::Labels;
 use picket::detect::ssd::{DecodeParams, OutputView, Outputs, SsdDecoder};
 use picket::detect::{Detection, Detections, Detector, SsdDetector};
@@ -47,10 +48,20 @@ fn golden() -> Golden {
     serde_json::from_str(&text).unwrap()
 }
 
-fn detector(xnnpack: bool, g: &Golden) -> SsdDetector {
+/// The runtimes compared with the reference. LiteRT 2.3's aarch64 build crashes under
+/// qemu-user (SIGSEGV while compiling the model, the plain C program on its API too, qemu 7.2),
+/// so the aarch64 stage runs the TfLite C API only; LiteRT's aarch64 build is left to boards.
+const RUNTIMES: &[RuntimeChoice] = if cfg!(target_arch = "x86_64") {
+    &[RuntimeChoice::Tflite, RuntimeChoice::Litert]
+} else {
+    &[RuntimeChoice::Tflite]
+};
+
+fn detector(runtime: RuntimeChoice, xnnpack: bool, g: &Golden) -> SsdDetector {
     let model = ModelConfig {
         threads: 1,
         xnnpack,
+        runtime,
         ..ModelConfig::default()
     };
     let det = DetectorConfig {
@@ -59,7 +70,14 @@ fn detector(xnnpack: bool, g: &Golden) -> SsdDetector {
         nms_iou: g.nms_iou,
         ..DetectorConfig::default()
     };
-    SsdDetector::new(&model, &det).unwrap()
+    let d = SsdDetector::new(&model, &det).unwrap();
+    let name = d.interpreter().runtime();
+    let want = match runtime {
+        RuntimeChoice::Litert => "LiteRT 2.3.0",
+        _ => "TFLite 2.",
+    };
+    assert!(name.starts_with(want), "{runtime:?} ran on {name}");
+    d
 }
 
 fn check_library_version() {
@@ -276,7 +294,7 @@ fn decoding_the_reference_raw_outputs_gives_the_golden_detections() {
 fn reference_kernels_match_the_python_reference() {
     check_library_version();
     let g = golden();
-    let mut det = detector(false, &g);
+    let mut det = detector(RuntimeChoice::Tflite, false, &g);
     assert!(!det.interpreter().xnnpack());
     let mut diff = RawDiff::default();
     let results = run_all(&mut det, &g, |det, img| diff.add(det, img));
@@ -306,29 +324,33 @@ fn reference_kernels_match_the_python_reference() {
 fn xnnpack_agrees_with_the_reference() {
     check_library_version();
     let g = golden();
-    let mut det = detector(true, &g);
-    assert!(det.interpreter().xnnpack(), "XNNPACK was not applied");
-    let mut diff = RawDiff::default();
-    let results = run_all(&mut det, &g, |det, img| diff.add(det, img));
-    eprintln!(
-        "TFLite {} XNNPACK: {} raw output values differ from the reference, by up to {} steps",
-        tflite::version(),
-        diff.differ,
-        diff.worst
-    );
-    if cfg!(target_arch = "x86_64") {
-        // Reference kernels are bit-identical here, so identical outputs would mean the int8
-        // ops never reached XNNPACK: the QS8 flag was not set.
-        assert!(diff.differ > 0, "int8 ops were not delegated to XNNPACK");
+    for &runtime in RUNTIMES {
+        let mut det = detector(runtime, true, &g);
+        assert!(det.interpreter().xnnpack(), "XNNPACK was not applied");
+        let mut diff = RawDiff::default();
+        let results = run_all(&mut det, &g, |det, img| diff.add(det, img));
+        let name = det.interpreter().runtime();
+        eprintln!(
+            "{name} XNNPACK: {} raw output values differ from the reference, by up to {} steps",
+            diff.differ, diff.worst
+        );
+        if cfg!(target_arch = "x86_64") {
+            // Reference kernels are bit-identical here, so identical outputs would mean the int8
+            // ops never reached XNNPACK: the QS8 flag was not set.
+            assert!(
+                diff.differ > 0,
+                "{name}: int8 ops were not delegated to XNNPACK"
+            );
+        }
+        assert_agreement(&results, &format!("{name} XNNPACK"));
     }
-    assert_agreement(&results, "XNNPACK");
 }
 
 #[test]
 fn detect_allocates_nothing_after_warm_up() {
     let g = golden();
-    for xnnpack in [false, true] {
-        let mut det = detector(xnnpack, &g);
+    for (runtime, xnnpack) in RUNTIMES.iter().flat_map(|&r| [(r, false), (r, true)]) {
+        let mut det = detector(runtime, xnnpack, &g);
         let rgb = still::load(Path::new("tests/data/inputs/vtest_080.png")).unwrap();
         let mut out = Detections::with_capacity(50);
         det.input().copy_from_slice(rgb.as_bytes());
@@ -342,6 +364,6 @@ fn detect_allocates_nothing_after_warm_up() {
         });
         r.unwrap();
         assert!(out.len() >= 3, "{out:?}");
-        assert_eq!(allocs, 0, "xnnpack {xnnpack}");
+        assert_eq!(allocs, 0, "{runtime:?}, xnnpack {xnnpack}");
     }
 }

@@ -1,7 +1,11 @@
-//! Links the TfLite C library (`libtensorflowlite_c.so`, TF 2.9) for the target architecture.
+//! Links the TfLite C library (`libtensorflowlite_c.so`, TF 2.9) for the target architecture,
+//! and finds LiteRT's (`libLiteRt.so`, 2.3.0), which is opened at run time, not linked.
 //!
-//! The library comes from `$PICKET_TFLITE_DIR`, or else from the cache that
+//! The TfLite library comes from `$PICKET_TFLITE_DIR`, or else from the cache that
 //! `scripts/bootstrap.sh` fills: `${XDG_CACHE_HOME:-$HOME/.cache}/picket/tflite/tf29/<arch>`.
+//! LiteRT's comes from `$PICKET_LITERT_DIR`, or else `…/picket/tflite/litert-2.3/<arch>`; it is
+//! optional (the `auto` runtime falls back to the TfLite C API without it), and its directory
+//! is given on as `DEP_TENSORFLOWLITE_C_LITERT_DIR` so the binaries' RUNPATH finds it too.
 //!
 //! The directory goes to the packages that depend on this one as `DEP_TENSORFLOWLITE_C_DIR`
 //! (`links = "tensorflowlite_c"` in Cargo.toml): the appliance's build script makes its
@@ -16,20 +20,43 @@ use std::path::PathBuf;
 fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-env-changed=PICKET_TFLITE_DIR");
+    println!("cargo:rerun-if-env-changed=PICKET_LITERT_DIR");
     println!("cargo:rerun-if-env-changed=XDG_CACHE_HOME");
     println!("cargo:rerun-if-env-changed=HOME");
 
     let arch = env::var("CARGO_CFG_TARGET_ARCH").unwrap_or_default();
+    let cache = env::var_os("XDG_CACHE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
+        .unwrap_or_else(|| PathBuf::from(".cache"))
+        .join("picket/tflite");
     let dir = match env::var_os("PICKET_TFLITE_DIR") {
         Some(d) => PathBuf::from(d),
-        None => {
-            let cache = env::var_os("XDG_CACHE_HOME")
-                .map(PathBuf::from)
-                .or_else(|| env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
-                .unwrap_or_else(|| PathBuf::from(".cache"));
-            cache.join("picket/tflite/tf29").join(&arch)
-        }
+        None => cache.join("tf29").join(&arch),
     };
+    let litert = match env::var_os("PICKET_LITERT_DIR") {
+        Some(d) => PathBuf::from(d),
+        None => cache.join("litert-2.3").join(&arch),
+    };
+    // For this crate's tests: the libraries they load or copy by path.
+    println!(
+        "cargo:rustc-env=PICKET_TFLITE_LIBRARY={}",
+        dir.join("libtensorflowlite_c.so").display()
+    );
+    println!(
+        "cargo:rustc-env=PICKET_LITERT_LIBRARY={}",
+        litert.join("libLiteRt.so").display()
+    );
+    if litert.join("libLiteRt.so").is_file() {
+        println!("cargo:litert_dir={}", litert.display());
+        println!("cargo:rustc-link-arg=-Wl,-rpath,{}", litert.display());
+    } else {
+        println!(
+            "cargo:warning=LiteRT 2.3 for {arch} is not in {}: picket will run on the TfLite C \
+             API (scripts/bootstrap.sh fetches it)",
+            litert.display()
+        );
+    }
     let lib = dir.join("libtensorflowlite_c.so");
     if !lib.is_file() {
         panic!(

@@ -34,6 +34,7 @@ expect() { # expect MODE OWNER PATH
 }
 expect -rwxr-xr-x root/root usr/bin/picket
 expect -rw-r--r-- root/root usr/lib/picket/libtensorflowlite_c.so
+expect -rw-r--r-- root/root usr/lib/picket/libLiteRt.so
 expect -rw-r--r-- root/root usr/share/picket/models/ssd_mobilenetv2_oidv4_int8_u8in.tflite
 expect -rw-r--r-- root/root usr/share/picket/models/object_detection_oidv4_labelmap.txt
 expect -rw-r--r-- root/root etc/picket/picket.toml

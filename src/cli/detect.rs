@@ -2,7 +2,7 @@
 //! or JSON, optionally writing copies with the boxes drawn.
 
 use super::ConfigArg;
-use crate::detect::config::{check_fraction, DetectorConfig, ModelConfig};
+use crate::detect::config::{check_fraction, DetectorConfig, ModelConfig, RuntimeChoice};
 use crate::detect::{Detections, Detector, SsdDetector};
 use anyhow::{bail, Context};
 use picket_geom::{NormRect, PixelRect};
@@ -44,6 +44,9 @@ pub struct ModelArgs {
     /// Run without the XNNPACK delegate (TFLite's reference kernels).
     #[arg(long)]
     pub no_xnnpack: bool,
+    /// Which library runs the model; default from the config, else auto.
+    #[arg(long, value_enum)]
+    pub runtime: Option<RuntimeChoice>,
     /// `[model]` and `[detector]` come from the config file only when one is given.
     #[command(flatten)]
     pub config: ConfigArg,
@@ -66,6 +69,9 @@ impl ModelArgs {
         }
         if self.no_xnnpack {
             m.xnnpack = false;
+        }
+        if let Some(r) = self.runtime {
+            m.runtime = r;
         }
         Ok((m, cfg.detector))
     }

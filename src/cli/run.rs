@@ -28,6 +28,9 @@ pub struct Args {
     /// Run the model without the XNNPACK delegate.
     #[arg(long)]
     pub no_xnnpack: bool,
+    /// Which library runs the model, instead of `[model] runtime`.
+    #[arg(long, value_enum)]
+    pub runtime: Option<crate::detect::config::RuntimeChoice>,
     /// Inference threads.
     #[arg(long)]
     pub threads: Option<u16>,
@@ -73,6 +76,9 @@ impl Args {
         }
         if self.no_xnnpack {
             cfg.model.xnnpack = false;
+        }
+        if let Some(r) = self.runtime {
+            cfg.model.runtime = r;
         }
         if let Some(t) = self.threads {
             cfg.model.threads = super::detect::check_threads(t)?;

@@ -1,6 +1,7 @@
 //! The `[model]` and `[detector]` config sections, with their defaults and validation.
 
 use crate::validate::{join, Report, Validate};
+use picket_runtime::{litert, Options, Runtime};
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -17,6 +18,42 @@ pub struct ModelConfig {
     pub threads: u16,
     /// Run the model on the XNNPACK delegate (several times faster for int8 models).
     pub xnnpack: bool,
+    /// Which library runs the model: `auto` (LiteRT when its library loads, else the TfLite C
+    /// API), `litert` or `tflite`.
+    pub runtime: RuntimeChoice,
+    /// LiteRT only: a file for XNNPACK's packed weights, written on the first start and mapped
+    /// on the next (faster start; file-backed pages instead of anonymous ones).
+    pub weight_cache: Option<PathBuf>,
+    /// LiteRT only: the `libLiteRt.so` to open, when it is not beside the binary or in
+    /// `../lib/picket`.
+    pub litert_library: Option<PathBuf>,
+}
+
+/// `[model] runtime`, as written in the config (and in `--runtime`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum RuntimeChoice {
+    #[default]
+    Auto,
+    Litert,
+    Tflite,
+}
+
+impl ModelConfig {
+    /// The runtime crate's options for this section.
+    pub fn runtime_options(&self) -> Options {
+        Options {
+            threads: self.threads.max(1),
+            xnnpack: self.xnnpack,
+            runtime: match self.runtime {
+                RuntimeChoice::Auto => Runtime::Auto,
+                RuntimeChoice::Litert => Runtime::LiteRt,
+                RuntimeChoice::Tflite => Runtime::TfLite,
+            },
+            weight_cache: self.weight_cache.clone(),
+            litert_library: self.litert_library.clone(),
+        }
+    }
 }
 
 impl Default for ModelConfig {
@@ -26,6 +63,9 @@ impl Default for ModelConfig {
             labels: None,
             threads: 2,
             xnnpack: true,
+            runtime: RuntimeChoice::Auto,
+            weight_cache: None,
+            litert_library: None,
         }
     }
 }
@@ -59,6 +99,42 @@ impl Validate for ModelConfig {
                 report.error(
                     join(at, "labels"),
                     format!("no label map at {}", p.display()),
+                );
+            }
+        }
+        self.validate_runtime(at, report);
+    }
+}
+
+impl ModelConfig {
+    /// `runtime = "litert"` must find a usable library now, not at the first frame; the weight
+    /// cache's path must fit LiteRT's option text and its directory exist.
+    fn validate_runtime(&self, at: &str, report: &mut Report) {
+        if self.runtime == RuntimeChoice::Litert {
+            if let Err(e) = litert::open(self.litert_library.as_deref()) {
+                report.error(join(at, "runtime"), format!("\"litert\": {e}"));
+            }
+        }
+        if let Some(p) = &self.weight_cache {
+            let text = p.to_string_lossy();
+            if text.contains(['"', '\n', '\0']) {
+                report.error(
+                    join(at, "weight_cache"),
+                    "the path cannot hold a double quote or a newline",
+                );
+            } else if !p
+                .parent()
+                .is_some_and(|d| d.as_os_str().is_empty() || d.is_dir())
+            {
+                report.error(
+                    join(at, "weight_cache"),
+                    format!("no directory for the weight cache at {}", p.display()),
+                );
+            }
+            if self.runtime == RuntimeChoice::Tflite {
+                report.warn(
+                    join(at, "weight_cache"),
+                    "only LiteRT uses the weight cache; the TfLite C API ignores it",
                 );
             }
         }

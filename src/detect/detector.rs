@@ -1,4 +1,4 @@
-//! [`SsdDetector`]: a MobileNet-SSD `.tflite` on the TFLite interpreter, with its decoder and
+//! [`SsdDetector`]: a MobileNet-SSD `.tflite` on the runtime crate's [`Model`] (LiteRT or TFLite), with its decoder and
 //! labels, behind the [`Detector`] trait.
 
 use super::anchors::AnchorSpec;
@@ -6,8 +6,7 @@ use super::config::{DetectorConfig, ModelConfig};
 use super::labels::{LabelError, Labels};
 use super::ssd::{DecodeParams, OutputView, Outputs, SsdDecoder, SsdError, Style};
 use super::{Detections, Detector};
-use picket_runtime::tflite::{self, Interpreter};
-use picket_runtime::{ElementType, Options, RuntimeError, TensorInfo};
+use picket_runtime::{ElementType, Model, RuntimeError, TensorInfo};
 use std::path::{Path, PathBuf};
 
 /// Why detection could not be set up or run.
@@ -49,7 +48,7 @@ enum Input {
 /// resized RGB frame and call [`Detector::detect`]. After the first frame nothing allocates.
 #[derive(Debug)]
 pub struct SsdDetector {
-    interp: Interpreter,
+    interp: Model,
     decoder: SsdDecoder,
     labels: Labels,
     input: Input,
@@ -62,13 +61,7 @@ impl SsdDetector {
     /// they fit together and fit an SSD style.
     pub fn new(model: &ModelConfig, det: &DetectorConfig) -> Result<Self, DetectError> {
         let (path, labels_path) = super::model_paths(model);
-        let interp = Interpreter::from_file(
-            &path,
-            Options {
-                threads: model.threads.max(1),
-                xnnpack: model.xnnpack,
-            },
-        )?;
+        let interp = Model::from_file(&path, &model.runtime_options())?;
         let labels = Labels::load(&labels_path)?;
         let classes = det
             .classes
@@ -110,7 +103,7 @@ impl SsdDetector {
         self.decoder.style()
     }
 
-    pub fn interpreter(&self) -> &Interpreter {
+    pub fn interpreter(&self) -> &Model {
         &self.interp
     }
 
@@ -138,7 +131,7 @@ impl SsdDetector {
     }
 }
 
-fn input_kind(interp: &Interpreter, path: &Path) -> Result<(Input, u32, u32), DetectError> {
+fn input_kind(interp: &Model, path: &Path) -> Result<(Input, u32, u32), DetectError> {
     let inputs: Vec<&TensorInfo> = interp.inputs().collect();
     let unsupported = |t: &TensorInfo| DetectError::UnsupportedInput {
         path: path.to_owned(),
@@ -163,11 +156,11 @@ fn input_kind(interp: &Interpreter, path: &Path) -> Result<(Input, u32, u32), De
     Ok((input, w as u32, h as u32))
 }
 
-struct InterpOutputs<'a>(&'a Interpreter);
+struct InterpOutputs<'a>(&'a Model);
 
 impl Outputs for InterpOutputs<'_> {
     fn output(&self, index: usize) -> OutputView<'_> {
-        let Some(info) = self.0.outputs().nth(index) else {
+        let Some(info) = self.0.output_info(index) else {
             return OutputView::F32(&[]);
         };
         // The decoder checked the types when it was built; an empty view is refused by its
@@ -215,8 +208,8 @@ pub fn describe(d: &SsdDetector) -> String {
         })
         .collect();
     format!(
-        "TFLite {}, XNNPACK {}, style {:?}\n  input  {}\n  output {}",
-        tflite::version(),
+        "{}, XNNPACK {}, style {:?}\n  input  {}\n  output {}",
+        i.runtime(),
         if i.xnnpack() { "on" } else { "off" },
         d.style(),
         ins.join("; "),

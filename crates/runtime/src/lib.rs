@@ -1,9 +1,13 @@
 //! Picket's model runtime: a small, safe wrapper of an on-device inference library, loaded once
 //! and then run on the hot thread without allocating.
 //!
-//! - [`tflite`]: the backend, the stable TfLite C API (`libtensorflowlite_c.so`, TF 2.9, or
-//!   LiteRT's library, which exports the same API, swapped in at run time); [`Interpreter`] is a
-//!   model loaded into it;
+//! - [`litert`]: LiteRT 2.3's CompiledModel C API (`libLiteRt.so`, opened at run time, pinned to
+//!   one build); [`CompiledModel`] is a model compiled by it;
+//! - [`tflite`]: the stable TfLite C API (`libtensorflowlite_c.so`, TF 2.9, linked; or a
+//!   library exporting the same API swapped in at run time); [`Interpreter`] is a model loaded
+//!   into it;
+//! - [`Model`] is either, chosen by [`Runtime`] (`auto`: LiteRT when its library loads, else
+//!   the TfLite C API);
 //! - the types at the root name no backend: [`Options`], [`TensorInfo`], [`ElementType`],
 //!   [`Quant`], [`RuntimeError`].
 //!
@@ -15,11 +19,16 @@
 //! script turns that into its binaries' RUNPATH; this crate's own test binaries get the directory
 //! as their rpath, so `cargo test -p picket-runtime` needs no environment.
 
+pub mod litert;
+mod litert_ffi;
+mod model;
 mod model_file;
 mod tensor;
 pub mod tflite;
 mod tflite_ffi;
 
+pub use litert::CompiledModel;
+pub use model::{Model, Runtime};
 pub use tensor::{Element, ElementType, Quant, TensorInfo};
 pub use tflite::Interpreter;
 
@@ -57,15 +66,31 @@ pub enum RuntimeError {
         kind: &'static str,
         index: usize,
     },
+    /// `runtime = "litert"` and the LiteRT library cannot be used.
+    #[error("{cause}")]
+    Library { cause: litert::LoadError },
+    #[error("model {}: LiteRT's {call} failed: {status}", path.display())]
+    LiteRt {
+        path: PathBuf,
+        call: &'static str,
+        status: String,
+    },
 }
 
 /// How to build a model's interpreter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Options {
     /// CPU threads for the interpreter and the delegate; at least 1.
     pub threads: u16,
     /// Run supported ops, int8 included, on the XNNPACK delegate.
     pub xnnpack: bool,
+    /// Which library runs the model.
+    pub runtime: Runtime,
+    /// LiteRT only: XNNPACK's packed weights in this file, written on the first start and
+    /// mapped on the next ones (file-backed pages the kernel can reclaim, not anonymous ones).
+    pub weight_cache: Option<PathBuf>,
+    /// LiteRT only: the library to open instead of `libLiteRt.so` found by the RUNPATH.
+    pub litert_library: Option<PathBuf>,
 }
 
 impl Default for Options {
@@ -73,6 +98,9 @@ impl Default for Options {
         Self {
             threads: 1,
             xnnpack: true,
+            runtime: Runtime::Auto,
+            weight_cache: None,
+            litert_library: None,
         }
     }
 }

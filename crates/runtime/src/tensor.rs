@@ -1,7 +1,9 @@
 //! What a model's tensors are: element types, quantization and shapes, read once at load and
 //! shared by every backend.
 
+use crate::RuntimeError;
 use std::fmt;
+use std::path::Path;
 
 /// A tensor's element type, as the C API's `TfLiteType` numbers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +30,17 @@ impl ElementType {
             9 => Self::Int8,
             10 => Self::Float16,
             n => Self::Other(n),
+        }
+    }
+
+    /// Bytes per element, for the types picket names.
+    pub fn size(self) -> Option<usize> {
+        match self {
+            Self::Float32 | Self::Int32 => Some(4),
+            Self::UInt8 | Self::Int8 => Some(1),
+            Self::Int64 => Some(8),
+            Self::Int16 | Self::Float16 => Some(2),
+            Self::Other(_) => None,
         }
     }
 }
@@ -86,5 +99,19 @@ impl TensorInfo {
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+}
+
+/// Checks that a tensor holds `T`, for the typed views of both backends.
+pub(crate) fn check_type<T: Element>(info: &TensorInfo, path: &Path) -> Result<(), RuntimeError> {
+    if info.dtype == T::TYPE {
+        Ok(())
+    } else {
+        Err(RuntimeError::TensorType {
+            path: path.to_owned(),
+            tensor: info.name.clone(),
+            expected: T::TYPE,
+            actual: info.dtype,
+        })
     }
 }

@@ -159,7 +159,7 @@ unsafe impl Send for Interpreter {}
 
 impl Interpreter {
     /// Loads the model at `path` (mapped, not read: see `ModelBytes`) and prepares it to run.
-    pub fn from_file(path: &Path, opts: Options) -> Result<Self, RuntimeError> {
+    pub fn from_file(path: &Path, opts: &Options) -> Result<Self, RuntimeError> {
         let bytes = ModelBytes::open(path).map_err(|cause| RuntimeError::Read {
             path: path.to_owned(),
             cause,
@@ -168,11 +168,11 @@ impl Interpreter {
     }
 
     /// Loads a model from its bytes; `path` only names it in errors.
-    pub fn from_bytes(bytes: Vec<u8>, path: &Path, opts: Options) -> Result<Self, RuntimeError> {
+    pub fn from_bytes(bytes: Vec<u8>, path: &Path, opts: &Options) -> Result<Self, RuntimeError> {
         Self::build(ModelBytes::Owned(bytes), path, opts)
     }
 
-    fn build(bytes: ModelBytes, path: &Path, opts: Options) -> Result<Self, RuntimeError> {
+    fn build(bytes: ModelBytes, path: &Path, opts: &Options) -> Result<Self, RuntimeError> {
         let not_a_model = |reason: &str| RuntimeError::NotAModel {
             path: path.to_owned(),
             reason: reason.to_owned(),
@@ -362,14 +362,7 @@ fn view<'a, T: Element>(
         kind,
         index,
     })?;
-    if info.dtype != T::TYPE {
-        return Err(RuntimeError::TensorType {
-            path: path.to_owned(),
-            tensor: info.name.clone(),
-            expected: T::TYPE,
-            actual: info.dtype,
-        });
-    }
+    crate::tensor::check_type::<T>(info, path)?;
     Ok((*t, info))
 }
 

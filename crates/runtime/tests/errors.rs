@@ -17,7 +17,7 @@ fn tmp(name: &str) -> PathBuf {
 }
 
 fn load_err(model: &Path) -> String {
-    Interpreter::from_file(model, Options::default())
+    Interpreter::from_file(model, &Options::default())
         .unwrap_err()
         .to_string()
 }
