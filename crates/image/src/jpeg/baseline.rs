@@ -406,8 +406,9 @@ impl Baseline {
         if rgb.full.len() < 2 * w {
             rgb.full.resize(2 * w, 0);
         }
-        let (su, sv) = rgb.sums.split_at_mut(cw);
-        let (fu, fv) = rgb.full.split_at_mut(w);
+        // The scratch keeps the size of the widest frame so far: take this frame's share.
+        let (su, sv) = rgb.sums[..2 * cw].split_at_mut(cw);
+        let (fu, fv) = rgb.full[..2 * w].split_at_mut(w);
         for (r, dst) in rows.zip(dst_rows) {
             // "Fancy" upsampling as libjpeg and zune-jpeg do it: each chroma sample weighs 3:1
             // against its neighbour on the side of the output pixel, vertically then
