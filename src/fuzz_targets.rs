@@ -17,9 +17,12 @@ use picket_image::{convert, PixelFormat, RgbImage};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-/// Every target, by the name the fuzz binaries, the corpus directories and `scripts/fuzz.sh`
+/// A fuzz target: any bytes in, nothing out, never a panic.
+pub type Target = fn(&[u8]);
+
+/// Every target, by the name the fuzz binary, the corpus directories and `scripts/fuzz.sh`
 /// use.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("jpeg", jpeg),
     ("mjpeg", mjpeg),
     ("y4m", y4m),
@@ -31,7 +34,7 @@ pub const TARGETS: &[(&str, fn(&[u8]))] = &[
 ];
 
 /// The target named `name`.
-pub fn target(name: &str) -> Option<fn(&[u8])> {
+pub fn target(name: &str) -> Option<Target> {
     TARGETS.iter().find(|(n, _)| *n == name).map(|(_, f)| *f)
 }
 
