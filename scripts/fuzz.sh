@@ -10,8 +10,8 @@
 #   scripts/fuzz.sh rotate SECONDS   # the one target this commit picks (CI: scripts/test.d)
 #
 # cargo-afl and the AFL++ it builds are installed once under $PICKET_CACHE/afl, and the
-# instrumented build is kept in $PICKET_CACHE/fuzz/target, so a fresh clone rebuilds only picket
-# itself. PICKET_FUZZ_MEM (MiB, default 1024) is the target's address-space limit (afl-fuzz -m);
+# instrumented build is kept in $PICKET_CACHE/fuzz/target (or PICKET_FUZZ_TARGET_DIR), so a
+# fresh clone rebuilds only picket itself. PICKET_FUZZ_MEM (MiB, default 1024) is the target's address-space limit (afl-fuzz -m);
 # PICKET_FUZZ_NICE (default 19) its niceness. Outputs (queue, crashes) go to
 # $PICKET_CACHE/fuzz/out/TARGET, replaced at each run.
 source "$(dirname "$0")/lib.sh"
@@ -24,7 +24,7 @@ what=$1 seconds=$2
 nice_level=${PICKET_FUZZ_NICE:-19}
 mem=${PICKET_FUZZ_MEM:-1024}
 out_root="$PICKET_CACHE/fuzz/out"
-export CARGO_TARGET_DIR="$PICKET_CACHE/fuzz/target"
+export CARGO_TARGET_DIR="${PICKET_FUZZ_TARGET_DIR:-$PICKET_CACHE/fuzz/target}"
 
 # afl_ensure: cargo-afl on PATH and AFL++ built for this rustc, both under the cache.
 afl_ensure() {
