@@ -249,3 +249,20 @@ fn write_seed_corpus() {
     }
     std::fs::remove_dir_all(&tmp).unwrap();
 }
+
+#[test]
+fn fuzz_a_small_jpeg_claiming_a_huge_frame_is_refused_before_it_is_allocated() {
+    // Found by the fuzzer: 767 bytes whose header claims 32768x65535 (with its broken DHT
+    // stripped, so that the standard tables apply) made the baseline decoder allocate 6.4 GB
+    // for its output and abort.
+    let found =
+        std::fs::read(root().join("fuzz/regressions/jpeg/32768x65535-in-767-bytes.jpg")).unwrap();
+    let data = jpeg::strip_huffman_tables(&found);
+    let mut out = RgbImage::new(0, 0);
+    let got = JpegDecoder::new().decode(&data, &mut out);
+    let refused = jpeg::JpegError::Truncated("less data than the frame's size needs");
+    assert_eq!(got, Err(refused));
+    assert_eq!(out.as_bytes().len(), 0, "nothing was allocated");
+    let general = jpeg::decode_general(&data, &mut out);
+    assert!(general.is_err(), "{general:?}");
+}
