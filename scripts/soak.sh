@@ -45,9 +45,11 @@ fi
 
 rm -rf "$out"
 mkdir -p "$out"
-# A still view with no one in it (colour bars, 20 s at 10 fps), between the two moving clips.
+# A still view with no one in it (colour bars, 30 s at 10 fps), between the two moving clips.
+# The gate runs inference for the first ~10 s of each (the background adapting, tracks
+# coasting), and then once per keepalive: about half of all frames are skipped.
 still="$out/still.mjpeg"
-ffmpeg -nostdin -v error -f lavfi -i "smptebars=s=384x288:r=10" -frames:v 200 \
+ffmpeg -nostdin -v error -f lavfi -i "smptebars=s=384x288:r=10" -frames:v 300 \
   -c:v mjpeg -q:v 5 -f mjpeg "$still"
 clips=(tests/data/clip/vtest-460-539.mjpeg "$still" tests/data/clip/vtest-000-079.mjpeg "$still")
 
