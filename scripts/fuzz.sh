@@ -2,7 +2,7 @@
 # Coverage-guided fuzzing of picket's parsers with AFL++ through cargo-afl (stable Rust; the
 # targets are src/fuzz_targets.rs, the binary fuzz/). Runs each target for SECONDS from its
 # committed seeds (fuzz/corpus/TARGET plus fuzz/regressions/TARGET), niced, with a memory limit,
-# then prints execs/s and coverage from AFL++'s fuzzer_stats. Fails if a run found a crash or a
+# then prints execs/s and coverage (edges of the whole binary's map) from AFL++'s fuzzer_stats. Fails if a run found a crash or a
 # hang, naming the inputs to fix and commit under fuzz/regressions/TARGET/.
 #
 #   scripts/fuzz.sh TARGET SECONDS   # one target: jpeg mjpeg y4m raw config mot journal mqtt
@@ -72,10 +72,10 @@ run() {
   local crashes hangs
   crashes=$(stat "$s" saved_crashes)
   hangs=$(stat "$s" saved_hangs)
-  printf '%-8s %6s s %9s execs %8s execs/s  edges %5s/%-6s (%s)  corpus %4s  crashes %s  hangs %s  peak RSS %s MB\n' \
+  printf '%-8s %6s s %9s execs %8s execs/s  edges %5s/%-6s (%s)  corpus %4s  crashes %s  hangs %s\n' \
     "$target" "$(stat "$s" run_time)" "$(stat "$s" execs_done)" "$(stat "$s" execs_per_sec)" \
     "$(stat "$s" edges_found)" "$(stat "$s" total_edges)" "$(stat "$s" bitmap_cvg)" \
-    "$(stat "$s" corpus_count)" "$crashes" "$hangs" "$(stat "$s" peak_rss_mb)"
+    "$(stat "$s" corpus_count)" "$crashes" "$hangs"
   if [ "$crashes" != 0 ] || [ "$hangs" != 0 ]; then
     ls "$out"/default/crashes/id:* "$out"/default/hangs/id:* 2>/dev/null >&2 || true
     log "$target: fix these and commit them under fuzz/regressions/$target/"
