@@ -13,6 +13,8 @@ pub mod cli;
 pub mod config;
 pub mod detect;
 pub mod event;
+#[cfg(feature = "fuzzing")]
+pub mod fuzz_targets;
 pub mod health;
 pub mod hub;
 pub mod journal;

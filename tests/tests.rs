@@ -20,6 +20,7 @@ mod cli_feed;
 mod detect_errors;
 mod detect_parity;
 mod example_config;
+mod fuzz_replay;
 mod hub;
 mod journal_cap;
 mod journal_cli;

@@ -156,6 +156,17 @@ impl Baseline {
                         }
                         0xDA => {
                             self.scan_header(seg)?;
+                            // Every block costs at least one bit of coded data: a header that
+                            // claims more blocks than the rest can hold is refused before its
+                            // image is allocated (a few bytes must not ask for gigabytes).
+                            let per_mcu: usize =
+                                self.comps[..self.ncomp].iter().map(|c| c.h * c.v).sum();
+                            let blocks = per_mcu.saturating_mul(self.mcux * self.mcuy);
+                            if blocks / 8 > data.len() - pos {
+                                return Err(JpegError::Truncated(
+                                    "less data than the frame's size needs",
+                                ));
+                            }
                             out.set_size(self.width as u32, self.height as u32);
                             return self.scan(&data[pos..], out.as_bytes_mut());
                         }
@@ -406,8 +417,9 @@ impl Baseline {
         if rgb.full.len() < 2 * w {
             rgb.full.resize(2 * w, 0);
         }
-        let (su, sv) = rgb.sums.split_at_mut(cw);
-        let (fu, fv) = rgb.full.split_at_mut(w);
+        // The scratch keeps the size of the widest frame so far: take this frame's share.
+        let (su, sv) = rgb.sums[..2 * cw].split_at_mut(cw);
+        let (fu, fv) = rgb.full[..2 * w].split_at_mut(w);
         for (r, dst) in rows.zip(dst_rows) {
             // "Fancy" upsampling as libjpeg and zune-jpeg do it: each chroma sample weighs 3:1
             // against its neighbour on the side of the output pixel, vertically then

@@ -85,6 +85,13 @@ pub fn decode_general(data: &[u8], out: &mut RgbImage) -> Result<(), JpegError> 
     let (w, h) = d
         .dimensions()
         .ok_or(JpegError::Corrupt("no frame header"))?;
+    // At least one bit of coded data per luma block, as in the baseline decoder: no allocation
+    // out of proportion to the data.
+    if w.div_ceil(8) * h.div_ceil(8) / 8 > data.len() {
+        return Err(JpegError::Truncated(
+            "less data than the frame's size needs",
+        ));
+    }
     out.set_size(w as u32, h as u32);
     d.decode_into(out.as_bytes_mut())
         .map_err(|e| JpegError::General(format!("{e:?}")))

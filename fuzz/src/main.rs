@@ -1,0 +1,15 @@
+//! `picket-fuzz TARGET`: runs the fuzz target `TARGET` (one of
+//! [`picket::fuzz_targets::TARGETS`]) under AFL++ in persistent mode. Built with
+//! `cargo afl build --release`; `scripts/fuzz.sh` builds and runs it.
+
+fn main() {
+    let name = std::env::args().nth(1).unwrap_or_default();
+    let Some(target) = picket::fuzz_targets::target(&name) else {
+        let names: Vec<&str> = picket::fuzz_targets::TARGETS.iter().map(|(n, _)| *n).collect();
+        eprintln!("usage: picket-fuzz TARGET, one of: {}", names.join(" "));
+        std::process::exit(2);
+    };
+    afl::fuzz!(|data: &[u8]| {
+        target(data);
+    });
+}
