@@ -15,9 +15,7 @@
 use clap::Parser;
 
 fn main() {
-    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
-        .format_timestamp_millis()
-        .init();
+    picket::cli::logging::init();
     let cli = picket::cli::Cli::parse();
     if let Err(e) = cli.run() {
         eprintln!("picket: {e:#}");

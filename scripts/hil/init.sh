@@ -88,6 +88,26 @@ export LD_LIBRARY_PATH=/lib:/hil/lib:/lib/arm-linux-gnueabihf
 say "vivid=${HIL_VIVID:-none} loopback=${HIL_LOOPBACK:-none}" \
   "gpiochip=${HIL_GPIOCHIP:-none} disk=${HIL_DISK:-none}"
 
+# With hil.systemd on the kernel command line (run.sh --systemd), the virtio disk is a Debian root
+# (scripts/hil/systemd-root.sh): the packed /hil and the devices' places go onto it, and systemd
+# becomes PID 1 there. Its unit hil-scenario.service runs /hil/cmd.sh and prints the markers.
+boot_systemd() {
+  r=/mnt/disk
+  [ -x "$r/lib/systemd/systemd" ] || { say "hil.systemd: no systemd on the disk"; return 0; }
+  rm -rf "$r/hil" && cp -a /hil "$r/hil"
+  {
+    echo "HIL_GPIOCHIP=${HIL_GPIOCHIP:-}"
+    echo "HIL_GPIOSIM_SYSFS=${HIL_GPIOSIM_SYSFS:-}"
+    echo "HIL_VIVID=${HIL_VIVID:-}"
+    echo "HIL_LOOPBACK=${HIL_LOOPBACK:-}"
+  } >"$r/hil/env"
+  for m in /dev /proc /sys /run; do mount -o move "$m" "$r$m"; done
+  exec switch_root "$r" /lib/systemd/systemd
+}
+case " $(cat /proc/cmdline) " in
+  *" hil.systemd "*) boot_systemd ;;
+esac
+
 cd /hil 2>/dev/null || cd /
 echo "@@HIL ready uptime=$(cut -d' ' -f1 /proc/uptime)@@"
 if [ -f /hil/cmd.sh ]; then

@@ -20,6 +20,8 @@
 #   --env K=V         export K=V to CMD (RUST_LOG, RUST_BACKTRACE pass through by themselves)
 #   --timeout S       kill the VM after S seconds in all (default $HIL_TIMEOUT or 600); exit 124
 #   --kill-after S    power cut: kill the VM S seconds after CMD starts
+#   --systemd         boot the Debian root on --disk IMG (scripts/hil/systemd-root.sh) with systemd
+#                     as PID 1; CMD runs there as root from hil-scenario.service, after boot
 #   --kill-on TEXT    power cut: kill the VM as soon as the console prints TEXT; with --kill-after
 #                     too, S seconds after that
 # With a power cut requested, the exit code is 0 when the cut happened while CMD ran. Exit 125
@@ -40,7 +42,7 @@ usage() { sed -n '2,/^# shellcheck/{/^# shellcheck/d;s/^# \{0,1\}//;p}' "$0" >&2
 
 parse_args() {
   DISK="" KEEP_DISK=0 TIMEOUT=${HIL_TIMEOUT:-600} KILL_AFTER="" KILL_ON="" FILES=() ENVS=()
-  SHARES=() CWD=""
+  SHARES=() CWD="" SYSTEMD=0
   PICKET=${PICKET_BIN:-} TFLITE="$(tflite_dir tf29 aarch64)/libtensorflowlite_c.so"
   while [ $# -gt 0 ]; do
     case $1 in
@@ -55,12 +57,14 @@ parse_args() {
       --timeout) TIMEOUT=$2; shift 2 ;;
       --kill-after) KILL_AFTER=$2; shift 2 ;;
       --kill-on) KILL_ON=$2; shift 2 ;;
+      --systemd) SYSTEMD=1; shift ;;
       --) shift; break ;;
       -h | --help) usage ;;
       *) die "unknown option $1 (see --help)" ;;
     esac
   done
   [ $# -gt 0 ] || usage
+  [ "$SYSTEMD" -eq 0 ] || [ -f "$DISK" ] || die "--systemd needs --disk IMG, a root image"
   CMD=$1
   shift
   ARGS=("$@")
@@ -220,11 +224,14 @@ start_vm() {
     share_opts+=(-virtfs
       "local,path=${SHARES[$i]//,/,,},mount_tag=hil$i,security_model=none,readonly=on")
   done
+  local append="console=ttyAMA0 panic=-1 quiet"
+  # systemd as PID 1: the root on the disk, no status lines on the console the scenario prints to.
+  [ "$SYSTEMD" -eq 1 ] && append+=" hil.systemd systemd.show_status=0 rw"
   mkfifo "$WORK/console"
   qemu-system-aarch64 -M virt -cpu max,pauth-impdef=on -smp 2 -m 1024 \
     -display none -serial stdio -monitor none -nic none -no-reboot \
     -kernel "$KDIR/root/boot/vmlinuz-$KREL" -initrd "$WORK/initrd" \
-    -append "console=ttyAMA0 panic=-1 quiet" "${share_opts[@]}" \
+    -append "$append" "${share_opts[@]}" \
     -drive "file=$DISK,format=raw,if=virtio" </dev/null >"$WORK/console" 2>&1 &
   QPID=$!
 }

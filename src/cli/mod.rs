@@ -12,6 +12,7 @@ pub mod events;
 pub mod feed;
 pub mod hub;
 pub mod journal_stress;
+pub mod logging;
 pub mod probe;
 pub mod run;
 pub mod signal;

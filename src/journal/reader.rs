@@ -145,10 +145,16 @@ pub enum Backup<'a> {
 impl Reader {
     /// Opens the journal at `path` read-only. It must exist and be a picket journal.
     pub fn open(path: &Path) -> Result<Self, JournalError> {
-        if !path.exists() {
-            return Err(JournalError::Missing {
-                path: path.to_owned(),
-            });
+        // Only a file that is not there is missing: a directory the user may not enter (the
+        // journal's home is 0750 picket:picket) says so, with its errno.
+        match std::fs::metadata(path) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(JournalError::Missing {
+                    path: path.to_owned(),
+                })
+            }
+            Err(e) => return Err(super::io(path, "stat")(e)),
+            Ok(_) => {}
         }
         let conn = match Self::connect(path, false) {
             // A reader in group `picket` may not create `-wal`/`-shm` in the 0750 directory.

@@ -171,3 +171,19 @@ fn the_database_and_its_wal_are_group_readable_only() {
         assert_eq!(mode, 0o640, "{p}");
     }
 }
+
+#[test]
+fn a_journal_that_cannot_be_reached_is_not_called_missing() {
+    let dir = Dir::new("unreachable");
+    let missing = Reader::open(&dir.cfg().path).err().unwrap().to_string();
+    assert!(missing.contains("no journal there"), "{missing}");
+    // Through a file where a directory should be: ENOTDIR, as EACCES for a user outside group
+    // picket, is an error of its own with its errno, not a wrong path.
+    std::fs::write(dir.0.join("file"), "").unwrap();
+    let e = Reader::open(&dir.0.join("file/events.db"))
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("stat: Not a directory"), "{e}");
+    assert!(!e.contains("no journal there"), "{e}");
+}
