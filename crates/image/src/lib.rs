@@ -13,6 +13,8 @@
 //!   with `zune-jpeg` for anything else and for still images;
 //! - [`resize`]: a separable convolution with the coefficients computed once per geometry;
 //! - [`yuyv_resize`]: the same filter run on YUYV, converting only the small result;
+//! - [`planar_resize`]: the same filter run on Y, Cb, Cr planes (MJPEG decoded at reduced
+//!   size, I420, NV12), converting only the small result;
 //! - [`Preprocessor`]: one frame of any format, through an optional region of interest, into the
 //!   caller's buffer (the detector's input tensor).
 //!
@@ -21,6 +23,7 @@
 pub mod convert;
 pub mod draw;
 pub mod jpeg;
+pub mod planar_resize;
 mod preprocess;
 pub mod resize;
 pub mod still;

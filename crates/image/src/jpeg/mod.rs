@@ -8,11 +8,18 @@
 //! USB webcams may omit the Huffman tables (DHT) and rely on the standard ones of Annex K. The
 //! baseline decoder assumes them when a frame has none; for `zune-jpeg` they are inserted into a
 //! copy of the frame ([`with_standard_tables`]).
+//!
+//! [`JpegDecoder::decode_planes`] decodes to Y, Cb and Cr planes instead, optionally at 1/2, 1/4
+//! or 1/8 of the size through a reduced inverse DCT, for callers that only need a smaller image:
+//! the detector's input is resized from those planes and converted last
+//! ([`crate::planar_resize`]).
 
 pub mod baseline;
 mod huffman;
-mod idct;
+pub(crate) mod idct;
 pub mod tables;
+
+pub use baseline::{Plane, Planes};
 
 use crate::RgbImage;
 use std::borrow::Cow;
@@ -63,6 +70,19 @@ impl JpegDecoder {
             }
             other => other,
         }
+    }
+
+    /// Decodes `data` at 1/`scale` of its size into its Y, Cb and Cr planes with the baseline
+    /// decoder alone; see [`baseline::Baseline::decode_planes`]. A frame that decoder does not
+    /// support is [`JpegError::Unsupported`]: decode it to RGB with [`JpegDecoder::decode`].
+    pub fn decode_planes(&mut self, data: &[u8], scale: u32) -> Result<Planes<'_>, JpegError> {
+        self.baseline.decode_planes(data, scale)
+    }
+
+    /// The planes of the last [`JpegDecoder::decode_planes`], if it succeeded and nothing was
+    /// decoded since.
+    pub fn last_planes(&self) -> Option<Planes<'_>> {
+        self.baseline.last_planes()
     }
 
     /// Frames that needed the general (allocating) decoder since creation.
