@@ -4,7 +4,8 @@
 //! A leaf of the workspace: it depends on `picket-geom` and on crates from crates.io, never on
 //! the appliance. Its tests check the decoder, conversions and resizers against references
 //! (`zune-jpeg`, the BT.601 formula, `fast_image_resize`'s scalar path); its benchmark is
-//! `cargo bench -p picket-image --bench preprocess`.
+//! `cargo bench -p picket-image --bench preprocess` (and `--bench mjpeg`, run by
+//! `scripts/bench-mjpeg.sh`).
 //!
 //! Everything on the per-frame path writes into buffers its owner allocated once, so the hot
 //! thread does not touch the heap in steady state:

@@ -54,8 +54,8 @@ pub struct Preprocessor {
     jpeg: JpegDecoder,
     resizer: Option<Resizer>,
     yuyv: Option<YuyvResizer>,
-    /// The planar resizer, and the format and luma size it was built for.
-    planar: Option<(PixelFormat, (u32, u32), PlanarResizer)>,
+    /// The planar resizer, and the format and luma and chroma sizes it was built for.
+    planar: Option<(PixelFormat, [u32; 4], PlanarResizer)>,
     /// The sequence number of the frame whose reduced planes the JPEG decoder holds.
     planes_of: Option<u64>,
     /// The sequence number of the frame `rgb` holds, if it holds one.
@@ -110,9 +110,10 @@ impl Preprocessor {
         }
         match frame.format {
             PixelFormat::Mjpeg => match self.mjpeg(frame, dst) {
+                Ok(true) => return Ok(()),
                 // Decoded whole, below: full size, or a JPEG only the general decoder reads.
-                Err(Failure::Jpeg(JpegError::Unsupported(_))) => {}
-                other => return other,
+                Ok(false) | Err(Failure::Jpeg(JpegError::Unsupported(_))) => {}
+                Err(e) => return Err(e),
             },
             PixelFormat::Nv12 | PixelFormat::I420 | PixelFormat::I422 => {
                 return self.raw_planes(frame, dst)
@@ -149,8 +150,9 @@ impl Preprocessor {
         }
     }
 
-    /// MJPEG decoded at reduced size to planes, resized, converted last.
-    fn mjpeg(&mut self, frame: &FrameRef<'_>, dst: &mut [u8]) -> Result<(), Failure> {
+    /// MJPEG decoded at reduced size to planes, resized, converted last. `false` when no
+    /// reduced size applies, and the frame is to be decoded whole.
+    fn mjpeg(&mut self, frame: &FrameRef<'_>, dst: &mut [u8]) -> Result<bool, Failure> {
         // The frame's own header says its size; the source's may be unset (0×0).
         let (fw, fh) = crate::jpeg::dimensions(frame.data).unwrap_or((frame.width, frame.height));
         let want = crop_of(self.roi.as_ref(), fw, fh);
@@ -160,13 +162,16 @@ impl Preprocessor {
             // and a snapshot their frame without a second decode. (Planes at full size would
             // save about a third of the time, but move the detector's input by rounding
             // enough to change the golden events of the 384×288 demo clip.)
-            return Err(Failure::Jpeg(JpegError::Unsupported("full-size planes")));
+            return Ok(false);
         }
         let p = self
             .jpeg
             .decode_planes(frame.data, scale)
             .map_err(Failure::Jpeg)?;
-        let key = (PixelFormat::Mjpeg, (p.y.width, p.y.height));
+        let key = (
+            PixelFormat::Mjpeg,
+            [p.y.width, p.y.height, p.cb.width, p.cb.height],
+        );
         if self.planar.as_ref().map(|r| (r.0, r.1)) != Some(key) {
             let crop = crop_of(self.roi.as_ref(), p.y.width, p.y.height);
             let r = PlanarResizer::new(
@@ -189,13 +194,13 @@ impl Preprocessor {
         r.resize(y.into(), cb.into(), cr.into(), dst)
             .map_err(Failure::Resize)?;
         self.planes_of = Some(frame.sequence);
-        Ok(())
+        Ok(true)
     }
 
     /// NV12, I420 and I422 are resized plane by plane and converted last, like MJPEG.
     fn raw_planes(&mut self, frame: &FrameRef<'_>, dst: &mut [u8]) -> Result<(), Failure> {
         let ([y, u, v], sub) = convert::yuv_planes(frame).map_err(Failure::Convert)?;
-        let key = (frame.format, (frame.width, frame.height));
+        let key = (frame.format, [y.width, y.height, u.width, u.height]);
         if self.planar.as_ref().map(|r| (r.0, r.1)) != Some(key) {
             let crop = self.crop(frame.width, frame.height);
             let luma = (y.width, y.height);

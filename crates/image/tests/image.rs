@@ -586,3 +586,28 @@ fn nv12_and_i420_are_resized_in_yuv_like_converting_first() {
         assert!(p.run(&f, &mut dst).is_err());
     }
 }
+
+#[test]
+fn a_stream_that_changes_its_chroma_sampling_keeps_decoding_at_reduced_size() {
+    let (w, h) = (1280u32, 720u32);
+    let rgb = media::scene(w, h, 4);
+    let mut p = Preprocessor::new(300, 300, None);
+    let mut dst = vec![0u8; 300 * 300 * 3];
+    for (i, sampling) in [
+        SamplingFactor::F_2_1,
+        SamplingFactor::F_2_2,
+        SamplingFactor::F_2_1,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let data = media::jpeg(&rgb, w, h, 80, sampling);
+        let mut f = frame(PixelFormat::Mjpeg, w, h, &data);
+        f.sequence = i as u64;
+        p.run(&f, &mut dst).unwrap();
+        assert_eq!(p.luma(&f).map(|y| (y.width, y.height)), Some((640, 360)));
+        let (_, mean) = media::diff(&dst, &full_then_resize(&data, None, 300, 300));
+        assert!(mean < 0.6, "{sampling:?}: mean {mean}");
+    }
+    assert_eq!((p.stats().frames, p.stats().bad_frames), (3, 0));
+}
