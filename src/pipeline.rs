@@ -30,7 +30,7 @@ use crate::rules::{Now, Rules, RulesError, Verdict};
 use crate::source::{FrameSource, Next, SourceError, Status};
 use crate::track::starts::StartWatch;
 use crate::track::{Track, Tracker};
-use between::{from_roi, luma};
+use between::{from_roi, luma, Decoded};
 use clock::FrameClock;
 use heapless::spsc::Queue;
 use outlets::Outlets;
@@ -508,8 +508,14 @@ impl Seeing {
         }
         let t = Instant::now();
         let state = self.tracks_state();
-        let rgb = if ready { self.pre.rgb(frame) } else { None };
-        let decision = match luma(frame, rgb) {
+        // An MJPEG frame's reduced luma plane when it was decoded to planes, else the frame
+        // decoded whole (a JPEG the baseline decoder does not support).
+        let decoded = match (ready, self.pre.luma(frame)) {
+            (false, _) => None,
+            (true, Some(y)) => Some(Decoded::Luma(y)),
+            (true, None) => self.pre.rgb(frame).map(Decoded::Rgb),
+        };
+        let decision = match luma(frame, decoded) {
             Some(l) => self.gate.decide(mono, state, l),
             None => {
                 self.gate.unseen();

@@ -1,6 +1,6 @@
 //! The per-frame path allocates nothing: source → decode or convert → crop and resize into the
 //! detector's buffer, over 200 frames after warm-up, for MJPEG (webcam-style, without Huffman
-//! tables), YUYV and I420 input. The counter counts this thread's allocations only.
+//! tables, and at 1280×720 where it is decoded at half size), YUYV and I420 input. The counter counts this thread's allocations only.
 
 use picket_testkit::media;
 
@@ -17,7 +17,12 @@ const WARM_UP: usize = 10;
 const COUNTED: usize = 200;
 
 /// Runs the stage over every frame and returns the allocations of the counted ones.
-fn allocations_per_run(mut src: StreamSource, roi: bool) -> u64 {
+fn allocations_per_run(src: StreamSource, roi: bool) -> u64 {
+    allocations_over(src, roi, COUNTED)
+}
+
+/// [`allocations_per_run`] counting `counted` frames after the warm-up.
+fn allocations_over(mut src: StreamSource, roi: bool, counted: usize) -> u64 {
     let roi = roi.then(|| picket_geom::NormRect::new(0.1, 0.2, 0.9, 1.0));
     let mut pre = Preprocessor::new(300, 300, roi);
     let mut dst = vec![0u8; 300 * 300 * 3];
@@ -26,25 +31,35 @@ fn allocations_per_run(mut src: StreamSource, roi: bool) -> u64 {
         pre.run(&f, &mut dst).unwrap();
     }
     let ((), n) = count(|| {
-        for _ in 0..COUNTED {
+        for _ in 0..counted {
             let f = src.next().unwrap().frame().unwrap();
             pre.run(&f, &mut dst).unwrap();
         }
     });
-    assert_eq!(pre.stats().frames, (WARM_UP + COUNTED) as u64);
+    assert_eq!(pre.stats().frames, (WARM_UP + counted) as u64);
     assert_eq!(pre.stats().bad_frames, 0);
-    assert_eq!(src.stats().frames, (WARM_UP + COUNTED) as u64);
+    assert_eq!(src.stats().frames, (WARM_UP + counted) as u64);
     n
 }
 
 fn source(format: PixelFormat, head: Vec<u8>, body: Vec<u8>, times: usize) -> StreamSource {
+    source_sized(format, (W, H), head, body, times)
+}
+
+fn source_sized(
+    format: PixelFormat,
+    size: (u32, u32),
+    head: Vec<u8>,
+    body: Vec<u8>,
+    times: usize,
+) -> StreamSource {
     let reader = Repeat {
         head,
         body,
         pos: 0,
         times,
     };
-    StreamSource::new("test", Box::new(reader), format, (W, H), 30.0, Pacing::Fast)
+    StreamSource::new("test", Box::new(reader), format, size, 30.0, Pacing::Fast)
 }
 
 #[test]
@@ -79,6 +94,22 @@ fn mjpeg_4_2_0_frames_with_tables_and_restarts_allocate_nothing() {
         (WARM_UP + COUNTED).div_ceil(3),
     );
     assert_eq!(allocations_per_run(src, false), 0);
+}
+
+#[test]
+fn mjpeg_720p_frames_decoded_at_half_size_allocate_nothing() {
+    let (w, h) = (1280, 720);
+    let mut body = Vec::new();
+    for t in 0..2 {
+        let j = media::jpeg(&media::scene(w, h, t * 9), w, h, 80, SamplingFactor::F_2_1);
+        body.extend_from_slice(&jpeg::strip_huffman_tables(&j));
+    }
+    // 40 counted frames: a 720p decode is slow in a debug build, and each frame alternates
+    // between the two encodings all the same.
+    let counted = 40;
+    let times = (WARM_UP + counted) / 2;
+    let src = source_sized(PixelFormat::Mjpeg, (w, h), Vec::new(), body, times);
+    assert_eq!(allocations_over(src, false, counted), 0);
 }
 
 #[test]

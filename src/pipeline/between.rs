@@ -5,18 +5,27 @@ use crate::motion::LumaInput;
 use picket_geom::NormRect;
 use picket_image::{FrameRef, PixelFormat};
 
-/// The luma the gate reads: the raw frame's, or the decoded RGB of a compressed one.
+/// What the preprocess stage decoded a compressed frame to.
+pub(super) enum Decoded<'a> {
+    /// Its luma plane, at the reduced size it was decoded at.
+    Luma(picket_image::jpeg::Plane<'a>),
+    /// The whole frame as RGB.
+    Rgb(picket_image::Rgb8View<'a>),
+}
+
+/// The luma the gate reads: the raw frame's, or what a compressed one was decoded to. The gate
+/// samples a fixed lattice in proportion to the frame, so a reduced plane serves as well.
 pub(super) fn luma<'a>(
     frame: &FrameRef<'a>,
-    rgb: Option<picket_image::Rgb8View<'a>>,
+    decoded: Option<Decoded<'a>>,
 ) -> Option<LumaInput<'a>> {
     let (w, h) = (frame.width, frame.height);
     let stride = frame.stride.max(frame.format.min_stride(w));
     Some(match frame.format {
-        PixelFormat::Mjpeg => {
-            let v = rgb?;
-            LumaInput::rgb(v.data, v.width, v.height, v.width as usize * 3)
-        }
+        PixelFormat::Mjpeg => match decoded? {
+            Decoded::Luma(y) => LumaInput::luma(y.data, y.width, y.height, y.stride),
+            Decoded::Rgb(v) => LumaInput::rgb(v.data, v.width, v.height, v.width as usize * 3),
+        },
         PixelFormat::Rgb24 => LumaInput::rgb(frame.data, w, h, stride),
         PixelFormat::Yuyv => LumaInput::yuyv(frame.data, w, h, stride),
         PixelFormat::Nv12 | PixelFormat::I420 | PixelFormat::I422 => {

@@ -14,6 +14,7 @@
 //! of that formula. Chroma is not interpolated: each chroma sample colours the 2 (4:2:2) or 2×2
 //! (4:2:0) pixels it covers. JPEG, which is full range, has its own conversion in [`crate::jpeg`].
 
+use crate::planar_resize::PlaneRef;
 use crate::{FrameRef, PixelFormat, RgbImage};
 
 /// Why a frame could not be converted.
@@ -128,6 +129,37 @@ fn layout(f: &FrameRef<'_>) -> Result<Layout, ConvertError> {
         });
     }
     Ok(l)
+}
+
+/// The Y, U and V planes of a planar raw frame (NV12, I420, I422), once its size, stride and
+/// length are checked, and its luma samples per chroma sample across and down.
+pub fn yuv_planes<'a>(
+    frame: &FrameRef<'a>,
+) -> Result<([PlaneRef<'a>; 3], (u32, u32)), ConvertError> {
+    let l = layout(frame)?;
+    let (w, h, d) = (frame.width, frame.height, frame.data);
+    let (cw, rows) = (w.div_ceil(2), l.chroma_rows as u32);
+    let step = if frame.format == PixelFormat::Nv12 {
+        2
+    } else {
+        1
+    };
+    let chroma = |off: usize| PlaneRef {
+        step,
+        ..PlaneRef::new(&d[off..], cw, rows, l.cstride)
+    };
+    let v_sub = if rows == h { 1 } else { 2 };
+    match frame.format {
+        PixelFormat::Nv12 | PixelFormat::I420 | PixelFormat::I422 => Ok((
+            [
+                PlaneRef::new(d, w, h, l.stride),
+                chroma(l.u_off),
+                chroma(l.v_off),
+            ],
+            (2, v_sub),
+        )),
+        other => Err(ConvertError::Compressed(other)),
+    }
 }
 
 /// The row stride of a raw frame, once its size, stride and length are checked: the error

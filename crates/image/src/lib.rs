@@ -4,7 +4,8 @@
 //! A leaf of the workspace: it depends on `picket-geom` and on crates from crates.io, never on
 //! the appliance. Its tests check the decoder, conversions and resizers against references
 //! (`zune-jpeg`, the BT.601 formula, `fast_image_resize`'s scalar path); its benchmark is
-//! `cargo bench -p picket-image --bench preprocess`.
+//! `cargo bench -p picket-image --bench preprocess` (and `--bench mjpeg`, run by
+//! `scripts/bench-mjpeg.sh`).
 //!
 //! Everything on the per-frame path writes into buffers its owner allocated once, so the hot
 //! thread does not touch the heap in steady state:
@@ -13,6 +14,8 @@
 //!   with `zune-jpeg` for anything else and for still images;
 //! - [`resize`]: a separable convolution with the coefficients computed once per geometry;
 //! - [`yuyv_resize`]: the same filter run on YUYV, converting only the small result;
+//! - [`planar_resize`]: the same filter run on Y, Cb, Cr planes (MJPEG decoded at reduced
+//!   size, I420, NV12), converting only the small result;
 //! - [`Preprocessor`]: one frame of any format, through an optional region of interest, into the
 //!   caller's buffer (the detector's input tensor).
 //!
@@ -21,6 +24,7 @@
 pub mod convert;
 pub mod draw;
 pub mod jpeg;
+pub mod planar_resize;
 mod preprocess;
 pub mod resize;
 pub mod still;

@@ -12,10 +12,17 @@
 //! as the chroma its pixels are upsampled from is decoded (for 4:2:0, all but its last pixel row,
 //! which waits for the next MCU row). That keeps a 768×576 frame's planes at 37 KB, not 660 KB,
 //! and hot in the cache.
+//!
+//! [`Baseline::decode_planes`] instead keeps the whole of each plane and stops there, optionally
+//! at 1/2, 1/4 or 1/8 of the size: each block goes through the 4×4, 2×2 or 1×1 inverse DCT of
+//! its lowest coefficients (`idct::idct_scaled`), so the smaller image costs the entropy
+//! decoding and little else. A 1280×720 4:2:2 frame at 1/2 keeps 460 KB of planes.
 //! Every length and index in the input is checked; corrupt data is an error, never a panic.
 
+mod header;
+
 use super::huffman::{Bits, Huffman};
-use super::idct::{dc_only, idct8x8, ycbcr_to_rgb, COEF_LIMIT};
+use super::idct::{dc_only, idct_scaled, ycbcr_to_rgb, COEF_LIMIT};
 use super::tables::{TableSpec, STANDARD};
 use super::JpegError;
 use crate::RgbImage;
@@ -68,7 +75,12 @@ pub struct Baseline {
     mcux: usize,
     mcuy: usize,
     restart: usize,
+    /// Samples a side of each block as decoded: 8, or 4, 2, 1 when decoding to planes at
+    /// 1/2, 1/4, 1/8 of the size.
+    block: usize,
     planes: Vec<u8>,
+    /// Whether `planes` hold the whole image of a successful [`Baseline::decode_planes`].
+    planes_ok: bool,
     /// Scratch for the colour conversion.
     rgb: Rgb,
 }
@@ -103,7 +115,9 @@ impl Baseline {
             mcux: 0,
             mcuy: 0,
             restart: 0,
+            block: 8,
             planes: Vec::new(),
+            planes_ok: false,
             rgb: Rgb::default(),
         }
     }
@@ -111,209 +125,80 @@ impl Baseline {
     /// Decodes one JPEG into `out`, resized to the image. After an error in the image data,
     /// `out` may hold the rows decoded before it.
     pub fn decode(&mut self, data: &[u8], out: &mut RgbImage) -> Result<(), JpegError> {
-        if data.len() < 4 || data[0] != 0xFF || data[1] != 0xD8 {
-            return Err(JpegError::Corrupt("no SOI marker"));
+        self.planes_ok = false;
+        let scan = self.header(data)?;
+        self.layout(8, false);
+        out.set_size(self.width as u32, self.height as u32);
+        self.scan(&data[scan..], Some(out.as_bytes_mut()))
+    }
+
+    /// Decodes one colour JPEG at 1/`scale` of its size (`scale` 1, 2, 4 or 8, by a reduced
+    /// inverse DCT) into its Y, Cb and Cr planes, each at its own resolution, without
+    /// converting to RGB: for callers that resize before they convert. Grey images are
+    /// [`JpegError::Unsupported`] here (decode them with [`Baseline::decode`]). After an error
+    /// in the image data the planes may hold the rows decoded before it.
+    pub fn decode_planes(&mut self, data: &[u8], scale: u32) -> Result<Planes<'_>, JpegError> {
+        let block = match scale {
+            1 => 8,
+            2 => 4,
+            4 => 2,
+            8 => 1,
+            _ => return Err(JpegError::Unsupported("scale other than 1, 2, 4 or 8")),
+        };
+        self.planes_ok = false;
+        let scan = self.header(data)?;
+        if self.ncomp != 3 {
+            return Err(JpegError::Unsupported("grey image decoded to YCbCr planes"));
         }
-        self.qt_set = [false; 4];
-        self.custom_set = [false; 8];
-        self.ncomp = 0;
-        self.restart = 0;
-        let mut pos = 2;
-        loop {
-            if pos + 1 >= data.len() {
-                return Err(JpegError::Truncated("ends before the image data"));
+        self.layout(block, true);
+        self.scan(&data[scan..], None)?;
+        self.planes_ok = true;
+        Ok(self.planes_view())
+    }
+
+    /// The planes of the last [`Baseline::decode_planes`], if it succeeded and nothing was
+    /// decoded since.
+    pub fn last_planes(&self) -> Option<Planes<'_>> {
+        self.planes_ok.then(|| self.planes_view())
+    }
+
+    fn planes_view(&self) -> Planes<'_> {
+        let block = self.block;
+        let plane = |c: &Component| {
+            // The component's size in the image (A.1.1), then at the decoded scale.
+            let (hmax, vmax) = (self.comps[0].h, self.comps[0].v);
+            let w = (self.width * c.h).div_ceil(hmax).div_ceil(8 / block);
+            let h = (self.height * c.v).div_ceil(vmax).div_ceil(8 / block);
+            Plane {
+                data: &self.planes[c.offset..c.offset + c.stride * c.rows],
+                width: w as u32,
+                height: h as u32,
+                stride: c.stride,
             }
-            if data[pos] != 0xFF {
-                return Err(JpegError::Corrupt("expected a marker"));
-            }
-            let m = data[pos + 1];
-            pos += 2;
-            match m {
-                0xFF => pos -= 1, // fill byte
-                0x01 | 0xD0..=0xD8 => {}
-                0xD9 => return Err(JpegError::Corrupt("EOI before any scan")),
-                _ => {
-                    let len = match data.get(pos..pos + 2) {
-                        Some(b) => u16::from_be_bytes([b[0], b[1]]) as usize,
-                        None => return Err(JpegError::Truncated("in a marker segment")),
-                    };
-                    let seg = match data.get(pos + 2..pos + len) {
-                        Some(s) if len >= 2 => s,
-                        _ => return Err(JpegError::Truncated("in a marker segment")),
-                    };
-                    pos += len;
-                    match m {
-                        0xC0 | 0xC1 => self.frame(seg)?,
-                        0xC2 | 0xC3 | 0xC5..=0xC7 | 0xC9..=0xCB | 0xCD..=0xCF => {
-                            return Err(JpegError::Unsupported(
-                                "progressive, lossless or arithmetic coding",
-                            ))
-                        }
-                        0xC4 => self.huffman(seg)?,
-                        0xDB => self.quant(seg)?,
-                        0xDD if seg.len() >= 2 => {
-                            self.restart = u16::from_be_bytes([seg[0], seg[1]]) as usize
-                        }
-                        0xDA => {
-                            self.scan_header(seg)?;
-                            // Every block costs at least one bit of coded data: a header that
-                            // claims more blocks than the rest can hold is refused before its
-                            // image is allocated (a few bytes must not ask for gigabytes).
-                            let per_mcu: usize =
-                                self.comps[..self.ncomp].iter().map(|c| c.h * c.v).sum();
-                            let blocks = per_mcu.saturating_mul(self.mcux * self.mcuy);
-                            if blocks / 8 > data.len() - pos {
-                                return Err(JpegError::Truncated(
-                                    "less data than the frame's size needs",
-                                ));
-                            }
-                            out.set_size(self.width as u32, self.height as u32);
-                            return self.scan(&data[pos..], out.as_bytes_mut());
-                        }
-                        _ => {} // APPn, COM and friends
-                    }
-                }
-            }
+        };
+        Planes {
+            y: plane(&self.comps[0]),
+            cb: plane(&self.comps[1]),
+            cr: plane(&self.comps[2]),
+            h_sub: self.comps[0].h as u32,
+            v_sub: self.comps[0].v as u32,
         }
     }
 
-    fn frame(&mut self, seg: &[u8]) -> Result<(), JpegError> {
-        if seg.len() < 6 {
-            return Err(JpegError::Corrupt("short frame header"));
-        }
-        if seg[0] != 8 {
-            return Err(JpegError::Unsupported("sample precision other than 8 bits"));
-        }
-        let height = u16::from_be_bytes([seg[1], seg[2]]) as usize;
-        let width = u16::from_be_bytes([seg[3], seg[4]]) as usize;
-        let n = seg[5] as usize;
-        if height == 0 || width == 0 {
-            return Err(JpegError::Unsupported("height defined by a DNL marker"));
-        }
-        if n != 1 && n != 3 {
-            return Err(JpegError::Unsupported("component count other than 1 or 3"));
-        }
-        if seg.len() < 6 + 3 * n {
-            return Err(JpegError::Corrupt("short frame header"));
-        }
-        for (i, c) in seg[6..6 + 3 * n].chunks_exact(3).enumerate() {
-            let (h, v, tq) = ((c[1] >> 4) as usize, (c[1] & 15) as usize, c[2] as usize);
-            if tq > 3 {
-                return Err(JpegError::Corrupt("quantisation table id above 3"));
-            }
-            let ok = if i == 0 {
-                (1..=2).contains(&h) && (1..=2).contains(&v)
-            } else {
-                h == 1 && v == 1
-            };
-            if !ok {
-                return Err(JpegError::Unsupported(
-                    "chroma sampling other than 4:4:4/4:2:2/4:2:0/4:4:0",
-                ));
-            }
-            self.comps[i] = Component {
-                id: c[0],
-                h: if n == 1 { 1 } else { h },
-                v: if n == 1 { 1 } else { v },
-                tq,
-                ..Component::default()
-            };
-        }
-        let (hmax, vmax) = (self.comps[0].h, self.comps[0].v);
-        self.mcux = width.div_ceil(8 * hmax);
-        self.mcuy = height.div_ceil(8 * vmax);
+    /// Places the component planes for blocks of `block` samples a side: two MCU rows each
+    /// (a ring, converted to RGB as it goes) or, for `whole`, the whole image.
+    fn layout(&mut self, block: usize, whole: bool) {
+        self.block = block;
         let mut offset = 0;
-        for c in &mut self.comps[..n] {
+        for c in &mut self.comps[..self.ncomp] {
             c.offset = offset;
-            c.stride = self.mcux * c.h * 8;
-            c.rows = 2 * c.v * 8;
+            c.stride = self.mcux * c.h * block;
+            c.rows = if whole { self.mcuy } else { 2 } * c.v * block;
             offset += c.stride * c.rows;
         }
         if self.planes.len() < offset {
             self.planes.resize(offset, 0);
         }
-        self.ncomp = n;
-        self.width = width;
-        self.height = height;
-        Ok(())
-    }
-
-    fn huffman(&mut self, mut seg: &[u8]) -> Result<(), JpegError> {
-        while !seg.is_empty() {
-            if seg.len() < 17 {
-                return Err(JpegError::Corrupt("short Huffman table"));
-            }
-            let (class, id) = ((seg[0] >> 4) as usize, (seg[0] & 15) as usize);
-            if class > 1 || id > 3 {
-                return Err(JpegError::Corrupt("Huffman table class or id out of range"));
-            }
-            let counts: [u8; 16] = seg[1..17].try_into().unwrap_or([0; 16]);
-            let total: usize = counts.iter().map(|&c| c as usize).sum();
-            let symbols = seg
-                .get(17..17 + total)
-                .ok_or(JpegError::Corrupt("short Huffman table"))?;
-            self.custom[class * 4 + id].build(&counts, symbols)?;
-            self.custom_set[class * 4 + id] = true;
-            seg = &seg[17 + total..];
-        }
-        Ok(())
-    }
-
-    fn quant(&mut self, mut seg: &[u8]) -> Result<(), JpegError> {
-        while !seg.is_empty() {
-            let (wide, id) = (seg[0] >> 4 != 0, (seg[0] & 15) as usize);
-            let size = if wide { 128 } else { 64 };
-            let body = seg
-                .get(1..1 + size)
-                .ok_or(JpegError::Corrupt("short quantisation table"))?;
-            if id > 3 {
-                return Err(JpegError::Corrupt("quantisation table id above 3"));
-            }
-            for k in 0..64 {
-                self.qt[id][k] = if wide {
-                    u16::from_be_bytes([body[2 * k], body[2 * k + 1]]) as i32
-                } else {
-                    body[k] as i32
-                };
-            }
-            self.qt_set[id] = true;
-            seg = &seg[1 + size..];
-        }
-        Ok(())
-    }
-
-    fn scan_header(&mut self, seg: &[u8]) -> Result<(), JpegError> {
-        if self.ncomp == 0 {
-            return Err(JpegError::Corrupt("scan before the frame header"));
-        }
-        let ns = *seg.first().unwrap_or(&0) as usize;
-        if ns != self.ncomp {
-            return Err(JpegError::Unsupported("more than one scan"));
-        }
-        let specs = seg
-            .get(1..1 + 2 * ns)
-            .ok_or(JpegError::Corrupt("short scan header"))?;
-        for s in specs.chunks_exact(2) {
-            let c = self.comps[..self.ncomp]
-                .iter_mut()
-                .find(|c| c.id == s[0])
-                .ok_or(JpegError::Corrupt("scan names an unknown component"))?;
-            c.td = (s[1] >> 4) as usize;
-            c.ta = (s[1] & 15) as usize;
-            if c.td > 3 || c.ta > 3 {
-                return Err(JpegError::Corrupt("Huffman table id above 3"));
-            }
-        }
-        for c in &self.comps[..self.ncomp] {
-            if !self.qt_set[c.tq] {
-                return Err(JpegError::Corrupt("missing quantisation table"));
-            }
-            let known = |class: usize, id: usize| self.custom_set[class * 4 + id] || id < 2;
-            if !known(0, c.td) || !known(1, c.ta) {
-                return Err(JpegError::Corrupt("missing Huffman table"));
-            }
-        }
-        Ok(())
     }
 
     fn table(&self, class: usize, id: usize) -> &Huffman {
@@ -326,7 +211,8 @@ impl Baseline {
 
     /// Decodes the scan into the planes and converts each MCU row into `out` (RGB rows of the
     /// image's width) as soon as it can be.
-    fn scan(&mut self, data: &[u8], out: &mut [u8]) -> Result<(), JpegError> {
+    /// Without `out`, the planes are left for the caller ([`Baseline::decode_planes`]).
+    fn scan(&mut self, data: &[u8], mut out: Option<&mut [u8]>) -> Result<(), JpegError> {
         let mut bits = Bits::new(data);
         let mut pred = [0i32; 3];
         let mut coef = [0i32; 64];
@@ -336,6 +222,7 @@ impl Baseline {
         // For 4:2:0 an MCU row's last pixel row needs the next MCU row's first chroma row.
         let lag = usize::from(self.ncomp == 3 && self.comps[0].v == 2);
         let mcu_h = 8 * self.comps[0].v;
+        let n = self.block;
         let mut done = 0;
         let result = (|| {
             for my in 0..self.mcuy {
@@ -360,13 +247,13 @@ impl Baseline {
                             for bx in 0..c.h {
                                 let ac_coded =
                                     block(&mut bits, dc, ac, q, &mut pred[ci], &mut coef)?;
-                                let at = c.row((my * c.v + by) * 8) + (mx * c.h + bx) * 8;
+                                let at = c.row((my * c.v + by) * n) + (mx * c.h + bx) * n;
                                 if ac_coded {
-                                    idct8x8(&coef, &mut planes[at..], c.stride);
+                                    idct_scaled(n, &coef, &mut planes[at..], c.stride);
                                 } else {
                                     let v = dc_only(coef[0]);
-                                    for row in planes[at..].chunks_mut(c.stride).take(8) {
-                                        row[..8].fill(v);
+                                    for row in planes[at..].chunks_mut(c.stride).take(n) {
+                                        row[..n].fill(v);
                                     }
                                 }
                             }
@@ -376,13 +263,15 @@ impl Baseline {
                         return Err(JpegError::Truncated("in the image data"));
                     }
                 }
-                let ready = if my + 1 == self.mcuy {
-                    self.height
-                } else {
-                    ((my + 1) * mcu_h - lag).min(self.height)
-                };
-                self.write_rgb(&planes, out, done..ready, &mut rgb);
-                done = ready;
+                if let Some(out) = out.as_deref_mut() {
+                    let ready = if my + 1 == self.mcuy {
+                        self.height
+                    } else {
+                        ((my + 1) * mcu_h - lag).min(self.height)
+                    };
+                    self.write_rgb(&planes, out, done..ready, &mut rgb);
+                    done = ready;
+                }
             }
             if bits.overran() {
                 return Err(JpegError::Truncated("in the image data"));
@@ -446,6 +335,27 @@ impl Baseline {
             }
         }
     }
+}
+
+/// One plane of a decoded image: `height` rows of `width` samples, `stride` bytes apart.
+#[derive(Debug, Clone, Copy)]
+pub struct Plane<'a> {
+    pub data: &'a [u8],
+    pub width: u32,
+    pub height: u32,
+    pub stride: usize,
+}
+
+/// The Y, Cb and Cr planes of an image from [`Baseline::decode_planes`], full-range (JFIF).
+/// The luma has `h_sub`×`v_sub` samples per chroma sample (2×2 for 4:2:0), and chroma
+/// samples are centred on the luma samples they cover.
+#[derive(Debug, Clone, Copy)]
+pub struct Planes<'a> {
+    pub y: Plane<'a>,
+    pub cb: Plane<'a>,
+    pub cr: Plane<'a>,
+    pub h_sub: u32,
+    pub v_sub: u32,
 }
 
 /// Scratch for the colour conversion, kept in [`Baseline`] between frames.

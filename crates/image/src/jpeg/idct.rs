@@ -75,6 +75,96 @@ pub fn idct8x8(coef: &[i32; 64], out: &mut [u8], stride: usize) {
     }
 }
 
+/// `C(u)/2 · cos((2x+1)uπ/2N)` in 12-bit fixed point, for the `N`-point reduced transforms:
+/// row `x` holds the weights of coefficients `u = 0..N` for output sample `x`.
+const fn reduced_table<const N: usize>() -> [[i32; N]; N] {
+    let mut t = [[0i32; N]; N];
+    let mut x = 0;
+    while x < N {
+        let mut u = 0;
+        while u < N {
+            // const fn has no cos: a Taylor series of cos around 0 after folding the angle
+            // into [-π, π], exact to well below the 12-bit rounding.
+            let a = ((2 * x + 1) * u) as f64 * std::f64::consts::PI / (2 * N) as f64;
+            let c = if u == 0 {
+                std::f64::consts::FRAC_1_SQRT_2
+            } else {
+                1.0
+            };
+            let v = c / 2.0 * const_cos(a) * 4096.0;
+            t[x][u] = if v >= 0.0 {
+                (v + 0.5) as i32
+            } else {
+                (v - 0.5) as i32
+            };
+            u += 1;
+        }
+        x += 1;
+    }
+    t
+}
+
+const fn const_cos(a: f64) -> f64 {
+    let two_pi = 2.0 * std::f64::consts::PI;
+    let mut a = a - ((a / two_pi) as i64) as f64 * two_pi;
+    if a > std::f64::consts::PI {
+        a -= two_pi;
+    }
+    let (mut term, mut sum, mut k) = (1.0, 1.0, 1);
+    while k < 30 {
+        term = -term * a * a / ((2 * k - 1) * (2 * k)) as f64;
+        sum += term;
+        k += 1;
+    }
+    sum
+}
+
+const REDUCED_4: [[i32; 4]; 4] = reduced_table::<4>();
+const REDUCED_2: [[i32; 2]; 2] = reduced_table::<2>();
+
+/// The `N`×`N` inverse DCT of the block's lowest `N`×`N` coefficients, with the 8-point
+/// transform's normalisation: the block at 1/(8/N) of its size, as libjpeg's scaled decoding
+/// gives it (a flat block keeps its value; a smooth one is sampled at the centres of the
+/// reduced pixels). `N` is 4 or 2; 1 is [`dc_only`]. Coefficients are clamped by the caller to
+/// [`COEF_LIMIT`], which keeps every sum inside `i32`.
+#[inline(always)]
+fn idct_reduced<const N: usize>(
+    table: &[[i32; N]; N],
+    coef: &[i32; 64],
+    out: &mut [u8],
+    stride: usize,
+) {
+    // Columns: tmp[y][u] = Σ_v K[y][v] F(v, u), kept with 4 fraction bits.
+    let mut tmp = [[0i32; N]; N];
+    for (y, t) in tmp.iter_mut().enumerate() {
+        for (u, t) in t.iter_mut().enumerate() {
+            let s: i32 = (0..N).map(|v| table[y][v] * coef[v * 8 + u]).sum();
+            *t = (s + (1 << 7)) >> 8;
+        }
+    }
+    // Rows, then the +128 level shift and rounding.
+    const BIAS: i32 = (128 << 16) + (1 << 15);
+    for (y, t) in tmp.iter().enumerate() {
+        let o = &mut out[y * stride..y * stride + N];
+        for (x, o) in o.iter_mut().enumerate() {
+            let s: i32 = (0..N).map(|u| table[x][u] * t[u]).sum();
+            *o = ((s + BIAS) >> 16).clamp(0, 255) as u8;
+        }
+    }
+}
+
+/// The block at 1/`8 / n` of its size (`n` = 8, 4, 2 or 1 samples a side) into `out`, rows
+/// `stride` apart; see [`idct_reduced`].
+#[inline]
+pub fn idct_scaled(n: usize, coef: &[i32; 64], out: &mut [u8], stride: usize) {
+    match n {
+        8 => idct8x8(coef, out, stride),
+        4 => idct_reduced(&REDUCED_4, coef, out, stride),
+        2 => idct_reduced(&REDUCED_2, coef, out, stride),
+        _ => out[0] = dc_only(coef[0]),
+    }
+}
+
 /// The sample value of a block whose only non-zero coefficient is `dc`: what [`idct8x8`]
 /// writes to all 64 samples, without the transform.
 #[inline(always)]
@@ -171,5 +261,71 @@ mod tests {
         idct8x8(&coef, &mut out, 8);
         assert_eq!(ycbcr_to_rgb(128, 128, 128), [128, 128, 128]);
         assert_eq!(ycbcr_to_rgb(255, 0, 255), [255, 208, 28]);
+    }
+
+    /// The textbook `n`-point reduced transform in f64: the lowest `n`×`n` coefficients with
+    /// the 8-point normalisation.
+    fn reduced_reference(n: usize, coef: &[i32; 64]) -> Vec<u8> {
+        let c = |u: usize| if u == 0 { 1.0 / 2f64.sqrt() } else { 1.0 };
+        let mut out = vec![0u8; n * n];
+        for y in 0..n {
+            for x in 0..n {
+                let mut s = 0.0;
+                for v in 0..n {
+                    for u in 0..n {
+                        let a = ((2 * x + 1) * u) as f64 * std::f64::consts::PI / (2 * n) as f64;
+                        let b = ((2 * y + 1) * v) as f64 * std::f64::consts::PI / (2 * n) as f64;
+                        s += c(u) * c(v) / 4.0 * coef[v * 8 + u] as f64 * a.cos() * b.cos();
+                    }
+                }
+                out[y * n + x] = (s + 128.0).round().clamp(0.0, 255.0) as u8;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn reduced_transforms_match_the_textbook_within_one() {
+        let mut seed = 777u32;
+        for n in [4usize, 2, 1] {
+            for _ in 0..200 {
+                let mut coef = [0i32; 64];
+                for (i, c) in coef.iter_mut().enumerate() {
+                    seed = seed.wrapping_mul(1664525).wrapping_add(1013904223);
+                    let range = if i == 0 { 1600 } else { 300 };
+                    *c = (seed >> 8) as i32 % (2 * range + 1) - range;
+                }
+                let mut got = vec![0u8; n * n];
+                idct_scaled(n, &coef, &mut got, n);
+                let want = reduced_reference(n, &coef);
+                for i in 0..n * n {
+                    assert!(
+                        (got[i] as i32 - want[i] as i32).abs() <= 1,
+                        "n {n}, {i}: {got:?} vs {want:?}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn reduced_transforms_keep_a_flat_block_and_clamp_extremes() {
+        for n in [4usize, 2, 1] {
+            for dc in [-COEF_LIMIT, -1024, 0, 333, COEF_LIMIT] {
+                let mut coef = [0i32; 64];
+                coef[0] = dc;
+                let mut out = vec![0u8; n * n];
+                idct_scaled(n, &coef, &mut out, n);
+                assert!(
+                    out.iter().all(|&v| v == dc_only(dc)),
+                    "n {n}, dc {dc}: {out:?}"
+                );
+            }
+            for sign in [1, -1] {
+                let mut out = vec![0u8; n * n];
+                idct_scaled(n, &[sign * COEF_LIMIT; 64], &mut out, n);
+                assert_eq!(out[0], if sign > 0 { 255 } else { 0 }, "n {n}");
+            }
+        }
     }
 }
