@@ -19,7 +19,7 @@ pub mod worker;
 use crate::alarm::{self, AlarmError};
 use crate::arming::{self, ArmingShared, WatchError};
 use crate::config::{self, Config};
-use crate::detect::{DetectError, Detections, Detector, SsdDetector};
+use crate::detect::{DetectError, Detections, Detector, SsdDetector, Tiler};
 use crate::event::{Event, EventKind, Value};
 use crate::health::{Health, Probes};
 use crate::journal::{Journal, JournalError, JournalStatus};
@@ -186,6 +186,7 @@ pub fn run_with_source(
             pre: Preprocessor::new(w, h, cfg.source.roi_rect()),
             det,
             dets: Detections::with_capacity(cfg.detector.max_detections),
+            tiles: Tiler::new(&cfg.detector, cfg.source.roi_rect()),
             tracker: Tracker::new(cfg.tracker.clone(), cfg.detector.threshold),
             starts: StartWatch::new(
                 cfg.tracker.scores(cfg.detector.threshold),
@@ -480,6 +481,8 @@ struct Seeing {
     pre: Preprocessor,
     det: SsdDetector,
     dets: Detections,
+    /// `[detector] tiles`: more passes over crops of the frame, merged into `dets`.
+    tiles: Tiler,
     tracker: Tracker,
     /// Says once why, if detections never become a confirmed track.
     starts: StartWatch,
@@ -534,12 +537,29 @@ impl Seeing {
             return Ok(self.tracker.tracks());
         }
         let t = Instant::now();
-        self.det.invoke()?;
+        let tiled = self
+            .tiles
+            .plan((frame.width, frame.height), self.det.input_size())?;
+        // Tiled frames run the whole frame too unless `tile_whole_frame = false`; the tile
+        // passes are timed with the decode stage.
+        let whole = !tiled || self.tiles.whole_frame();
+        if whole {
+            self.det.invoke()?;
+        }
         let t1 = Instant::now();
-        self.det.decode(&mut self.dets)?;
+        if whole {
+            self.det.decode(&mut self.dets)?;
+        } else {
+            self.dets.clear();
+        }
         if let Some(roi) = self.roi {
             for d in self.dets.as_mut_slice() {
                 d.bbox = from_roi(&roi, &d.bbox);
+            }
+        }
+        if tiled {
+            if let Some(rgb) = self.pre.rgb(frame) {
+                self.tiles.run(&mut self.det, rgb, &mut self.dets)?;
             }
         }
         let t2 = Instant::now();

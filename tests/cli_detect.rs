@@ -89,4 +89,114 @@ fn bench_reports_invoke_times_and_the_model_spec() {
         "{s}"
     );
     assert!(s.contains("XNNPACK on"), "{s}");
+    // Then each tiling on the 640×480 gradient, side by side: "auto" cuts it in two (its short
+    // side is 1.6× the model's), 2×2 would cut it finer than the model's input.
+    assert!(s.contains("tiles 1x1   1 tiles  median"), "{s}");
+    assert!(
+        s.contains("tiles auto  2 tiles + whole frame  median"),
+        "{s}"
+    );
+    assert!(
+        s.contains("tiles 2x2   not possible: detector.tiles: 2x2 on a 640×480"),
+        "{s}"
+    );
+}
+
+/// The small-people clip's frame 40 in a 2×2 mosaic (768×576), as a JPEG: people 30–75 px tall.
+fn mosaic_jpeg() -> std::path::PathBuf {
+    use picket_image::jpeg::{self, Extent, JpegDecoder};
+    use picket_image::RgbImage;
+    let clip =
+        std::fs::read(crate::util::root().join("tests/data/clip/vtest-000-079.mjpeg")).unwrap();
+    let mut rest = &clip[..];
+    for _ in 0..40 {
+        let Extent::Complete(n) = jpeg::scan_length(rest) else {
+            panic!("the clip has 80 frames")
+        };
+        rest = &rest[n..];
+    }
+    let Extent::Complete(n) = jpeg::scan_length(rest) else {
+        panic!("the clip has 80 frames")
+    };
+    let mut rgb = RgbImage::default();
+    JpegDecoder::new().decode(&rest[..n], &mut rgb).unwrap();
+    let (w, h) = (2 * rgb.width(), 2 * rgb.height());
+    let img = RgbImage::from_vec(w, h, crate::pipeline_e2e::mosaic(&rgb)).unwrap();
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("mosaic-40.jpg");
+    std::fs::write(&path, img.to_jpeg(95).unwrap()).unwrap();
+    path
+}
+
+fn detect_json(args: &[&str]) -> Vec<serde_json::Value> {
+    let mut all = vec!["detect", "--json", "--no-xnnpack", "--threads", "1"];
+    all.extend_from_slice(args);
+    let o = picket(&all);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    v[0]["detections"].as_array().unwrap().clone()
+}
+
+#[test]
+fn detect_tiles_a_large_frame_by_default_and_1x1_is_the_whole_frame() {
+    let img = mosaic_jpeg();
+    let img = img.to_str().unwrap();
+    let whole = detect_json(&[img, "--tiles", "1x1"]);
+    // `-c`'s [detector] section is honoured, as the running box would judge the frame.
+    let cfg = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tiles-1x1.toml");
+    std::fs::write(&cfg, "[detector]\ntiles = \"1x1\"\n").unwrap();
+    assert_eq!(detect_json(&["-c", cfg.to_str().unwrap(), img]), whole);
+    let tiled = detect_json(&[img]);
+    eprintln!(
+        "whole frame: {} people; tiled: {}",
+        whole.len(),
+        tiled.len()
+    );
+    assert!(
+        tiled.len() >= whole.len() + 4,
+        "tiles found {} people, the whole frame {}",
+        tiled.len(),
+        whole.len()
+    );
+    // The schema is unchanged; boxes are in pixels of the whole image, in every quadrant.
+    let mut quadrants = [0; 4];
+    for d in &tiled {
+        let keys: Vec<&String> = d.as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["bbox", "class", "label", "pixels", "score"], "{d}");
+        let (b, p) = (&d["bbox"], &d["pixels"]);
+        let x0 = b["x0"].as_f64().unwrap();
+        assert_eq!(
+            p["x0"].as_u64().unwrap(),
+            (x0.clamp(0.0, 1.0) * 768.0).round() as u64
+        );
+        assert!(
+            p["x1"].as_u64().unwrap() <= 768 && p["y1"].as_u64().unwrap() <= 576,
+            "{d}"
+        );
+        let cx = (p["x0"].as_u64().unwrap() + p["x1"].as_u64().unwrap()) / 2;
+        let cy = (p["y0"].as_u64().unwrap() + p["y1"].as_u64().unwrap()) / 2;
+        quadrants[usize::from(cx >= 384) + 2 * usize::from(cy >= 288)] += 1;
+    }
+    assert!(quadrants.iter().all(|&n| n >= 2), "{quadrants:?}");
+    // max_detections applies after the merge.
+    let cfg = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tiles-max3.toml");
+    std::fs::write(&cfg, "[detector]\nmax_detections = 3\n").unwrap();
+    let three = detect_json(&["-c", cfg.to_str().unwrap(), img]);
+    assert_eq!(three, tiled[..3]);
+}
+
+#[test]
+fn detect_refuses_a_grid_finer_than_the_model_input() {
+    fails_with(
+        &["detect", "tests/data/inputs/person.png", "--tiles", "2x2"],
+        "detector.tiles: 2x2 on a 300×300 region gives 167×167 tiles, smaller than the \
+         model's 300×300 input",
+    );
+    // A misspelt grid is a usage error, as clap reports them.
+    let o = picket(&["detect", "tests/data/inputs/person.png", "--tiles", "9x9"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("`9x9` is not a tiling"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -211,9 +211,12 @@ const SMALL_CLIP_PEOPLE: usize = 6;
 /// zone must raise intrusions for them in every quadrant.
 ///
 /// Before the tracker's thresholds followed the detector's, this raised nothing: the model
-/// scores such people 0.35–0.55, and tracks started only from 0.6. On the whole frame the
-/// detector finds about half of them (12 of the 24 on this machine); the floor here is 40%,
-/// to be raised to 80% when tiling lets the detector see them at their own scale.
+/// scores such people 0.35–0.55, and tracks started only from 0.6. On the whole frame alone
+/// (`tiles = "1x1"`) the detector finds about half of them (12 or 13 for the 24 people).
+/// The default `tiles = "auto"` tiles this 768×576 frame in two (plus the whole frame), which
+/// shows the model each person about 1.8× wider: 53 intrusions, 12–15 a quadrant. The floor is
+/// 80% of the people, overall and in each quadrant. (An intrusion is raised per track, so a
+/// person whose track breaks counts twice; so each quadrant must still raise five.)
 #[test]
 fn small_people_in_a_mosaic_raise_intrusions_with_the_default_config() {
     let dir = scratch("small");
@@ -251,17 +254,19 @@ fn small_people_in_a_mosaic_raise_intrusions_with_the_default_config() {
     let raised: usize = per_quadrant.iter().sum();
     eprintln!("intrusions per quadrant {per_quadrant:?}: {raised} for {people} people");
     assert!(
-        per_quadrant.iter().all(|&n| n >= 1),
-        "a quadrant raised nothing: {per_quadrant:?}\n{stderr}"
+        per_quadrant
+            .iter()
+            .all(|&n| n * 10 >= SMALL_CLIP_PEOPLE * 8),
+        "a quadrant raised fewer than 80% of its people: {per_quadrant:?}\n{stderr}"
     );
     assert!(
-        raised * 10 >= people * 4,
+        raised * 10 >= people * 8,
         "{raised} intrusions for {people} people: {per_quadrant:?}"
     );
 }
 
 /// `rgb` four times, in a 2×2 mosaic.
-fn mosaic(rgb: &RgbImage) -> Vec<u8> {
+pub(crate) fn mosaic(rgb: &RgbImage) -> Vec<u8> {
     let row = 3 * rgb.width() as usize;
     let mut out = Vec::with_capacity(4 * rgb.as_bytes().len());
     for _ in 0..2 {

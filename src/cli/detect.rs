@@ -3,7 +3,8 @@
 
 use super::ConfigArg;
 use crate::detect::config::{check_fraction, DetectorConfig, ModelConfig};
-use crate::detect::{Detections, Detector, SsdDetector};
+use crate::detect::tiles::TileSpec;
+use crate::detect::{Detections, Detector, SsdDetector, Tiler};
 use anyhow::{bail, Context};
 use picket_geom::{NormRect, PixelRect};
 use picket_image::still;
@@ -21,6 +22,10 @@ pub struct Args {
     /// Minimum score, in (0, 1]; default from the config, else 0.35.
     #[arg(long)]
     pub threshold: Option<f32>,
+    /// `auto`, `1x1` (the whole frame only), `2x1`, `2x2`, …; default from the config, else
+    /// `auto` (see `[detector] tiles`).
+    #[arg(long, value_name = "GRID")]
+    pub tiles: Option<TileSpec>,
     /// Print one JSON array instead of text.
     #[arg(long)]
     pub json: bool,
@@ -106,20 +111,33 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         check_fraction(t).map_err(|m| anyhow::anyhow!("--threshold: {m}"))?;
         det_cfg.threshold = t;
     }
+    if let Some(t) = args.tiles {
+        det_cfg.tiles = t;
+    }
     let mut det = SsdDetector::new(&model, &det_cfg)?;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
     }
     let (w, h) = det.input_size();
     let mut found = Detections::with_capacity(det_cfg.max_detections);
+    let mut tiler = Tiler::new(&det_cfg, None);
     let mut reports = Vec::new();
     for path in &args.images {
         let mut img = still::load(path)?;
         let t0 = Instant::now();
-        img.stretch_into(det.input(), w, h)
-            .with_context(|| format!("resize {}", path.display()))?;
-        det.detect(&mut found)
-            .with_context(|| format!("detect in {}", path.display()))?;
+        let tiled = tiler.plan((img.width(), img.height()), (w, h))?;
+        found.clear();
+        if !tiled || tiler.whole_frame() {
+            img.stretch_into(det.input(), w, h)
+                .with_context(|| format!("resize {}", path.display()))?;
+            det.detect(&mut found)
+                .with_context(|| format!("detect in {}", path.display()))?;
+        }
+        if tiled {
+            tiler
+                .run(&mut det, img.view(), &mut found)
+                .with_context(|| format!("detect in the tiles of {}", path.display()))?;
+        }
         let ms = t0.elapsed().as_secs_f64() * 1e3;
         let labels = det.labels();
         let list: Vec<Found> = found

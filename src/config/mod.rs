@@ -128,6 +128,15 @@ impl Validate for Config {
         self.source.validate(&join(at, "source"), report);
         self.model.validate(&join(at, "model"), report);
         self.detector.validate(&join(at, "detector"), report);
+        if self.model.path.is_none() && self.source.kind == crate::source::SourceKind::V4l2 {
+            self.detector.check_tiles(
+                &join(at, "detector"),
+                (self.source.width, self.source.height),
+                self.source.roi_rect(),
+                crate::detect::SHIPPED_INPUT,
+                report,
+            );
+        }
         if let Some(u) = &self.uplink {
             u.validate_with(&join(at, "uplink"), !self.push.is_empty(), report);
         }

@@ -227,6 +227,41 @@ mod detect {
     }
 
     #[test]
+    fn tiles_default_to_auto_and_a_bad_grid_is_located_and_explained() {
+        use crate::detect::tiles::TileSpec;
+        let c: Config = parse("", "p.toml").unwrap();
+        assert_eq!(c.detector.tiles, TileSpec::Auto);
+        assert_eq!(c.detector.tile_overlap, 0.2);
+        let c: Config = parse("[detector]\ntiles = \"1x1\"\n", "p.toml").unwrap();
+        assert_eq!(c.detector.tiles, TileSpec::WHOLE);
+        let e = parse::<Config>("[detector]\ntiles = \"3by2\"\n", "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("p.toml:2:9") && e.contains("`3by2` is not a tiling"),
+            "{e}"
+        );
+        assert_eq!(
+            problems("[detector]\ntile_overlap = 0.7\n"),
+            ["2:16: detector.tile_overlap"]
+        );
+        // The default camera's 640×480 cut 2×2 gives tiles smaller than the model's 300×300.
+        let text = "[detector]\ntiles = \"2x2\"\n";
+        let e = parse::<Config>(text, "p.toml").unwrap_err().to_string();
+        assert!(
+            e.contains("p.toml:2:9: detector.tiles: 2x2 on a 640×480 region gives 356×267 tiles"),
+            "{e}"
+        );
+        assert!(e.contains("smaller than the model's 300×300 input"), "{e}");
+        let text = "[source]\nwidth = 1280\nheight = 720\n[detector]\ntiles = \"2x2\"\n";
+        parse::<Config>(text, "p.toml").unwrap();
+        // A file's size is known only at its first frame, where the pipeline checks again.
+        let text = "[source]\nkind = \"file\"\n[detector]\ntiles = \"4x4\"\n";
+        let e = parse::<Config>(text, "p.toml").unwrap_err().to_string();
+        assert!(!e.contains("tiles"), "{e}");
+    }
+
+    #[test]
     fn each_model_error_is_located() {
         let text = "[model]\nthreads = 0\npath = \"no/such/model.tflite\"\n";
         let p = problems(text);

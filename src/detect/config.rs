@@ -1,5 +1,6 @@
 //! The `[model]` and `[detector]` config sections, with their defaults and validation.
 
+use super::tiles::{TileSpec, MAX_OVERLAP};
 use crate::validate::{join, Report, Validate};
 use serde::Deserialize;
 use std::path::PathBuf;
@@ -78,8 +79,17 @@ pub struct DetectorConfig {
     pub threshold: f32,
     /// Overlap (IoU) above which the weaker of two boxes of a class is dropped, `0 < x ≤ 1`.
     pub nms_iou: f32,
-    /// At most this many detections a frame, best first.
+    /// At most this many detections a frame, best first (after the merge across tiles).
     pub max_detections: usize,
+    /// `"auto"` (default), `"1x1"` (the whole frame only, as before tiles), or `"COLSxROWS"`:
+    /// overlapping crops of the frame at near-native scale, merged (`docs/design/detection.md`).
+    /// `"auto"` tiles only frames whose short side is ≥ 1.5× the model's input, in two.
+    pub tiles: TileSpec,
+    /// How much neighbouring tiles overlap, as a fraction of a tile, `0 ≤ x ≤ 0.5`; enough
+    /// for a person to lie whole in one of them.
+    pub tile_overlap: f32,
+    /// Also run the whole frame on tiled frames and merge it in (large, near people).
+    pub tile_whole_frame: bool,
 }
 
 impl Default for DetectorConfig {
@@ -89,11 +99,45 @@ impl Default for DetectorConfig {
             threshold: 0.35,
             nms_iou: 0.4,
             max_detections: 50,
+            tiles: TileSpec::Auto,
+            tile_overlap: 0.2,
+            tile_whole_frame: true,
         }
     }
 }
 
 pub const MAX_DETECTIONS: usize = 1000;
+
+impl DetectorConfig {
+    /// Refuses a tile grid finer than a model input of `input` allows on `frame`-sized frames
+    /// through `roi`, when both sizes are known before the first frame (a V4L2 camera's
+    /// configured size, the shipped model). The pipeline checks again on the real frame.
+    pub fn check_tiles(
+        &self,
+        at: &str,
+        frame: (u32, u32),
+        roi: Option<picket_geom::NormRect>,
+        input: (u32, u32),
+        report: &mut Report,
+    ) {
+        if frame.0 == 0 || frame.1 == 0 {
+            return;
+        }
+        let region = match &roi {
+            Some(r) => picket_image::resize::CropBox::from_roi(r, frame.0, frame.1),
+            None => picket_image::resize::CropBox::full(frame.0, frame.1),
+        };
+        if region.width <= 0.0 || region.height <= 0.0 {
+            return;
+        }
+        let grid = super::tiles::TileGrid::new(self.tiles, region, frame, input, self.tile_overlap);
+        if let Err(e) = grid {
+            let m = e.to_string();
+            let m = m.strip_prefix("detector.tiles: ").unwrap_or(&m);
+            report.error(join(at, "tiles"), m);
+        }
+    }
+}
 
 /// Checks `0 < v ≤ 1`; shared by the config and the command line.
 pub fn check_fraction(v: f32) -> Result<(), String> {
@@ -134,6 +178,15 @@ impl Validate for DetectorConfig {
                 format!(
                     "must be between 1 and {MAX_DETECTIONS}, not {}",
                     self.max_detections
+                ),
+            );
+        }
+        if !(0.0..=MAX_OVERLAP).contains(&self.tile_overlap) {
+            report.error(
+                join(at, "tile_overlap"),
+                format!(
+                    "must be between 0 and {MAX_OVERLAP}, not {}",
+                    self.tile_overlap
                 ),
             );
         }
