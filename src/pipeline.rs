@@ -174,6 +174,7 @@ pub fn run_with_source(
     let det = SsdDetector::new(&cfg.model, &cfg.detector)?;
     log::info!("{}", crate::detect::detector::describe(&det));
     let (w, h) = det.input_size();
+    let roi = cfg.detector_roi();
     let shots = Slots::new(info.width, info.height);
     let shared = worker::Shared::default();
     let mut queue: Queue<WorkItem, QUEUE> = Queue::new();
@@ -183,16 +184,16 @@ pub fn run_with_source(
         source,
         see: Seeing {
             gate: MotionGate::new(&cfg.motion)?.keep_cells(cfg.tamper.enabled),
-            pre: Preprocessor::new(w, h, cfg.source.roi_rect()),
+            pre: Preprocessor::new(w, h, roi),
             det,
             dets: Detections::with_capacity(cfg.detector.max_detections),
-            tiles: Tiler::new(&cfg.detector, cfg.source.roi_rect()),
+            tiles: Tiler::new(&cfg.detector, roi),
             tracker: Tracker::new(cfg.tracker.clone(), cfg.detector.threshold),
             starts: StartWatch::new(
                 cfg.tracker.scores(cfg.detector.threshold),
                 cfg.tracker.confirm_hits,
             ),
-            roi: cfg.source.roi_rect(),
+            roi,
             last_inference: None,
         },
         rules,
@@ -451,10 +452,13 @@ impl Hot<'_> {
         let new =
             config::load::<Config>(path)
                 .map_err(|e| e.to_string())
-                .and_then(|cfg| rules_of(&cfg).map_err(|e| e.to_string()))
-                .and_then(|rules| {
+                .and_then(|cfg| {
+                    let roi = cfg.detector_roi();
+                    rules_of(&cfg).map(|r| (r, roi)).map_err(|e| e.to_string())
+                })
+                .and_then(|(rules, roi)| {
                     if rules.rule_names().eq(self.rules.rule_names()) {
-                        Ok(rules)
+                        Ok((rules, roi))
                     } else {
                         Err("the rules' names or order changed, and the alarms are mapped by rule: \
                          restart picket to apply it"
@@ -462,7 +466,8 @@ impl Hot<'_> {
                     }
                 });
         match new {
-            Ok(rules) => {
+            Ok((rules, roi)) => {
+                self.see.look_at(roi);
                 if let Some(st) = &mut self.out.state {
                     st.zones = Some(rules.zone_names().map(String::from).collect());
                 }
@@ -573,6 +578,16 @@ impl Seeing {
         }
         m.record(Stage::Track, t2.elapsed());
         Ok(tracks)
+    }
+
+    /// Detects in `roi` from now on (`[detector] roi = "zones"` follows reloaded zones).
+    fn look_at(&mut self, roi: Option<NormRect>) {
+        if roi != self.roi {
+            let (w, h) = self.pre.output_size();
+            self.pre = Preprocessor::new(w, h, roi);
+            self.tiles.look_at(roi);
+            self.roi = roi;
+        }
     }
 
     fn preprocess(&mut self, frame: &FrameRef<'_>, m: &mut Metrics) -> bool {

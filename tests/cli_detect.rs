@@ -184,6 +184,54 @@ fn detect_tiles_a_large_frame_by_default_and_1x1_is_the_whole_frame() {
     assert_eq!(three, tiled[..3]);
 }
 
+/// Box centres in pixels.
+fn centres(found: &[serde_json::Value]) -> Vec<(u64, u64)> {
+    found
+        .iter()
+        .map(|d| {
+            let p = &d["pixels"];
+            let c = |a: &str, b: &str| (p[a].as_u64().unwrap() + p[b].as_u64().unwrap()) / 2;
+            (c("x0", "x1"), c("y0", "y1"))
+        })
+        .collect()
+}
+
+#[test]
+fn detect_with_roi_zones_looks_only_around_the_zones_and_closer() {
+    let img = mosaic_jpeg();
+    let img = img.to_str().unwrap();
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    // The far end of the walkway in the top-left quadrant; with the default margin (0.1) the
+    // detector sees x 0..0.6, y 0.1..0.4 of the frame: 461×173 px.
+    let cfg = dir.join("roi-zones.toml");
+    std::fs::write(
+        &cfg,
+        "[detector]\nroi = \"zones\"\n\n[[zones]]\nname = \"far\"\n\
+         polygon = [[0.0, 0.2], [0.5, 0.2], [0.5, 0.3], [0.0, 0.3]]\n",
+    )
+    .unwrap();
+    let zones = centres(&detect_json(&["-c", cfg.to_str().unwrap(), img]));
+    let inside = |&(x, y): &(u64, u64)| x <= 461 && (57..=231).contains(&y);
+    assert!(zones.iter().all(inside), "{zones:?}");
+    let whole = centres(&detect_json(&[img, "--tiles", "1x1"]));
+    let whole_inside = whole.iter().filter(|c| inside(c)).count();
+    eprintln!(
+        "in the region: {} with roi = zones, {whole_inside} on the whole frame",
+        zones.len()
+    );
+    assert!(
+        zones.len() >= 3 && zones.len() > whole_inside,
+        "{zones:?} {whole:?}"
+    );
+    // Without zones there is nothing to look at: refused, where it is set.
+    let cfg = dir.join("roi-no-zones.toml");
+    std::fs::write(&cfg, "[detector]\nroi = \"zones\"\n").unwrap();
+    fails_with(
+        &["check", "--config", cfg.to_str().unwrap()],
+        "roi-no-zones.toml:2:7: detector.roi: \"zones\" looks only around the zones and lines",
+    );
+}
+
 #[test]
 fn detect_refuses_a_grid_finer_than_the_model_input() {
     fails_with(

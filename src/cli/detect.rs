@@ -3,10 +3,11 @@
 
 use super::ConfigArg;
 use crate::detect::config::{check_fraction, DetectorConfig, ModelConfig};
-use crate::detect::tiles::TileSpec;
+use crate::detect::tiles::{from_region, TileSpec};
 use crate::detect::{Detections, Detector, SsdDetector, Tiler};
 use anyhow::{bail, Context};
 use picket_geom::{NormRect, PixelRect};
+use picket_image::resize::{CropBox, Resizer};
 use picket_image::still;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -76,6 +77,14 @@ impl ModelArgs {
     }
 }
 
+impl ModelArgs {
+    /// Where the config says to look (`[source] roi`, or `[detector] roi = "zones"`); the
+    /// whole image without a config.
+    pub fn look_at(&self) -> anyhow::Result<Option<NormRect>> {
+        Ok(self.config.load_or_defaults()?.detector_roi())
+    }
+}
+
 /// `--threads`, checked against the model's limit.
 pub fn check_threads(t: u16) -> anyhow::Result<u16> {
     if !(1..=crate::detect::config::MAX_THREADS).contains(&t) {
@@ -120,18 +129,27 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     }
     let (w, h) = det.input_size();
     let mut found = Detections::with_capacity(det_cfg.max_detections);
-    let mut tiler = Tiler::new(&det_cfg, None);
+    let roi = args.model.look_at()?;
+    let mut tiler = Tiler::new(&det_cfg, roi);
     let mut reports = Vec::new();
     for path in &args.images {
         let mut img = still::load(path)?;
         let t0 = Instant::now();
-        let tiled = tiler.plan((img.width(), img.height()), (w, h))?;
+        let (iw, ih) = (img.width(), img.height());
+        let tiled = tiler.plan((iw, ih), (w, h))?;
         found.clear();
         if !tiled || tiler.whole_frame() {
-            img.stretch_into(det.input(), w, h)
+            let crop = roi.map_or(CropBox::full(iw, ih), |r| CropBox::from_roi(&r, iw, ih));
+            Resizer::new(iw, ih, crop, w, h)
+                .and_then(|mut r| r.resize(img.view(), det.input()))
                 .with_context(|| format!("resize {}", path.display()))?;
             det.detect(&mut found)
                 .with_context(|| format!("detect in {}", path.display()))?;
+            if let Some(r) = &roi {
+                for d in found.as_mut_slice() {
+                    d.bbox = from_region(r, &d.bbox);
+                }
+            }
         }
         if tiled {
             tiler

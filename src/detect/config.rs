@@ -90,6 +90,22 @@ pub struct DetectorConfig {
     pub tile_overlap: f32,
     /// Also run the whole frame on tiled frames and merge it in (large, near people).
     pub tile_whole_frame: bool,
+    /// Where to look: `"frame"` (default: the whole frame, or `[source] roi`), or `"zones"`:
+    /// only the bounding box of the zones and lines, widened by `roi_margin`, at the scale it
+    /// allows (tiled, when large enough, as a frame would be).
+    pub roi: RoiMode,
+    /// How far around the zones and lines to look with `roi = "zones"`, as a fraction of the
+    /// frame on each side, `0 ≤ x ≤ 0.5`: people standing at a zone's far edge reach above it.
+    pub roi_margin: f32,
+}
+
+/// `[detector] roi`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoiMode {
+    #[default]
+    Frame,
+    Zones,
 }
 
 impl Default for DetectorConfig {
@@ -102,6 +118,8 @@ impl Default for DetectorConfig {
             tiles: TileSpec::Auto,
             tile_overlap: 0.2,
             tile_whole_frame: true,
+            roi: RoiMode::Frame,
+            roi_margin: 0.1,
         }
     }
 }
@@ -179,6 +197,12 @@ impl Validate for DetectorConfig {
                     "must be between 1 and {MAX_DETECTIONS}, not {}",
                     self.max_detections
                 ),
+            );
+        }
+        if !(0.0..=0.5).contains(&self.roi_margin) {
+            report.error(
+                join(at, "roi_margin"),
+                format!("must be between 0 and 0.5, not {}", self.roi_margin),
             );
         }
         if !(0.0..=MAX_OVERLAP).contains(&self.tile_overlap) {

@@ -76,6 +76,12 @@ impl Tiler {
         Ok(self.grid.is_tiled())
     }
 
+    /// Tiles `region` (the whole frame when `None`) from the next frame on.
+    pub fn look_at(&mut self, region: Option<NormRect>) {
+        self.region = region;
+        self.planned = None;
+    }
+
     /// Whether the whole-frame pass is merged with the tiles (`tile_whole_frame`); when not,
     /// the caller may skip it on tiled frames.
     pub fn whole_frame(&self) -> bool {

@@ -147,14 +147,7 @@ pub struct Tile {
 impl Tile {
     /// `b`, found in this tile (normalised to it), in frame coordinates, and whether it is cut.
     pub fn to_frame(&self, b: &NormRect) -> (NormRect, bool) {
-        let r = &self.rect;
-        let (w, h) = (r.width(), r.height());
-        let frame = NormRect::new(
-            r.x0 + b.x0 * w,
-            r.y0 + b.y0 * h,
-            r.x0 + b.x1 * w,
-            r.y0 + b.y1 * h,
-        );
+        let frame = from_region(&self.rect, b);
         let [left, top, right, bottom] = self.inner;
         let cut = (left && b.x0 < EDGE)
             || (top && b.y0 < EDGE)
@@ -162,6 +155,17 @@ impl Tile {
             || (bottom && b.y1 > 1.0 - EDGE);
         (frame, cut)
     }
+}
+
+/// `b`, normalised to `region` (itself normalised to the frame), in frame coordinates.
+pub fn from_region(region: &NormRect, b: &NormRect) -> NormRect {
+    let (w, h) = (region.width(), region.height());
+    NormRect::new(
+        region.x0 + b.x0 * w,
+        region.y0 + b.y0 * h,
+        region.x0 + b.x1 * w,
+        region.y0 + b.y1 * h,
+    )
 }
 
 /// The tiles of one grid over one region of a frame of one size.
