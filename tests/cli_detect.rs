@@ -248,3 +248,109 @@ fn detect_refuses_a_grid_finer_than_the_model_input() {
         stderr(&o)
     );
 }
+
+/// `picket eval-detect` on known boxes: ten 300×300 frames of the campus (`tests/data/inputs`),
+/// labelled with the people the reference implementation finds in them (`golden.json`), so the
+/// detector on TFLite's reference kernels should score them all. Then the same frames with as
+/// many rectangles again drawn where nobody is: at most half can be found.
+#[test]
+fn eval_detect_scores_known_boxes() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("eval-detect");
+    let _ = std::fs::remove_dir_all(&dir);
+    let frames = dir.join("frames");
+    std::fs::create_dir_all(&frames).unwrap();
+    let golden: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string("tests/data/golden.json").unwrap()).unwrap();
+    let mut images: Vec<&serde_json::Value> = golden["images"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["input"].as_str().unwrap().starts_with("vtest_"))
+        .collect();
+    images.sort_by_key(|i| i["input"].as_str().unwrap().to_owned());
+    assert_eq!(images.len(), 10);
+    let (mut gt, mut padded, mut people) = (String::new(), String::new(), 0);
+    for (n, img) in images.iter().enumerate() {
+        let name = img["input"].as_str().unwrap();
+        std::fs::copy(format!("tests/data/inputs/{name}"), frames.join(name)).unwrap();
+        for (k, d) in img["detections"].as_array().unwrap().iter().enumerate() {
+            let b: Vec<f64> = (0..4)
+                .map(|i| d["box"][i].as_f64().unwrap() * 300.0)
+                .collect();
+            let line = format!(
+                "{},{k},{:.2},{:.2},{:.2},{:.2},1,-1,-1,-1\n",
+                n + 1,
+                b[0],
+                b[1],
+                b[2] - b[0],
+                b[3] - b[1]
+            );
+            gt.push_str(&line);
+            padded.push_str(&line);
+            // A drawn rectangle in the sky strip at the top, where nobody walks.
+            padded.push_str(&format!(
+                "{},{},{},2,20,40,1,-1,-1,-1\n",
+                n + 1,
+                100 + k,
+                k * 25
+            ));
+            people += 1;
+        }
+    }
+    std::fs::write(dir.join("gt.txt"), gt).unwrap();
+    std::fs::write(dir.join("padded.txt"), padded).unwrap();
+    let run = |gt: &str| {
+        let o = picket(&[
+            "eval-detect",
+            "--frames",
+            frames.to_str().unwrap(),
+            "--gt",
+            dir.join(gt).to_str().unwrap(),
+            "--no-xnnpack",
+            "--threads",
+            "1",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let s = String::from_utf8_lossy(&o.stdout).into_owned();
+        let field = |key: &str| -> f64 {
+            let at = s.find(key).unwrap_or_else(|| panic!("no `{key}` in {s}")) + key.len();
+            s[at..]
+                .split_whitespace()
+                .next()
+                .unwrap()
+                .trim_end_matches(',')
+                .parse()
+                .unwrap()
+        };
+        (
+            s.clone(),
+            field("AP@0.5 "),
+            field("AP@0.3 "),
+            field("at 1 FP/frame "),
+        )
+    };
+    let (s, ap50, ap30, recall) = run("gt.txt");
+    assert!(
+        s.contains(&format!("frames 10 (300×300), people {people}")),
+        "{s}"
+    );
+    assert!(s.contains("time a frame: median"), "{s}");
+    assert!(ap50 >= 0.95 && ap30 >= ap50 && recall >= 0.95, "{s}");
+    let (s, ap50, _, recall) = run("padded.txt");
+    assert!(s.contains(&format!("people {}", 2 * people)), "{s}");
+    assert!(
+        (0.45..=0.5).contains(&ap50) && (0.45..=0.5).contains(&recall),
+        "{s}"
+    );
+    // The same frames as one MJPEG clip (concatenated JPEGs, slightly lossy): nearly as good.
+    let mut clip = Vec::new();
+    for img in &images {
+        let name = img["input"].as_str().unwrap();
+        let rgb = picket_image::still::load(&frames.join(name)).unwrap();
+        clip.extend(rgb.to_jpeg(95).unwrap());
+    }
+    std::fs::remove_dir_all(&frames).unwrap();
+    std::fs::write(&frames, clip).unwrap();
+    let (s, ap50, _, _) = run("gt.txt");
+    assert!(s.contains("frames 10 (300×300)") && ap50 >= 0.85, "{s}");
+}

@@ -118,10 +118,10 @@ fn tilings(
     }
     let per_round = runs.div_ceil(ROUNDS).max(1);
     for _ in 0..ROUNDS {
-        for (_, tiler, tiled, means) in &mut tilers {
+        for (_, tiler, _, means) in &mut tilers {
             let t0 = Instant::now();
             for _ in 0..per_round {
-                frame(det, tiler, *tiled, img, &mut found)?;
+                super::detect::detect_image(det, tiler, None, img, &mut found)?;
             }
             means.push(t0.elapsed() / per_round as u32);
         }
@@ -141,26 +141,6 @@ fn tilings(
             },
             ms(med),
         );
-    }
-    Ok(())
-}
-
-/// One frame as `picket detect` and the pipeline run it.
-fn frame(
-    det: &mut SsdDetector,
-    tiler: &mut Tiler,
-    tiled: bool,
-    img: &RgbImage,
-    found: &mut Detections,
-) -> anyhow::Result<()> {
-    let (w, h) = det.input_size();
-    found.clear();
-    if !tiled || tiler.whole_frame() {
-        img.stretch_into(det.input(), w, h).context("resize")?;
-        det.detect(found).context("detect")?;
-    }
-    if tiled {
-        tiler.run(det, img.view(), found).context("tiles")?;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use crate::detect::{Detections, Detector, SsdDetector, Tiler};
 use anyhow::{bail, Context};
 use picket_geom::{NormRect, PixelRect};
 use picket_image::resize::{CropBox, Resizer};
-use picket_image::still;
+use picket_image::{still, RgbImage};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -85,6 +85,37 @@ impl ModelArgs {
     }
 }
 
+/// Detects in `img` as the pipeline would: the whole image (or `roi` of it) unless only tiles
+/// are wanted, then the tiles, merged; boxes normalised to the whole image.
+pub(super) fn detect_image(
+    det: &mut SsdDetector,
+    tiler: &mut Tiler,
+    roi: Option<NormRect>,
+    img: &RgbImage,
+    found: &mut Detections,
+) -> anyhow::Result<()> {
+    let (w, h) = det.input_size();
+    let (iw, ih) = (img.width(), img.height());
+    let tiled = tiler.plan((iw, ih), (w, h))?;
+    found.clear();
+    if !tiled || tiler.whole_frame() {
+        let crop = roi.map_or(CropBox::full(iw, ih), |r| CropBox::from_roi(&r, iw, ih));
+        Resizer::new(iw, ih, crop, w, h)
+            .and_then(|mut r| r.resize(img.view(), det.input()))
+            .context("resize")?;
+        det.detect(found)?;
+        if let Some(r) = &roi {
+            for d in found.as_mut_slice() {
+                d.bbox = from_region(r, &d.bbox);
+            }
+        }
+    }
+    if tiled {
+        tiler.run(det, img.view(), found).context("tiles")?;
+    }
+    Ok(())
+}
+
 /// `--threads`, checked against the model's limit.
 pub fn check_threads(t: u16) -> anyhow::Result<u16> {
     if !(1..=crate::detect::config::MAX_THREADS).contains(&t) {
@@ -127,7 +158,6 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
     }
-    let (w, h) = det.input_size();
     let mut found = Detections::with_capacity(det_cfg.max_detections);
     let roi = args.model.look_at()?;
     let mut tiler = Tiler::new(&det_cfg, roi);
@@ -135,27 +165,8 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     for path in &args.images {
         let mut img = still::load(path)?;
         let t0 = Instant::now();
-        let (iw, ih) = (img.width(), img.height());
-        let tiled = tiler.plan((iw, ih), (w, h))?;
-        found.clear();
-        if !tiled || tiler.whole_frame() {
-            let crop = roi.map_or(CropBox::full(iw, ih), |r| CropBox::from_roi(&r, iw, ih));
-            Resizer::new(iw, ih, crop, w, h)
-                .and_then(|mut r| r.resize(img.view(), det.input()))
-                .with_context(|| format!("resize {}", path.display()))?;
-            det.detect(&mut found)
-                .with_context(|| format!("detect in {}", path.display()))?;
-            if let Some(r) = &roi {
-                for d in found.as_mut_slice() {
-                    d.bbox = from_region(r, &d.bbox);
-                }
-            }
-        }
-        if tiled {
-            tiler
-                .run(&mut det, img.view(), &mut found)
-                .with_context(|| format!("detect in the tiles of {}", path.display()))?;
-        }
+        detect_image(&mut det, &mut tiler, roi, &img, &mut found)
+            .with_context(|| format!("detect in {}", path.display()))?;
         let ms = t0.elapsed().as_secs_f64() * 1e3;
         let labels = det.labels();
         let list: Vec<Found> = found

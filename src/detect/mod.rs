@@ -6,12 +6,14 @@
 //!
 //! - [`picket_runtime`] runs the model: the project's own wrapper of the TfLite C API;
 //! - [`ssd`]: decoding both SSD output styles, with [`anchors`] and [`nms`];
+//! - [`ap`]: scoring detections against labelled boxes (`picket eval-detect`);
 //! - [`labels`]: label maps; [`config`]: the `[model]` and `[detector]` sections;
 //! - [`detector`]: [`SsdDetector`], the model, decoder and labels together;
 //! - [`tiles`]: `[detector] tiles`, the grid of overlapping crops and the merge across them;
 //!   [`tiled`]: [`Tiler`], which runs a detector over them.
 
 pub mod anchors;
+pub mod ap;
 pub mod config;
 pub mod detector;
 pub mod labels;
