@@ -14,6 +14,7 @@ pub mod live;
 mod outlets;
 mod snapshots;
 mod tamper;
+mod tracks_out;
 pub mod worker;
 
 use crate::alarm::{self, AlarmError};
@@ -89,6 +90,11 @@ pub enum PipelineError {
     Journal(#[from] JournalError),
     #[error(transparent)]
     Motion(#[from] MotionError),
+    #[error("--tracks-out {}: {cause}", path.display())]
+    TracksOut {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
     #[error("cannot start the {0} thread: {1}")]
     Spawn(&'static str, std::io::Error),
 }
@@ -105,6 +111,8 @@ pub struct Options {
     /// Count the hot thread's allocations from this frame on, into [`Summary::allocations`]
     /// (only meaningful where [`crate::alloc_count::CountingAlloc`] is the global allocator).
     pub count_allocations_from: Option<u64>,
+    /// Write the tracker's output here, in MOTChallenge format (`picket run --tracks-out`).
+    pub tracks_out: Option<PathBuf>,
 }
 
 /// What the signal handlers (or a test) set.
@@ -175,6 +183,16 @@ pub fn run_with_source(
     log::info!("{}", crate::detect::detector::describe(&det));
     let (w, h) = det.input_size();
     let roi = cfg.detector_roi();
+    let tracks_out =
+        match &opts.tracks_out {
+            Some(p) => Some(tracks_out::TracksOut::create(p).map_err(|cause| {
+                PipelineError::TracksOut {
+                    path: p.clone(),
+                    cause,
+                }
+            })?),
+            None => None,
+        };
     let shots = Slots::new(info.width, info.height);
     let shared = worker::Shared::default();
     let mut queue: Queue<WorkItem, QUEUE> = Queue::new();
@@ -217,6 +235,7 @@ pub fn run_with_source(
         epoch,
         reloads: 0,
         clock: FrameClock::default(),
+        tracks_out,
     };
     let journal_dir = cfg.journal.path.parent().map(|p| p.to_path_buf());
     let result = std::thread::scope(|scope| {
@@ -286,6 +305,7 @@ struct Hot<'s> {
     epoch: Instant,
     reloads: u64,
     clock: FrameClock,
+    tracks_out: Option<tracks_out::TracksOut>,
 }
 
 /// Whether the loop goes on.
@@ -324,6 +344,9 @@ impl Hot<'_> {
                 ready = true;
             }
         }
+        if let Some(out) = &mut self.tracks_out {
+            out.finish();
+        }
         let allocations = alloc_base.map(|b| crate::alloc_count::allocations() - b);
         Ok((allocations, self.out.metrics.get(Counter::Events)))
     }
@@ -344,6 +367,9 @@ impl Hot<'_> {
 
         // Motion gate → preprocess → detect → track.
         let tracks = self.see.frame(&frame, mono, m)?;
+        if let Some(out) = &mut self.tracks_out {
+            out.frame(seq, (frame.width, frame.height), tracks, mono);
+        }
 
         // Rules.
         let now = Now {
