@@ -14,12 +14,13 @@ pub mod live;
 mod outlets;
 mod snapshots;
 mod tamper;
+mod tracks_out;
 pub mod worker;
 
 use crate::alarm::{self, AlarmError};
 use crate::arming::{self, ArmingShared, WatchError};
 use crate::config::{self, Config};
-use crate::detect::{DetectError, Detections, Detector, SsdDetector};
+use crate::detect::{DetectError, Detections, Detector, SsdDetector, Tiler};
 use crate::event::{Event, EventKind, Value};
 use crate::health::{Health, Probes};
 use crate::journal::{Journal, JournalError, JournalStatus};
@@ -89,6 +90,11 @@ pub enum PipelineError {
     Journal(#[from] JournalError),
     #[error(transparent)]
     Motion(#[from] MotionError),
+    #[error("--tracks-out {}: {cause}", path.display())]
+    TracksOut {
+        path: PathBuf,
+        cause: std::io::Error,
+    },
     #[error("cannot start the {0} thread: {1}")]
     Spawn(&'static str, std::io::Error),
 }
@@ -105,6 +111,8 @@ pub struct Options {
     /// Count the hot thread's allocations from this frame on, into [`Summary::allocations`]
     /// (only meaningful where [`crate::alloc_count::CountingAlloc`] is the global allocator).
     pub count_allocations_from: Option<u64>,
+    /// Write the tracker's output here, in MOTChallenge format (`picket run --tracks-out`).
+    pub tracks_out: Option<PathBuf>,
 }
 
 /// What the signal handlers (or a test) set.
@@ -174,6 +182,17 @@ pub fn run_with_source(
     let det = SsdDetector::new(&cfg.model, &cfg.detector)?;
     log::info!("{}", crate::detect::detector::describe(&det));
     let (w, h) = det.input_size();
+    let roi = cfg.detector_roi();
+    let tracks_out =
+        match &opts.tracks_out {
+            Some(p) => Some(tracks_out::TracksOut::create(p).map_err(|cause| {
+                PipelineError::TracksOut {
+                    path: p.clone(),
+                    cause,
+                }
+            })?),
+            None => None,
+        };
     let shots = Slots::new(info.width, info.height);
     let shared = worker::Shared::default();
     let mut queue: Queue<WorkItem, QUEUE> = Queue::new();
@@ -183,15 +202,16 @@ pub fn run_with_source(
         source,
         see: Seeing {
             gate: MotionGate::new(&cfg.motion)?.keep_cells(cfg.tamper.enabled),
-            pre: Preprocessor::new(w, h, cfg.source.roi_rect()),
+            pre: Preprocessor::new(w, h, roi),
             det,
             dets: Detections::with_capacity(cfg.detector.max_detections),
+            tiles: Tiler::new(&cfg.detector, roi),
             tracker: Tracker::new(cfg.tracker.clone(), cfg.detector.threshold),
             starts: StartWatch::new(
                 cfg.tracker.scores(cfg.detector.threshold),
                 cfg.tracker.confirm_hits,
             ),
-            roi: cfg.source.roi_rect(),
+            roi,
             last_inference: None,
         },
         rules,
@@ -215,6 +235,7 @@ pub fn run_with_source(
         epoch,
         reloads: 0,
         clock: FrameClock::default(),
+        tracks_out,
     };
     let journal_dir = cfg.journal.path.parent().map(|p| p.to_path_buf());
     let result = std::thread::scope(|scope| {
@@ -284,6 +305,7 @@ struct Hot<'s> {
     epoch: Instant,
     reloads: u64,
     clock: FrameClock,
+    tracks_out: Option<tracks_out::TracksOut>,
 }
 
 /// Whether the loop goes on.
@@ -322,6 +344,9 @@ impl Hot<'_> {
                 ready = true;
             }
         }
+        if let Some(out) = &mut self.tracks_out {
+            out.finish();
+        }
         let allocations = alloc_base.map(|b| crate::alloc_count::allocations() - b);
         Ok((allocations, self.out.metrics.get(Counter::Events)))
     }
@@ -342,6 +367,9 @@ impl Hot<'_> {
 
         // Motion gate → preprocess → detect → track.
         let tracks = self.see.frame(&frame, mono, m)?;
+        if let Some(out) = &mut self.tracks_out {
+            out.frame(seq, (frame.width, frame.height), tracks, mono);
+        }
 
         // Rules.
         let now = Now {
@@ -450,10 +478,13 @@ impl Hot<'_> {
         let new =
             config::load::<Config>(path)
                 .map_err(|e| e.to_string())
-                .and_then(|cfg| rules_of(&cfg).map_err(|e| e.to_string()))
-                .and_then(|rules| {
+                .and_then(|cfg| {
+                    let roi = cfg.detector_roi();
+                    rules_of(&cfg).map(|r| (r, roi)).map_err(|e| e.to_string())
+                })
+                .and_then(|(rules, roi)| {
                     if rules.rule_names().eq(self.rules.rule_names()) {
-                        Ok(rules)
+                        Ok((rules, roi))
                     } else {
                         Err("the rules' names or order changed, and the alarms are mapped by rule: \
                          restart picket to apply it"
@@ -461,7 +492,8 @@ impl Hot<'_> {
                     }
                 });
         match new {
-            Ok(rules) => {
+            Ok((rules, roi)) => {
+                self.see.look_at(roi);
                 if let Some(st) = &mut self.out.state {
                     st.zones = Some(rules.zone_names().map(String::from).collect());
                 }
@@ -480,6 +512,8 @@ struct Seeing {
     pre: Preprocessor,
     det: SsdDetector,
     dets: Detections,
+    /// `[detector] tiles`: more passes over crops of the frame, merged into `dets`.
+    tiles: Tiler,
     tracker: Tracker,
     /// Says once why, if detections never become a confirmed track.
     starts: StartWatch,
@@ -540,12 +574,29 @@ impl Seeing {
             return Ok(self.tracker.tracks());
         }
         let t = Instant::now();
-        self.det.invoke()?;
+        let tiled = self
+            .tiles
+            .plan((frame.width, frame.height), self.det.input_size())?;
+        // Tiled frames run the whole frame too unless `tile_whole_frame = false`; the tile
+        // passes are timed with the decode stage.
+        let whole = !tiled || self.tiles.whole_frame();
+        if whole {
+            self.det.invoke()?;
+        }
         let t1 = Instant::now();
-        self.det.decode(&mut self.dets)?;
+        if whole {
+            self.det.decode(&mut self.dets)?;
+        } else {
+            self.dets.clear();
+        }
         if let Some(roi) = self.roi {
             for d in self.dets.as_mut_slice() {
                 d.bbox = from_roi(&roi, &d.bbox);
+            }
+        }
+        if tiled {
+            if let Some(rgb) = self.pre.rgb(frame) {
+                self.tiles.run(&mut self.det, rgb, &mut self.dets)?;
             }
         }
         let t2 = Instant::now();
@@ -559,6 +610,16 @@ impl Seeing {
         }
         m.record(Stage::Track, t2.elapsed());
         Ok(tracks)
+    }
+
+    /// Detects in `roi` from now on (`[detector] roi = "zones"` follows reloaded zones).
+    fn look_at(&mut self, roi: Option<NormRect>) {
+        if roi != self.roi {
+            let (w, h) = self.pre.output_size();
+            self.pre = Preprocessor::new(w, h, roi);
+            self.tiles.look_at(roi);
+            self.roi = roi;
+        }
     }
 
     fn preprocess(&mut self, frame: &FrameRef<'_>, m: &mut Metrics) -> bool {

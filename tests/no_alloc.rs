@@ -1,6 +1,8 @@
 //! The per-frame path allocates nothing: source → decode or convert → crop and resize into the
 //! detector's buffer, over 200 frames after warm-up, for MJPEG (webcam-style, without Huffman
-//! tables, and at 1280×720 where it is decoded at half size), YUYV and I420 input. The counter counts this thread's allocations only.
+//! tables, and at 1280×720 where it is decoded at half size), YUYV and I420 input; and the tiled
+//! detector (the shipped model on each tile, the merge) on 768×576 frames of people. The counter
+//! counts this thread's allocations only.
 
 use picket_testkit::media;
 
@@ -138,4 +140,72 @@ fn i420_frames_from_y4m_allocate_nothing() {
     .unwrap();
     assert_eq!(src.info().format, PixelFormat::I420);
     assert_eq!(allocations_per_run(src, false), 0);
+}
+
+/// The tiled path: the whole frame and each tile through the shipped model, merged. The frames
+/// are the small-people clip in a 2×2 mosaic (768×576), which `tiles = "auto"` cuts in two.
+#[test]
+fn the_tiled_detector_allocates_nothing() {
+    use picket::detect::config::{DetectorConfig, ModelConfig};
+    use picket::detect::{Detections, Detector, SsdDetector, Tiler};
+    use picket_image::jpeg::{Extent, JpegDecoder};
+    use picket_image::RgbImage;
+
+    let clip =
+        std::fs::read(crate::util::root().join("tests/data/clip/vtest-000-079.mjpeg")).unwrap();
+    let (mut rest, mut body, mut frames) = (&clip[..], Vec::new(), 0);
+    let (mut dec, mut rgb) = (JpegDecoder::new(), RgbImage::default());
+    while let Extent::Complete(n) = jpeg::scan_length(rest) {
+        if frames % 20 == 0 {
+            dec.decode(&rest[..n], &mut rgb).unwrap();
+            body.extend(crate::pipeline_e2e::mosaic(&rgb));
+        }
+        (rest, frames) = (&rest[n..], frames + 1);
+    }
+    let (w, h) = (2 * rgb.width(), 2 * rgb.height());
+    let reader = Repeat {
+        head: Vec::new(),
+        body,
+        pos: 0,
+        times: 3,
+    };
+    let mut src = StreamSource::new(
+        "test",
+        Box::new(reader),
+        PixelFormat::Rgb24,
+        (w, h),
+        30.0,
+        Pacing::Fast,
+    );
+    let cfg = DetectorConfig::default();
+    let model = ModelConfig {
+        threads: 1,
+        ..ModelConfig::default()
+    };
+    let mut det = SsdDetector::new(&model, &cfg).unwrap();
+    let (iw, ih) = det.input_size();
+    let mut pre = Preprocessor::new(iw, ih, None);
+    let mut dets = Detections::with_capacity(cfg.max_detections);
+    let mut tiler = Tiler::new(&cfg, None);
+    let mut found = 0;
+    let mut frame = |found: &mut usize| {
+        let f = src.next().unwrap().frame().unwrap();
+        pre.run(&f, det.input()).unwrap();
+        det.detect(&mut dets).unwrap();
+        assert!(tiler.plan((f.width, f.height), (iw, ih)).unwrap());
+        let full = pre.rgb(&f).unwrap();
+        tiler.run(&mut det, full, &mut dets).unwrap();
+        *found += dets.len();
+    };
+    for _ in 0..2 {
+        frame(&mut found);
+    }
+    let ((), n) = count(|| {
+        for _ in 0..10 {
+            frame(&mut found);
+        }
+    });
+    assert_eq!(tiler.grid().tiles.len(), 2);
+    assert!(found >= 12, "the tiles found {found} people in 12 frames");
+    assert_eq!(n, 0);
 }

@@ -92,7 +92,11 @@ fn golden() -> Vec<String> {
 
 #[test]
 fn the_demo_clip_gives_the_golden_events_journalled_and_sounded() {
-    let run = run_demo("golden", "");
+    let tracks = std::env::temp_dir().join(format!("picket-e2e-tracks-{}.txt", std::process::id()));
+    let out = ["--tracks-out", tracks.to_str().unwrap()];
+    let run = run_on(&scratch("golden"), "", &root().join(CLIP), &out);
+    tracks_out_holds_the_tracks_of_the_events(&tracks, &run.events);
+    let _ = std::fs::remove_file(&tracks);
     let got = rule_lines(&run.events);
     if std::env::var_os("PICKET_BLESS").is_some() {
         let mut text = String::from(
@@ -138,6 +142,41 @@ fn the_demo_clip_gives_the_golden_events_journalled_and_sounded() {
         .find(|l| l.contains("output siren:"))
         .unwrap();
     assert!(last_output.ends_with("output siren: off"), "{last_output}");
+}
+
+/// `--tracks-out`: MOTChallenge lines, frames 1 to 80 in order, boxes in the clip's 384×288
+/// pixels, and every track a rule event names is there, in the frame of its event or before.
+fn tracks_out_holds_the_tracks_of_the_events(path: &Path, events: &[serde_json::Value]) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        let f: Vec<f64> = line.split(',').map(|v| v.parse().unwrap()).collect();
+        assert_eq!(f.len(), 10, "{line}");
+        assert_eq!(&f[7..], [-1.0, -1.0, -1.0], "{line}");
+        let (x, y, w, h) = (f[2], f[3], f[4], f[5]);
+        assert!(
+            w > 0.0 && h > 0.0 && x + w <= 400.0 && y + h <= 300.0,
+            "{line}"
+        );
+        assert!(f[6] >= 0.35 && f[6] <= 1.0, "{line}");
+        rows.push((f[0] as u32, f[1] as i64));
+    }
+    assert!(rows.len() > 80, "{} track boxes", rows.len());
+    assert!(
+        rows.windows(2).all(|p| p[0].0 <= p[1].0),
+        "frames out of order"
+    );
+    assert!(rows.iter().all(|r| (1..=80).contains(&r.0)));
+    let ids: std::collections::BTreeSet<i64> = rows.iter().map(|r| r.1).collect();
+    let named: std::collections::BTreeSet<i64> = events
+        .iter()
+        .filter_map(|e| e["track_id"].as_i64())
+        .collect();
+    assert!(!named.is_empty());
+    assert!(
+        named.is_subset(&ids),
+        "events name {named:?}, the file holds {ids:?}"
+    );
 }
 
 #[test]
@@ -211,9 +250,12 @@ const SMALL_CLIP_PEOPLE: usize = 6;
 /// zone must raise intrusions for them in every quadrant.
 ///
 /// Before the tracker's thresholds followed the detector's, this raised nothing: the model
-/// scores such people 0.35–0.55, and tracks started only from 0.6. On the whole frame the
-/// detector finds about half of them (12 of the 24 on this machine); the floor here is 40%,
-/// to be raised to 80% when tiling lets the detector see them at their own scale.
+/// scores such people 0.35–0.55, and tracks started only from 0.6. On the whole frame alone
+/// (`tiles = "1x1"`) the detector finds about half of them (12 or 13 for the 24 people).
+/// The default `tiles = "auto"` tiles this 768×576 frame in two (plus the whole frame), which
+/// shows the model each person about 1.8× wider: 53 intrusions, 12–15 a quadrant. The floor is
+/// 80% of the people, overall and in each quadrant. (An intrusion is raised per track, so a
+/// person whose track breaks counts twice; so each quadrant must still raise five.)
 #[test]
 fn small_people_in_a_mosaic_raise_intrusions_with_the_default_config() {
     let dir = scratch("small");
@@ -251,17 +293,19 @@ fn small_people_in_a_mosaic_raise_intrusions_with_the_default_config() {
     let raised: usize = per_quadrant.iter().sum();
     eprintln!("intrusions per quadrant {per_quadrant:?}: {raised} for {people} people");
     assert!(
-        per_quadrant.iter().all(|&n| n >= 1),
-        "a quadrant raised nothing: {per_quadrant:?}\n{stderr}"
+        per_quadrant
+            .iter()
+            .all(|&n| n * 10 >= SMALL_CLIP_PEOPLE * 8),
+        "a quadrant raised fewer than 80% of its people: {per_quadrant:?}\n{stderr}"
     );
     assert!(
-        raised * 10 >= people * 4,
+        raised * 10 >= people * 8,
         "{raised} intrusions for {people} people: {per_quadrant:?}"
     );
 }
 
 /// `rgb` four times, in a 2×2 mosaic.
-fn mosaic(rgb: &RgbImage) -> Vec<u8> {
+pub(crate) fn mosaic(rgb: &RgbImage) -> Vec<u8> {
     let row = 3 * rgb.width() as usize;
     let mut out = Vec::with_capacity(4 * rgb.as_bytes().len());
     for _ in 0..2 {

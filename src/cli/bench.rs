@@ -2,11 +2,14 @@
 //! pre- and post-processing around it, with the model's tensor spec. With `--input yuyv` or
 //! `--input mjpeg` it times the hot thread's stages instead, on a 640×480 camera frame of that
 //! format: everything but `Invoke` (convert or decode, resize, decode the outputs, track) as a
-//! share of `Invoke`.
+//! share of `Invoke`. Last, the time a frame takes for each tiling (`[detector] tiles`), side by
+//! side in alternating rounds.
 
 use super::detect::ModelArgs;
+use crate::detect::config::DetectorConfig;
 use crate::detect::detector::describe;
-use crate::detect::{Detections, Detector, SsdDetector};
+use crate::detect::tiles::TileSpec;
+use crate::detect::{Detections, Detector, SsdDetector, Tiler};
 use anyhow::Context;
 use picket_image::resize::{CropBox, Resizer};
 use picket_image::{still, RgbImage};
@@ -79,6 +82,66 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         ms(pct(&mut post, 50)),
         found.len()
     );
+    tilings(&mut det, &det_cfg, &img, runs)
+}
+
+/// The tilings `picket bench` compares.
+const TILINGS: [&str; 4] = ["1x1", "auto", "2x1", "2x2"];
+/// Rounds over all tilings, alternating, so that a busy moment weighs on each alike.
+const ROUNDS: usize = 3;
+
+/// Times a whole frame's detection (resize, inference, decode, tiles, merge) per tiling: the
+/// median over [`ROUNDS`] alternating rounds of each round's mean, and its ratio to `1x1`.
+fn tilings(
+    det: &mut SsdDetector,
+    cfg: &DetectorConfig,
+    img: &RgbImage,
+    runs: usize,
+) -> anyhow::Result<()> {
+    let input = det.input_size();
+    let size = (img.width(), img.height());
+    let mut found = Detections::with_capacity(cfg.max_detections);
+    let mut tilers = Vec::new();
+    for name in TILINGS {
+        let spec: TileSpec = name.parse().map_err(anyhow::Error::msg)?;
+        let mut t = Tiler::new(
+            &DetectorConfig {
+                tiles: spec,
+                ..cfg.clone()
+            },
+            None,
+        );
+        match t.plan(size, input) {
+            Ok(tiled) => tilers.push((name, t, tiled, Vec::new())),
+            Err(e) => println!("tiles {name:<5} not possible: {e}"),
+        }
+    }
+    let per_round = runs.div_ceil(ROUNDS).max(1);
+    for _ in 0..ROUNDS {
+        for (_, tiler, _, means) in &mut tilers {
+            let t0 = Instant::now();
+            for _ in 0..per_round {
+                super::detect::detect_image(det, tiler, None, img, &mut found)?;
+            }
+            means.push(t0.elapsed() / per_round as u32);
+        }
+    }
+    let base = tilers.first().map(|(_, _, _, m)| pct(&mut m.clone(), 50));
+    for (name, tiler, _, means) in &mut tilers {
+        let med = pct(means, 50);
+        let ratio = base.map_or(1.0, |b| med.as_secs_f64() / b.as_secs_f64());
+        println!(
+            "tiles {name:<5} {} tiles{}  median {:.2} ms a frame  ({ratio:.2}× 1x1; {ROUNDS} \
+             rounds of {per_round})",
+            tiler.grid().tiles.len(),
+            if tiler.whole_frame() && tiler.grid().is_tiled() {
+                " + whole frame"
+            } else {
+                ""
+            },
+            ms(med),
+        );
+    }
     Ok(())
 }
 

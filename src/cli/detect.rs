@@ -3,10 +3,12 @@
 
 use super::ConfigArg;
 use crate::detect::config::{check_fraction, DetectorConfig, ModelConfig, RuntimeChoice};
-use crate::detect::{Detections, Detector, SsdDetector};
+use crate::detect::tiles::{from_region, TileSpec};
+use crate::detect::{Detections, Detector, SsdDetector, Tiler};
 use anyhow::{bail, Context};
 use picket_geom::{NormRect, PixelRect};
-use picket_image::still;
+use picket_image::resize::{CropBox, Resizer};
+use picket_image::{still, RgbImage};
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -21,6 +23,10 @@ pub struct Args {
     /// Minimum score, in (0, 1]; default from the config, else 0.35.
     #[arg(long)]
     pub threshold: Option<f32>,
+    /// `auto`, `1x1` (the whole frame only), `2x1`, `2x2`, …; default from the config, else
+    /// `auto` (see `[detector] tiles`).
+    #[arg(long, value_name = "GRID")]
+    pub tiles: Option<TileSpec>,
     /// Print one JSON array instead of text.
     #[arg(long)]
     pub json: bool,
@@ -77,6 +83,45 @@ impl ModelArgs {
     }
 }
 
+impl ModelArgs {
+    /// Where the config says to look (`[source] roi`, or `[detector] roi = "zones"`); the
+    /// whole image without a config.
+    pub fn look_at(&self) -> anyhow::Result<Option<NormRect>> {
+        Ok(self.config.load_or_defaults()?.detector_roi())
+    }
+}
+
+/// Detects in `img` as the pipeline would: the whole image (or `roi` of it) unless only tiles
+/// are wanted, then the tiles, merged; boxes normalised to the whole image.
+pub(super) fn detect_image(
+    det: &mut SsdDetector,
+    tiler: &mut Tiler,
+    roi: Option<NormRect>,
+    img: &RgbImage,
+    found: &mut Detections,
+) -> anyhow::Result<()> {
+    let (w, h) = det.input_size();
+    let (iw, ih) = (img.width(), img.height());
+    let tiled = tiler.plan((iw, ih), (w, h))?;
+    found.clear();
+    if !tiled || tiler.whole_frame() {
+        let crop = roi.map_or(CropBox::full(iw, ih), |r| CropBox::from_roi(&r, iw, ih));
+        Resizer::new(iw, ih, crop, w, h)
+            .and_then(|mut r| r.resize(img.view(), det.input()))
+            .context("resize")?;
+        det.detect(found)?;
+        if let Some(r) = &roi {
+            for d in found.as_mut_slice() {
+                d.bbox = from_region(r, &d.bbox);
+            }
+        }
+    }
+    if tiled {
+        tiler.run(det, img.view(), found).context("tiles")?;
+    }
+    Ok(())
+}
+
 /// `--threads`, checked against the model's limit.
 pub fn check_threads(t: u16) -> anyhow::Result<u16> {
     if !(1..=crate::detect::config::MAX_THREADS).contains(&t) {
@@ -112,19 +157,21 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         check_fraction(t).map_err(|m| anyhow::anyhow!("--threshold: {m}"))?;
         det_cfg.threshold = t;
     }
+    if let Some(t) = args.tiles {
+        det_cfg.tiles = t;
+    }
     let mut det = SsdDetector::new(&model, &det_cfg)?;
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir).with_context(|| format!("create {}", dir.display()))?;
     }
-    let (w, h) = det.input_size();
     let mut found = Detections::with_capacity(det_cfg.max_detections);
+    let roi = args.model.look_at()?;
+    let mut tiler = Tiler::new(&det_cfg, roi);
     let mut reports = Vec::new();
     for path in &args.images {
         let mut img = still::load(path)?;
         let t0 = Instant::now();
-        img.stretch_into(det.input(), w, h)
-            .with_context(|| format!("resize {}", path.display()))?;
-        det.detect(&mut found)
+        detect_image(&mut det, &mut tiler, roi, &img, &mut found)
             .with_context(|| format!("detect in {}", path.display()))?;
         let ms = t0.elapsed().as_secs_f64() * 1e3;
         let labels = det.labels();

@@ -8,6 +8,7 @@ mod bench_stages;
 pub mod check;
 mod config_arg;
 pub mod detect;
+pub mod eval_detect;
 pub mod events;
 pub mod feed;
 pub mod hub;
@@ -58,6 +59,8 @@ pub enum Command {
     Detect(detect::Args),
     /// Time the detector on this machine.
     Bench(bench::Args),
+    /// Score the detector on labelled frames: AP, recall at a rate of false boxes, time a frame.
+    EvalDetect(eval_detect::Args),
     /// List V4L2 cameras with their formats, sizes, frame rates and controls.
     Probe(probe::Args),
     /// Run the tracker over a MOTChallenge detection file and write its tracks.
@@ -103,6 +106,7 @@ impl Cli {
             Command::Events(a) => events::run(a),
             Command::Detect(a) => detect::run(a),
             Command::Bench(a) => bench::run(a),
+            Command::EvalDetect(a) => eval_detect::run(a),
             Command::Probe(a) => probe::run(a),
             Command::TrackEval(a) => track_eval::run(a),
             Command::JournalStress(a) => journal_stress::run(a),

@@ -46,6 +46,10 @@ pub struct Args {
     /// Show a progress line on stderr (at each metrics interval).
     #[arg(long)]
     pub progress: bool,
+    /// Write the tracker's output to FILE in MOTChallenge format (`frame,id,x,y,w,h,score,…`
+    /// in pixels, frames from 1), to score detector and tracker with standard tools.
+    #[arg(long, value_name = "FILE")]
+    pub tracks_out: Option<PathBuf>,
 }
 
 impl Args {
@@ -108,6 +112,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         config_path: Some(args.config.path().to_owned()),
         progress: args.progress,
         count_allocations_from: None,
+        tracks_out: args.tracks_out.clone(),
     };
     let ctl = Control {
         stop: signal::stop_flag(),

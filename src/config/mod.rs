@@ -7,9 +7,11 @@
 //! impl. This is the only module that imports every section; loading, validation and locating
 //! problems live in the leaf [`crate::validate`], re-exported here.
 
+use crate::detect::config::RoiMode;
 pub use crate::validate::{
     check, join, load, load_checked, parse, Checked, ConfigError, Problem, Report, Validate,
 };
+use picket_geom::NormRect;
 use serde::Deserialize;
 use std::path::PathBuf;
 
@@ -57,6 +59,27 @@ pub struct Config {
 }
 
 impl Config {
+    /// The part of the frame the detector sees: `[source] roi`, or with `[detector] roi =
+    /// "zones"` the bounding box of the zones and lines widened by `roi_margin` (clamped to the
+    /// frame); `None` for the whole frame.
+    pub fn detector_roi(&self) -> Option<NormRect> {
+        if self.detector.roi == RoiMode::Frame {
+            return self.source.roi_rect();
+        }
+        let points = self
+            .zones
+            .iter()
+            .flat_map(|z| z.polygon.iter().copied())
+            .chain(self.lines.iter().flat_map(|l| [l.a, l.b]));
+        let mut b: Option<NormRect> = None;
+        for [x, y] in points {
+            let r = b.get_or_insert(NormRect::new(x, y, x, y));
+            *r = NormRect::new(r.x0.min(x), r.y0.min(y), r.x1.max(x), r.y1.max(y));
+        }
+        let m = self.detector.roi_margin;
+        b.map(|r| NormRect::new(r.x0 - m, r.y0 - m, r.x1 + m, r.y1 + m).clamped())
+    }
+
     /// `[journal]` as `picket run` opens it: with `[uplink] state_file` when an MQTT uplink is
     /// configured and the `[[push]]` sinks' cursors, so that pruning keeps what they have not
     /// sent.
@@ -128,6 +151,30 @@ impl Validate for Config {
         self.source.validate(&join(at, "source"), report);
         self.model.validate(&join(at, "model"), report);
         self.detector.validate(&join(at, "detector"), report);
+        if self.detector.roi == RoiMode::Zones {
+            if self.zones.is_empty() && self.lines.is_empty() {
+                report.error(
+                    join(at, "detector.roi"),
+                    "\"zones\" looks only around the zones and lines, and none is configured: \
+                     add [[zones]] or [[lines]], or set roi = \"frame\"",
+                );
+            }
+            if self.source.roi.is_some() {
+                report.error(
+                    join(at, "detector.roi"),
+                    "\"zones\" and [source] roi both say where to look: keep one",
+                );
+            }
+        }
+        if self.model.path.is_none() && self.source.kind == crate::source::SourceKind::V4l2 {
+            self.detector.check_tiles(
+                &join(at, "detector"),
+                (self.source.width, self.source.height),
+                self.detector_roi(),
+                crate::detect::SHIPPED_INPUT,
+                report,
+            );
+        }
         if let Some(u) = &self.uplink {
             u.validate_with(&join(at, "uplink"), !self.push.is_empty(), report);
         }

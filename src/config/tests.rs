@@ -227,6 +227,81 @@ mod detect {
     }
 
     #[test]
+    fn tiles_default_to_auto_and_a_bad_grid_is_located_and_explained() {
+        use crate::detect::tiles::TileSpec;
+        let c: Config = parse("", "p.toml").unwrap();
+        assert_eq!(c.detector.tiles, TileSpec::Auto);
+        assert_eq!(c.detector.tile_overlap, 0.2);
+        let c: Config = parse("[detector]\ntiles = \"1x1\"\n", "p.toml").unwrap();
+        assert_eq!(c.detector.tiles, TileSpec::WHOLE);
+        let e = parse::<Config>("[detector]\ntiles = \"3by2\"\n", "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("p.toml:2:9") && e.contains("`3by2` is not a tiling"),
+            "{e}"
+        );
+        assert_eq!(
+            problems("[detector]\ntile_overlap = 0.7\n"),
+            ["2:16: detector.tile_overlap"]
+        );
+        // The default camera's 640×480 cut 2×2 gives tiles smaller than the model's 300×300.
+        let text = "[detector]\ntiles = \"2x2\"\n";
+        let e = parse::<Config>(text, "p.toml").unwrap_err().to_string();
+        assert!(
+            e.contains("p.toml:2:9: detector.tiles: 2x2 on a 640×480 region gives 356×267 tiles"),
+            "{e}"
+        );
+        assert!(e.contains("smaller than the model's 300×300 input"), "{e}");
+        let text = "[source]\nwidth = 1280\nheight = 720\n[detector]\ntiles = \"2x2\"\n";
+        parse::<Config>(text, "p.toml").unwrap();
+        // A file's size is known only at its first frame, where the pipeline checks again.
+        let text = "[source]\nkind = \"file\"\n[detector]\ntiles = \"4x4\"\n";
+        let e = parse::<Config>(text, "p.toml").unwrap_err().to_string();
+        assert!(!e.contains("tiles"), "{e}");
+    }
+
+    #[test]
+    fn roi_zones_looks_at_the_zones_and_lines_with_a_margin() {
+        let c: Config = parse("", "p.toml").unwrap();
+        assert_eq!(c.detector_roi(), None);
+        let c: Config = parse("[source]\nroi = [0.0, 0.5, 1.0, 1.0]\n", "p.toml").unwrap();
+        assert_eq!(c.detector_roi(), Some(NormRect::new(0.0, 0.5, 1.0, 1.0)));
+        let text = "[detector]\nroi = \"zones\"\nroi_margin = 0.05\n\
+                    [[zones]]\nname = \"door\"\npolygon = [[0.3, 0.4], [0.5, 0.4], [0.5, 0.6]]\n\
+                    [[lines]]\nname = \"gate\"\na = [0.2, 0.5]\nb = [0.25, 0.98]\n";
+        let c: Config = parse(text, "p.toml").unwrap();
+        let r = c.detector_roi().unwrap();
+        let want = [0.15, 0.35, 0.55, 1.0];
+        for (got, want) in [r.x0, r.y0, r.x1, r.y1].into_iter().zip(want) {
+            assert!((got - want).abs() < 1e-6, "{r:?}");
+        }
+    }
+
+    #[test]
+    fn roi_zones_without_zones_or_beside_a_source_roi_is_refused() {
+        let e = parse::<Config>("[detector]\nroi = \"zones\"\n", "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("p.toml:2:7: detector.roi: \"zones\" looks only around the zones and lines, and none is configured"),
+            "{e}"
+        );
+        let text = "[source]\nroi = [0.0, 0.5, 1.0, 1.0]\n[detector]\nroi = \"zones\"\n\
+                    [[lines]]\nname = \"gate\"\na = [0.2, 0.5]\nb = [0.25, 0.98]\n";
+        let e = parse::<Config>(text, "p.toml").unwrap_err().to_string();
+        assert!(
+            e.contains("detector.roi: \"zones\" and [source] roi both"),
+            "{e}"
+        );
+        assert_eq!(
+            problems("[detector]\nroi_margin = 0.6\n"),
+            ["2:14: detector.roi_margin"]
+        );
+        assert_eq!(problems("[detector]\nroi = \"zone\"\n")[0], "2:7: -");
+    }
+
+    #[test]
     fn each_model_error_is_located() {
         let text = "[model]\nthreads = 0\npath = \"no/such/model.tflite\"\n";
         let p = problems(text);

@@ -1,5 +1,6 @@
 //! The `[model]` and `[detector]` config sections, with their defaults and validation.
 
+use super::tiles::{TileSpec, MAX_OVERLAP};
 use crate::validate::{join, Report, Validate};
 use picket_runtime::{litert, Options, Runtime};
 use serde::Deserialize;
@@ -154,8 +155,33 @@ pub struct DetectorConfig {
     pub threshold: f32,
     /// Overlap (IoU) above which the weaker of two boxes of a class is dropped, `0 < x ≤ 1`.
     pub nms_iou: f32,
-    /// At most this many detections a frame, best first.
+    /// At most this many detections a frame, best first (after the merge across tiles).
     pub max_detections: usize,
+    /// `"auto"` (default), `"1x1"` (the whole frame only, as before tiles), or `"COLSxROWS"`:
+    /// overlapping crops of the frame at near-native scale, merged (`docs/design/detection.md`).
+    /// `"auto"` tiles only frames whose short side is ≥ 1.5× the model's input, in two.
+    pub tiles: TileSpec,
+    /// How much neighbouring tiles overlap, as a fraction of a tile, `0 ≤ x ≤ 0.5`; enough
+    /// for a person to lie whole in one of them.
+    pub tile_overlap: f32,
+    /// Also run the whole frame on tiled frames and merge it in (large, near people).
+    pub tile_whole_frame: bool,
+    /// Where to look: `"frame"` (default: the whole frame, or `[source] roi`), or `"zones"`:
+    /// only the bounding box of the zones and lines, widened by `roi_margin`, at the scale it
+    /// allows (tiled, when large enough, as a frame would be).
+    pub roi: RoiMode,
+    /// How far around the zones and lines to look with `roi = "zones"`, as a fraction of the
+    /// frame on each side, `0 ≤ x ≤ 0.5`: people standing at a zone's far edge reach above it.
+    pub roi_margin: f32,
+}
+
+/// `[detector] roi`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoiMode {
+    #[default]
+    Frame,
+    Zones,
 }
 
 impl Default for DetectorConfig {
@@ -165,11 +191,47 @@ impl Default for DetectorConfig {
             threshold: 0.35,
             nms_iou: 0.4,
             max_detections: 50,
+            tiles: TileSpec::Auto,
+            tile_overlap: 0.2,
+            tile_whole_frame: true,
+            roi: RoiMode::Frame,
+            roi_margin: 0.1,
         }
     }
 }
 
 pub const MAX_DETECTIONS: usize = 1000;
+
+impl DetectorConfig {
+    /// Refuses a tile grid finer than a model input of `input` allows on `frame`-sized frames
+    /// through `roi`, when both sizes are known before the first frame (a V4L2 camera's
+    /// configured size, the shipped model). The pipeline checks again on the real frame.
+    pub fn check_tiles(
+        &self,
+        at: &str,
+        frame: (u32, u32),
+        roi: Option<picket_geom::NormRect>,
+        input: (u32, u32),
+        report: &mut Report,
+    ) {
+        if frame.0 == 0 || frame.1 == 0 {
+            return;
+        }
+        let region = match &roi {
+            Some(r) => picket_image::resize::CropBox::from_roi(r, frame.0, frame.1),
+            None => picket_image::resize::CropBox::full(frame.0, frame.1),
+        };
+        if region.width <= 0.0 || region.height <= 0.0 {
+            return;
+        }
+        let grid = super::tiles::TileGrid::new(self.tiles, region, frame, input, self.tile_overlap);
+        if let Err(e) = grid {
+            let m = e.to_string();
+            let m = m.strip_prefix("detector.tiles: ").unwrap_or(&m);
+            report.error(join(at, "tiles"), m);
+        }
+    }
+}
 
 /// Checks `0 < v ≤ 1`; shared by the config and the command line.
 pub fn check_fraction(v: f32) -> Result<(), String> {
@@ -210,6 +272,21 @@ impl Validate for DetectorConfig {
                 format!(
                     "must be between 1 and {MAX_DETECTIONS}, not {}",
                     self.max_detections
+                ),
+            );
+        }
+        if !(0.0..=0.5).contains(&self.roi_margin) {
+            report.error(
+                join(at, "roi_margin"),
+                format!("must be between 0 and 0.5, not {}", self.roi_margin),
+            );
+        }
+        if !(0.0..=MAX_OVERLAP).contains(&self.tile_overlap) {
+            report.error(
+                join(at, "tile_overlap"),
+                format!(
+                    "must be between 0 and {MAX_OVERLAP}, not {}",
+                    self.tile_overlap
                 ),
             );
         }

@@ -16,6 +16,12 @@ pub enum DetectError {
     Runtime(#[from] RuntimeError),
     #[error(transparent)]
     Labels(#[from] LabelError),
+    #[error(transparent)]
+    Tiles(#[from] super::tiles::TileError),
+    #[error("cropping a tile: {cause}")]
+    TileCrop {
+        cause: picket_image::resize::ResizeError,
+    },
     #[error("model {}: {cause}", path.display())]
     Decode { path: PathBuf, cause: SsdError },
     #[error("model {}: it has {count} inputs; picket feeds exactly one image", path.display())]

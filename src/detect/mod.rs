@@ -6,17 +6,24 @@
 //!
 //! - [`picket_runtime`] runs the model: the project's own wrapper of the TfLite C API;
 //! - [`ssd`]: decoding both SSD output styles, with [`anchors`] and [`nms`];
+//! - [`ap`]: scoring detections against labelled boxes (`picket eval-detect`);
 //! - [`labels`]: label maps; [`config`]: the `[model]` and `[detector]` sections;
-//! - [`detector`]: [`SsdDetector`], the model, decoder and labels together.
+//! - [`detector`]: [`SsdDetector`], the model, decoder and labels together;
+//! - [`tiles`]: `[detector] tiles`, the grid of overlapping crops and the merge across them;
+//!   [`tiled`]: [`Tiler`], which runs a detector over them.
 
 pub mod anchors;
+pub mod ap;
 pub mod config;
 pub mod detector;
 pub mod labels;
 pub mod nms;
 pub mod ssd;
+pub mod tiled;
+pub mod tiles;
 
 pub use detector::{DetectError, SsdDetector};
+pub use tiled::Tiler;
 
 use picket_geom::NormRect;
 use std::path::{Path, PathBuf};
@@ -39,6 +46,8 @@ pub trait Detector {
 /// The shipped model's and label map's file names, under `models/`.
 pub const SHIPPED_MODEL: &str = "ssd_mobilenetv2_oidv4_int8_u8in.tflite";
 pub const SHIPPED_LABELS: &str = "object_detection_oidv4_labelmap.txt";
+/// The shipped model's input width and height.
+pub const SHIPPED_INPUT: (u32, u32) = (300, 300);
 /// The best score the shipped model gives a person on real footage: its highest true
 /// detection on PETS09-S2L1 frames 1–200 (whole 768×576 frames) scored 0.623, and 99 in 100
 /// score below 0.61. A tracker that needs more never starts a track (`docs/design/detection.md`).
