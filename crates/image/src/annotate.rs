@@ -1,6 +1,6 @@
 //! What a frame is annotated with, and the one place it is drawn: each person's box with its
 //! track id and score, every zone and line by name (coloured by whether a rule is firing on
-//! it), line counters, the motion mask when the gate is on, and a status strip (armed, fps,
+//! it), line counters, the motion gate's mask when the gate is on, and a status strip (armed, fps,
 //! inference time, clock).
 //!
 //! An [`Overlay`] holds normalised geometry only, so the same overlay draws on any size of the
@@ -11,6 +11,7 @@
 use crate::draw::{text_width, GLYPH};
 use crate::RgbImage;
 use picket_geom::{NormPoint, NormRect};
+use serde::{Deserialize, Serialize};
 
 /// The colours, in one place so the page, the tests and the snapshots agree.
 pub mod colour {
@@ -21,7 +22,7 @@ pub mod colour {
     pub const FIRING: [u8; 3] = [255, 32, 32];
     /// A tracked person.
     pub const TRACK: [u8; 3] = [40, 220, 40];
-    /// The cells the motion gate saw move (mixed into the picture).
+    /// The cells the motion gate ignores (mixed into the picture).
     pub const MOTION: [u8; 3] = [64, 96, 255];
     /// Text on a label, and the status strip's background.
     pub const INK: [u8; 3] = [0, 0, 0];
@@ -29,7 +30,8 @@ pub mod colour {
 }
 
 /// Everything drawn on one frame.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Overlay {
     pub marks: Vec<Mark>,
     pub shapes: Vec<Shape>,
@@ -38,7 +40,7 @@ pub struct Overlay {
 }
 
 /// A person's box.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Mark {
     pub rect: NormRect,
     /// The track's id; `None` for a bare detection.
@@ -59,7 +61,7 @@ impl Mark {
 }
 
 /// A zone (closed polygon) or a line (two points), with its name.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Shape {
     pub name: String,
     pub points: Vec<NormPoint>,
@@ -81,16 +83,17 @@ impl Shape {
     }
 }
 
-/// The motion gate's grid: `cols`×`rows` cells, row by row, `true` where it saw motion.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The motion gate's mask on its grid: `cols`×`rows` cells, row by row, `true` where the gate
+/// ignores motion (a `[motion] masks` region covers the cell).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mask {
     pub cols: u32,
     pub rows: u32,
-    pub moving: Vec<bool>,
+    pub masked: Vec<bool>,
 }
 
 /// The status strip's facts.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Status {
     pub armed: bool,
     pub fps: f32,
@@ -215,7 +218,7 @@ impl RgbImage {
         }
         let (w, h) = (self.width() as u64, self.height() as u64);
         let (cols, rows) = (u64::from(m.cols), u64::from(m.rows));
-        for (i, _) in m.moving.iter().enumerate().filter(|(_, &on)| on) {
+        for (i, _) in m.masked.iter().enumerate().filter(|(_, &on)| on) {
             let (c, r) = (i as u64 % cols, i as u64 / cols);
             if r >= rows {
                 break;

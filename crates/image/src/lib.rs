@@ -20,6 +20,7 @@
 //! [`annotate`] draws what picket sees (boxes, zones, lines, motion, status) on one.
 
 pub mod annotate;
+pub mod comment;
 pub mod convert;
 pub mod draw;
 pub mod jpeg;

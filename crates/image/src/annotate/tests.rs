@@ -134,15 +134,15 @@ fn labels_hold_text_in_their_boxes() {
 }
 
 #[test]
-fn the_motion_mask_tints_moving_cells_only() {
+fn the_motion_mask_tints_masked_cells_only() {
     let mut img = grey();
-    let mut moving = vec![false; 12];
-    moving[5] = true; // column 1, row 1 of a 4×3 grid
+    let mut masked = vec![false; 12];
+    masked[5] = true; // column 1, row 1 of a 4×3 grid
     img.annotate(&Overlay {
         mask: Some(Mask {
             cols: 4,
             rows: 3,
-            moving,
+            masked,
         }),
         ..Overlay::default()
     });
@@ -151,7 +151,7 @@ fn the_motion_mask_tints_moving_cells_only() {
         tinted[2] > BG[2] + 50 && tinted[0] < BG[0] + 5,
         "blue mixed in: {tinted:?}"
     );
-    assert_eq!(at(&img, 80, 80), BG, "a still cell stays");
+    assert_eq!(at(&img, 80, 80), BG, "a watched cell stays");
     assert_eq!(at(&img, 159, 240), BG, "the cell's left neighbour stays");
     assert_eq!(
         at(&img, 160, 240),
