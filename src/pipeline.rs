@@ -12,6 +12,7 @@ mod between;
 mod clock;
 pub mod live;
 mod outlets;
+pub mod scene;
 mod snapshots;
 mod tamper;
 pub mod worker;
@@ -36,10 +37,11 @@ use heapless::spsc::Queue;
 use outlets::Outlets;
 use picket_geom::NormRect;
 use picket_image::{FrameRef, PixelFormat, Preprocessor};
+use scene::{Scene, Scenery};
 use snapshots::Slots;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use worker::{WorkItem, Worker, QUEUE};
 
@@ -175,6 +177,7 @@ pub fn run_with_source(
     log::info!("{}", crate::detect::detector::describe(&det));
     let (w, h) = det.input_size();
     let shots = Slots::new(info.width, info.height);
+    let stage = Mutex::new(Scenery::of(cfg));
     let shared = worker::Shared::default();
     let mut queue: Queue<WorkItem, QUEUE> = Queue::new();
     let (work, rx) = queue.split();
@@ -205,6 +208,8 @@ pub fn run_with_source(
             work,
             worker: None,
             shots: &shots,
+            scene: Scene::default(),
+            stage: &stage,
             shared: &shared,
             metrics: Metrics::new(&cfg.metrics),
             pending_metrics: None,
@@ -222,6 +227,8 @@ pub fn run_with_source(
             rx,
             journal: tx,
             shots: &shots,
+            stage: &stage,
+            pace: Default::default(),
             shared: &shared,
             publisher: Publisher::new(&cfg.metrics).with_uplink(
                 cfg.uplink_state_file()
@@ -358,16 +365,24 @@ impl Hot<'_> {
         }
         outlets::log_frame(seq, stamp, tracks.len(), &self.verdict);
 
-        // Alarms to the output thread, events (with snapshots) to the worker.
+        // Alarms to the output thread, events (with snapshots and what to draw) to the worker.
         self.out.alarms(&self.verdict);
+        if !self.verdict.events.is_empty() || self.tamper.is_some() {
+            let rules = &self.rules;
+            self.out
+                .scene
+                .capture(tracks, rules, mono, now.clock_synced);
+        }
         for e in &self.verdict.events {
             let full = if e.kind.is_rule() {
                 self.see.pre.rgb(&frame)
             } else {
                 None
             };
-            self.out
-                .event(e.clone(), full.and_then(|f| self.out.shots.fill(f)));
+            self.out.event(
+                e.clone(),
+                full.and_then(|f| self.out.shots.fill(f, &self.out.scene)),
+            );
         }
         // Video tamper, on the gate's luma grid of this frame.
         if let Some(t) = &mut self.tamper {
@@ -450,10 +465,13 @@ impl Hot<'_> {
         let new =
             config::load::<Config>(path)
                 .map_err(|e| e.to_string())
-                .and_then(|cfg| rules_of(&cfg).map_err(|e| e.to_string()))
-                .and_then(|rules| {
+                .and_then(|cfg| {
+                    let rules = rules_of(&cfg).map_err(|e| e.to_string())?;
+                    Ok((rules, Scenery::of(&cfg)))
+                })
+                .and_then(|(rules, stage)| {
                     if rules.rule_names().eq(self.rules.rule_names()) {
-                        Ok(rules)
+                        Ok((rules, stage))
                     } else {
                         Err("the rules' names or order changed, and the alarms are mapped by rule: \
                          restart picket to apply it"
@@ -461,7 +479,8 @@ impl Hot<'_> {
                     }
                 });
         match new {
-            Ok(rules) => {
+            Ok((rules, stage)) => {
+                *self.out.stage.lock().unwrap_or_else(|p| p.into_inner()) = stage;
                 if let Some(st) = &mut self.out.state {
                     st.zones = Some(rules.zone_names().map(String::from).collect());
                 }

@@ -3,6 +3,7 @@
 //! the hot thread and allocates nothing.
 
 use super::live::{Live, Pacer};
+use super::scene::{Scene, Scenery};
 use super::snapshots::Slots;
 use super::worker::{self, WorkItem, QUEUE};
 use crate::alarm::{AlarmHandle, Notices, Trigger};
@@ -53,6 +54,10 @@ pub(super) struct Outlets<'s> {
     pub(super) work: Producer<'s, WorkItem, QUEUE>,
     pub(super) worker: Option<std::thread::Thread>,
     pub(super) shots: &'s Slots,
+    /// What is drawn on this frame's snapshots, captured when an event may take one.
+    pub(super) scene: Scene,
+    /// The config's zones and lines for drawing, shared with the worker; replaced on reload.
+    pub(super) stage: &'s std::sync::Mutex<Scenery>,
     pub(super) shared: &'s worker::Shared,
     pub(super) metrics: Metrics,
     pub(super) pending_metrics: Option<Snapshot>,
