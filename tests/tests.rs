@@ -31,6 +31,7 @@ mod pipeline_e2e;
 mod pipeline_signals;
 mod pipeline_tamper;
 mod push;
+mod snapshot;
 mod sources;
 mod track_eval;
 mod uplink;

@@ -15,6 +15,7 @@ pub mod journal_stress;
 pub mod probe;
 pub mod run;
 pub mod signal;
+pub mod snapshot;
 pub mod track_eval;
 pub mod uplink;
 
@@ -55,6 +56,9 @@ pub enum Command {
     Events(events::Args),
     /// Find people (or other classes) in still images.
     Detect(detect::Args),
+    /// Write one annotated frame from the camera (people, zones, lines, status), for setting
+    /// up a box while `picket run` is stopped.
+    Snapshot(snapshot::Args),
     /// Time the detector on this machine.
     Bench(bench::Args),
     /// List V4L2 cameras with their formats, sizes, frame rates and controls.
@@ -101,6 +105,7 @@ impl Cli {
             Command::Inputs(a) => alarm::inputs_watch(a),
             Command::Events(a) => events::run(a),
             Command::Detect(a) => detect::run(a),
+            Command::Snapshot(a) => snapshot::run(a),
             Command::Bench(a) => bench::run(a),
             Command::Probe(a) => probe::run(a),
             Command::TrackEval(a) => track_eval::run(a),
