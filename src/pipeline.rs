@@ -8,7 +8,7 @@
 //! every frame; `between` holds the small conversions between stages; `sd_notify` is
 //! [`crate::notify`].
 
-mod between;
+pub(crate) mod between;
 mod clock;
 pub mod live;
 mod outlets;
@@ -31,8 +31,7 @@ use crate::rules::{Now, Rules, RulesError, Verdict};
 use crate::source::{FrameSource, Next, SourceError, Status};
 use crate::track::starts::StartWatch;
 use crate::track::{Track, Tracker};
-pub use between::from_roi;
-use between::luma;
+use between::{from_roi, luma};
 use clock::FrameClock;
 use heapless::spsc::Queue;
 use outlets::Outlets;
@@ -92,6 +91,8 @@ pub enum PipelineError {
     Journal(#[from] JournalError),
     #[error(transparent)]
     Motion(#[from] MotionError),
+    #[error(transparent)]
+    Preview(#[from] crate::preview::SocketError),
     #[error("cannot start the {0} thread: {1}")]
     Spawn(&'static str, std::io::Error),
 }
@@ -178,7 +179,8 @@ pub fn run_with_source(
     log::info!("{}", crate::detect::detector::describe(&det));
     let (w, h) = det.input_size();
     let shots = Slots::new(info.width, info.height);
-    let stage = Mutex::new(Scenery::of(cfg));
+    let stage = Arc::new(Mutex::new(Scenery::of(cfg)));
+    let (preview, tap) = scene::live_view(cfg, &stage)?.unzip();
     let shared = worker::Shared::default();
     let mut queue: Queue<WorkItem, QUEUE> = Queue::new();
     let (work, rx) = queue.split();
@@ -211,6 +213,7 @@ pub fn run_with_source(
             shots: &shots,
             scene: Scene::default(),
             stage: &stage,
+            preview: tap,
             shared: &shared,
             metrics: Metrics::new(&cfg.metrics),
             pending_metrics: None,
@@ -229,7 +232,6 @@ pub fn run_with_source(
             journal: tx,
             shots: &shots,
             stage: &stage,
-            pace: Default::default(),
             shared: &shared,
             publisher: Publisher::new(&cfg.metrics).with_uplink(
                 cfg.uplink_state_file()
@@ -262,6 +264,9 @@ pub fn run_with_source(
         drop(engine);
         result
     });
+    if let Some(p) = preview {
+        p.stop();
+    }
     let journal = journal.shutdown();
     watch_stop.store(true, Ordering::Relaxed);
     let _ = watcher.join();
@@ -368,11 +373,9 @@ impl Hot<'_> {
 
         // Alarms to the output thread, events (with snapshots and what to draw) to the worker.
         self.out.alarms(&self.verdict);
-        if !self.verdict.events.is_empty() || self.tamper.is_some() {
-            let rules = &self.rules;
-            self.out
-                .scene
-                .capture(tracks, rules, mono, now.clock_synced);
+        let preview = self.out.preview_due(wall);
+        if preview || !self.verdict.events.is_empty() || self.tamper.is_some() {
+            (self.out.scene).capture(tracks, &self.rules, mono, now.clock_synced);
         }
         for e in &self.verdict.events {
             let full = if e.kind.is_rule() {
@@ -384,6 +387,9 @@ impl Hot<'_> {
                 e.clone(),
                 full.and_then(|f| self.out.shots.fill(f, &self.out.scene)),
             );
+        }
+        if preview {
+            self.out.offer_preview(self.see.pre.rgb(&frame));
         }
         // Video tamper, on the gate's luma grid of this frame.
         if let Some(t) = &mut self.tamper {
@@ -466,10 +472,7 @@ impl Hot<'_> {
         let new =
             config::load::<Config>(path)
                 .map_err(|e| e.to_string())
-                .and_then(|cfg| {
-                    let rules = rules_of(&cfg).map_err(|e| e.to_string())?;
-                    Ok((rules, Scenery::of(&cfg)))
-                })
+                .and_then(|c| Ok((rules_of(&c).map_err(|e| e.to_string())?, Scenery::of(&c))))
                 .and_then(|(rules, stage)| {
                     if rules.rule_names().eq(self.rules.rule_names()) {
                         Ok((rules, stage))
@@ -481,7 +484,7 @@ impl Hot<'_> {
                 });
         match new {
             Ok((rules, stage)) => {
-                *self.out.stage.lock().unwrap_or_else(|p| p.into_inner()) = stage;
+                self.out.replace_scenery(stage);
                 if let Some(st) = &mut self.out.state {
                     st.zones = Some(rules.zone_names().map(String::from).collect());
                 }

@@ -30,6 +30,7 @@ mod pipeline;
 mod pipeline_e2e;
 mod pipeline_signals;
 mod pipeline_tamper;
+mod preview;
 mod push;
 mod snapshot;
 mod sources;

@@ -65,7 +65,7 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         ..Scene::default()
     };
     for d in dets.as_slice() {
-        let rect = roi.map_or(d.bbox, |r| crate::pipeline::from_roi(&r, &d.bbox));
+        let rect = roi.map_or(d.bbox, |r| crate::pipeline::between::from_roi(&r, &d.bbox));
         let mark = Mark {
             rect,
             track: None,
@@ -86,8 +86,9 @@ pub fn run(a: Args) -> anyhow::Result<()> {
         .with_context(|| format!("frame {} as RGB", frame.sequence))?;
     let mut img = RgbImage::from_vec(view.width, view.height, view.data.to_vec())
         .context("the frame's pixels")?;
-    let pace = Pace { fps: 0.0, infer_ms };
-    let overlay = Scenery::of(&cfg).overlay(&scene, None, pace);
+    let mut scenery = Scenery::of(&cfg);
+    scenery.pace = Pace { fps: 0.0, infer_ms };
+    let overlay = scenery.overlay(&scene, None);
     let jpeg = scene::annotate_and_encode(&mut img, &overlay)?;
     std::fs::write(&a.out, &jpeg).with_context(|| format!("write {}", a.out.display()))?;
     eprintln!(

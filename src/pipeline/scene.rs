@@ -9,12 +9,14 @@
 //! it ([`draw`]); `--raw` writes the picture as stored.
 
 use crate::config::Config;
+use crate::preview::{Preview, Tap};
 use crate::rules::Rules;
 use crate::track::Track;
 use picket_geom::NormPoint;
 use picket_image::annotate::{Mark, Mask, Overlay, Shape, Status};
 use picket_image::{comment, RgbImage};
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 
 /// People drawn per frame; more are left out (the snapshot is still taken).
 pub const MARKS: usize = 32;
@@ -77,6 +79,8 @@ pub struct Scenery {
     /// Per rule, in rule order: the zone or line it watches.
     places: Vec<Option<String>>,
     mask: Option<Mask>,
+    /// fps and inference time for the status strip, as the worker last heard them.
+    pub pace: Pace,
 }
 
 /// What the worker knows of speed, for the status strip: fps and inference ms (p50).
@@ -115,16 +119,13 @@ impl Scenery {
                 .map(|r| r.zone.clone().or_else(|| r.line.clone()))
                 .collect(),
             mask,
+            pace: Pace::default(),
         }
     }
 
     /// The overlay of `scene`; `event` (its place and track) is drawn as firing too.
-    pub fn overlay(
-        &self,
-        scene: &Scene,
-        event: Option<(&str, Option<u64>)>,
-        pace: Pace,
-    ) -> Overlay {
+    pub fn overlay(&self, scene: &Scene, event: Option<(&str, Option<u64>)>) -> Overlay {
+        let pace = self.pace;
         let firing = |name: &str| {
             event.is_some_and(|(place, _)| place == name)
                 || self.places.iter().enumerate().any(|(i, p)| {
@@ -167,6 +168,36 @@ impl Scenery {
             }),
         }
     }
+}
+
+/// The running live view and the hot thread's tap into it.
+pub(super) type LiveView = (Preview<Scene>, Tap<Scene>);
+
+/// Starts the live view when `[preview]` is on: its frames are drawn with `scenery`, which
+/// the hot thread replaces on a reload.
+pub(super) fn live_view(
+    cfg: &Config,
+    scenery: &Arc<Mutex<Scenery>>,
+) -> Result<Option<LiveView>, crate::preview::SocketError> {
+    let Some(p) = cfg.preview.as_ref().filter(|p| p.enabled) else {
+        return Ok(None);
+    };
+    let scenery = scenery.clone();
+    let draw = move |img: &mut RgbImage, scene: &Scene| {
+        let o = scenery
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .overlay(scene, None);
+        img.annotate(&o);
+    };
+    crate::preview::spawn(p, check_text, draw).map(Some)
+}
+
+/// A config text checked as `picket check` checks a file: its warnings, or its errors.
+pub fn check_text(text: &str) -> Result<Vec<String>, String> {
+    crate::config::check::<Config>(text, "zone editor")
+        .map(|c| c.warnings)
+        .map_err(|e| e.to_string())
 }
 
 /// `jpeg` carrying `o` in a comment; `jpeg` alone (said in the log) if the overlay does not fit.

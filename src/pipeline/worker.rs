@@ -59,8 +59,6 @@ pub struct Worker<'q> {
     pub shots: &'q Slots,
     /// The zones and lines drawn on snapshots (the hot thread replaces them on reload).
     pub stage: &'q std::sync::Mutex<Scenery>,
-    /// fps and inference time from the last metrics snapshot, for the status strip.
-    pub pace: Pace,
     pub shared: &'q Shared,
     pub publisher: Publisher,
     pub health: Health,
@@ -84,10 +82,10 @@ impl Worker<'_> {
                     WorkItem::Event { event, shot } => self.journal(event, shot),
                     WorkItem::Metrics(snap) => {
                         fps = Some(snap.fps);
-                        self.pace = Pace {
+                        let infer = snap.stage(crate::metrics::Stage::Invoke).p50;
+                        self.stage.lock().unwrap_or_else(|p| p.into_inner()).pace = Pace {
                             fps: snap.fps,
-                            infer_ms: snap.stage(crate::metrics::Stage::Invoke).p50.as_secs_f32()
-                                * 1000.0,
+                            infer_ms: infer.as_secs_f32() * 1000.0,
                         };
                         self.publish(&snap);
                     }
@@ -142,7 +140,7 @@ impl Worker<'_> {
         let jpeg = shot.and_then(|i| {
             self.shots.encode(i, |scene| {
                 let stage = self.stage.lock().unwrap_or_else(|p| p.into_inner());
-                stage.overlay(scene, Some((&event.place, event.track_id)), self.pace)
+                stage.overlay(scene, Some((&event.place, event.track_id)))
             })
         });
         let mut item = JournalItem::new(event);

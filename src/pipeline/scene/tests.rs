@@ -54,11 +54,12 @@ fn scene() -> Scene {
 
 #[test]
 fn the_overlay_joins_config_and_scene_and_marks_what_fires() {
-    let pace = Pace {
+    let mut scenery = Scenery::of(&cfg());
+    scenery.pace = Pace {
         fps: 4.5,
         infer_ms: 31.0,
     };
-    let o = Scenery::of(&cfg()).overlay(&scene(), Some(("door", Some(8))), pace);
+    let o = scenery.overlay(&scene(), Some(("door", Some(8))));
     let names: Vec<(&str, bool, bool)> = o
         .shapes
         .iter()
@@ -79,7 +80,7 @@ fn the_overlay_joins_config_and_scene_and_marks_what_fires() {
         "ARMED  4.5 fps  infer 31 ms  clock ok"
     );
 
-    let quiet = Scenery::of(&cfg()).overlay(&Scene::default(), None, pace);
+    let quiet = scenery.overlay(&Scene::default(), None);
     assert!(quiet.shapes.iter().all(|s| !s.firing));
     assert!(quiet.marks.is_empty());
 }
@@ -89,7 +90,7 @@ fn a_snapshot_keeps_raw_pixels_and_draws_its_overlay_on_demand() {
     let (w, h) = (320u32, 240u32);
     let img = RgbImage::from_vec(w, h, [90u8, 90, 90].repeat((w * h) as usize)).unwrap();
     let raw = img.to_jpeg(90).unwrap();
-    let o = Scenery::of(&cfg()).overlay(&scene(), Some(("door", Some(8))), Pace::default());
+    let o = Scenery::of(&cfg()).overlay(&scene(), Some(("door", Some(8))));
     let stored = attach(raw.clone(), &o);
     assert_eq!(attached(&stored).unwrap(), Some(o.clone()));
     assert_eq!(attached(&raw).unwrap(), None);
