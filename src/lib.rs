@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod motion;
 pub mod notify;
 pub mod pipeline;
+pub mod preview;
 pub mod rules;
 pub mod source;
 pub mod tamper;

@@ -8,10 +8,11 @@
 //! every frame; `between` holds the small conversions between stages; `sd_notify` is
 //! [`crate::notify`].
 
-mod between;
+pub(crate) mod between;
 mod clock;
 pub mod live;
 mod outlets;
+pub mod scene;
 mod snapshots;
 mod tamper;
 mod tracks_out;
@@ -37,10 +38,11 @@ use heapless::spsc::Queue;
 use outlets::Outlets;
 use picket_geom::NormRect;
 use picket_image::{FrameRef, PixelFormat, Preprocessor};
+use scene::{Scene, Scenery};
 use snapshots::Slots;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use worker::{WorkItem, Worker, QUEUE};
 
@@ -95,6 +97,8 @@ pub enum PipelineError {
         path: PathBuf,
         cause: std::io::Error,
     },
+    #[error(transparent)]
+    Preview(#[from] crate::preview::SocketError),
     #[error("cannot start the {0} thread: {1}")]
     Spawn(&'static str, std::io::Error),
 }
@@ -194,6 +198,8 @@ pub fn run_with_source(
             None => None,
         };
     let shots = Slots::new(info.width, info.height);
+    let stage = Arc::new(Mutex::new(Scenery::of(cfg)));
+    let (preview, tap) = scene::live_view(cfg, &stage)?.unzip();
     let shared = worker::Shared::default();
     let mut queue: Queue<WorkItem, QUEUE> = Queue::new();
     let (work, rx) = queue.split();
@@ -225,6 +231,9 @@ pub fn run_with_source(
             work,
             worker: None,
             shots: &shots,
+            scene: Scene::default(),
+            stage: &stage,
+            preview: tap,
             shared: &shared,
             metrics: Metrics::new(&cfg.metrics),
             pending_metrics: None,
@@ -243,6 +252,7 @@ pub fn run_with_source(
             rx,
             journal: tx,
             shots: &shots,
+            stage: &stage,
             shared: &shared,
             publisher: Publisher::new(&cfg.metrics).with_uplink(
                 cfg.uplink_state_file()
@@ -275,6 +285,9 @@ pub fn run_with_source(
         drop(engine);
         result
     });
+    if let Some(p) = preview {
+        p.stop();
+    }
     let journal = journal.shutdown();
     watch_stop.store(true, Ordering::Relaxed);
     let _ = watcher.join();
@@ -386,16 +399,25 @@ impl Hot<'_> {
         }
         outlets::log_frame(seq, stamp, tracks.len(), &self.verdict);
 
-        // Alarms to the output thread, events (with snapshots) to the worker.
+        // Alarms to the output thread, events (with snapshots and what to draw) to the worker.
         self.out.alarms(&self.verdict);
+        let preview = self.out.preview_due(wall);
+        if preview || !self.verdict.events.is_empty() || self.tamper.is_some() {
+            (self.out.scene).capture(tracks, &self.rules, mono, now.clock_synced);
+        }
         for e in &self.verdict.events {
             let full = if e.kind.is_rule() {
                 self.see.pre.rgb(&frame)
             } else {
                 None
             };
-            self.out
-                .event(e.clone(), full.and_then(|f| self.out.shots.fill(f)));
+            self.out.event(
+                e.clone(),
+                full.and_then(|f| self.out.shots.fill(f, &self.out.scene)),
+            );
+        }
+        if preview {
+            self.out.offer_preview(self.see.pre.rgb(&frame));
         }
         // Video tamper, on the gate's luma grid of this frame.
         if let Some(t) = &mut self.tamper {
@@ -478,13 +500,14 @@ impl Hot<'_> {
         let new =
             config::load::<Config>(path)
                 .map_err(|e| e.to_string())
-                .and_then(|cfg| {
-                    let roi = cfg.detector_roi();
-                    rules_of(&cfg).map(|r| (r, roi)).map_err(|e| e.to_string())
+                .and_then(|c| {
+                    let roi = c.detector_roi();
+                    let rules = rules_of(&c).map_err(|e| e.to_string())?;
+                    Ok((rules, roi, Scenery::of(&c)))
                 })
-                .and_then(|(rules, roi)| {
+                .and_then(|(rules, roi, stage)| {
                     if rules.rule_names().eq(self.rules.rule_names()) {
-                        Ok((rules, roi))
+                        Ok((rules, roi, stage))
                     } else {
                         Err("the rules' names or order changed, and the alarms are mapped by rule: \
                          restart picket to apply it"
@@ -492,8 +515,9 @@ impl Hot<'_> {
                     }
                 });
         match new {
-            Ok((rules, roi)) => {
+            Ok((rules, roi, stage)) => {
                 self.see.look_at(roi);
+                self.out.replace_scenery(stage);
                 if let Some(st) = &mut self.out.state {
                     st.zones = Some(rules.zone_names().map(String::from).collect());
                 }

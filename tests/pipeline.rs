@@ -1,6 +1,6 @@
 //! The whole pipeline through the library, on synthetic or looped sources: the motion gate
-//! skips a still scene, the hot thread allocates nothing per frame (video tamper on or off),
-//! and a camera outage shows in the box's state.
+//! skips a still scene, the hot thread allocates nothing per frame (video tamper on or off, the
+//! live view on with nobody watching), and a camera outage shows in the box's state.
 
 use crate::util::{root, CLIP};
 use jpeg_encoder::SamplingFactor;
@@ -100,12 +100,15 @@ fn the_hot_thread_allocates_nothing_per_frame_over_300_frames() {
     // The 80-frame clip, looped: people jump at each seam, which only makes more events.
     let src = looped("clip", clip, 5, PixelFormat::Mjpeg, (384, 288));
     let dir = scratch("alloc");
-    // With an uplink, so that the box's state is kept too.
+    // With an uplink, so that the box's state is kept too, and the live view on with nobody
+    // watching.
     let state = dir.join("state.json");
     let uplink = format!(
-        "\n[uplink]\nurl = \"mqtt://127.0.0.1:1883\"\nstate_file = \"{}\"\nstate_json = \"{}\"\n",
+        "\n[uplink]\nurl = \"mqtt://127.0.0.1:1883\"\nstate_file = \"{}\"\nstate_json = \"{}\"\n\
+         [preview]\nsocket = \"{}\"\n",
         dir.join("cursor").display(),
-        state.display()
+        state.display(),
+        dir.join("preview.sock").display(),
     );
     let cfg = demo_config(&dir, &uplink);
     let opts = Options {

@@ -22,7 +22,7 @@
 //! after a deliberate change, and say why in the commit.
 
 use crate::util::journal::{run_fast, Run};
-use crate::util::{root, CLIP};
+use crate::util::{picket, root, CLIP};
 use picket_testkit::media;
 
 use picket_image::jpeg::{self, Extent, JpegDecoder};
@@ -36,6 +36,18 @@ const GOLDEN: &str = "tests/data/clip/demo-events.txt";
 fn run_demo(tag: &str, extra: &str) -> Run {
     let dir = scratch(tag);
     run_on(&dir, extra, &root().join(CLIP), &[])
+}
+
+/// As [`run_demo`] with `args` added to `picket run`, calling `then` with the journal's path
+/// before the directory goes.
+fn run_demo_then(tag: &str, args: &[&str], then: impl FnOnce(&Path, &Run)) -> Run {
+    let dir = scratch(tag);
+    let cfg: PathBuf = dir.join("demo.toml");
+    std::fs::copy(root().join("board/config/demo.toml"), &cfg).unwrap();
+    let run = run_fast(&cfg, &dir, &root().join(CLIP), args, "info");
+    then(&dir.join("events.db"), &run);
+    let _ = std::fs::remove_dir_all(&dir);
+    run
 }
 
 /// An empty directory of its own for one run.
@@ -94,7 +106,7 @@ fn golden() -> Vec<String> {
 fn the_demo_clip_gives_the_golden_events_journalled_and_sounded() {
     let tracks = std::env::temp_dir().join(format!("picket-e2e-tracks-{}.txt", std::process::id()));
     let out = ["--tracks-out", tracks.to_str().unwrap()];
-    let run = run_on(&scratch("golden"), "", &root().join(CLIP), &out);
+    let run = run_demo_then("golden", &out, snapshots_are_raw_and_drawn_on_demand);
     tracks_out_holds_the_tracks_of_the_events(&tracks, &run.events);
     let _ = std::fs::remove_file(&tracks);
     let got = rule_lines(&run.events);
@@ -177,6 +189,55 @@ fn tracks_out_holds_the_tracks_of_the_events(path: &Path, events: &[serde_json::
         named.is_subset(&ids),
         "events name {named:?}, the file holds {ids:?}"
     );
+}
+
+/// The first line crossing's snapshot: stored raw with its overlay, which names the crossing's
+/// track and line; `events show --snapshot` draws the track's box in the firing colour where the
+/// event's bbox says, `--raw` gives the picture untouched.
+fn snapshots_are_raw_and_drawn_on_demand(db: &Path, run: &Run) {
+    use picket::pipeline::scene;
+    use picket_image::annotate::colour;
+    let e = run
+        .events
+        .iter()
+        .find(|e| e["kind"] == "line_cross")
+        .expect("a line crossing");
+    let (id, track) = (e["id"].to_string(), e["track_id"].as_u64());
+    let dir = db.parent().unwrap();
+    let (drawn, raw) = (dir.join("drawn.jpg"), dir.join("raw.jpg"));
+    for (dest, flags) in [(&drawn, &[][..]), (&raw, &["--raw"][..])] {
+        let mut args = vec!["events", "show", &id, "--db", db.to_str().unwrap()];
+        args.extend(["--snapshot", dest.to_str().unwrap()]);
+        args.extend(flags);
+        let o = picket(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    }
+    let raw_bytes = std::fs::read(&raw).unwrap();
+    let overlay = scene::attached(&raw_bytes).unwrap().expect("an overlay");
+    assert!(
+        overlay.marks.iter().any(|m| m.track == track && m.firing),
+        "{overlay:?}"
+    );
+    let line = overlay.shapes.iter().find(|s| s.name == "midline").unwrap();
+    assert!(line.firing && line.counts.is_some(), "{line:?}");
+    let load = |p: &Path| picket_image::still::load(p).unwrap();
+    let (drawn, raw) = (load(&drawn), load(&raw));
+    assert_eq!((drawn.width(), drawn.height()), (raw.width(), raw.height()));
+    let w = raw.width();
+    let bb = |i: usize| e["bbox"][i].as_f64().unwrap() as f32;
+    let b = picket_geom::NormRect::new(bb(0), bb(1), bb(2), bb(3));
+    let p = b.to_pixels(w, raw.height());
+    let at = |img: &RgbImage| {
+        let i = ((((p.y0 + p.y1) / 2) * w + p.x0) * 3) as usize;
+        img.as_bytes()[i..i + 3].to_vec()
+    };
+    let near = |a: &[u8]| {
+        a.iter()
+            .zip(colour::FIRING)
+            .all(|(&x, y)| x.abs_diff(y) < 60)
+    };
+    assert!(near(&at(&drawn)), "drawn: {:?}", at(&drawn));
+    assert!(!near(&at(&raw)), "raw: {:?}", at(&raw));
 }
 
 #[test]

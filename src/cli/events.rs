@@ -35,11 +35,15 @@ pub enum Sub {
         #[arg(long)]
         json: bool,
     },
-    /// One event in full; `--snapshot FILE` writes its JPEG.
+    /// One event in full; `--snapshot FILE` writes its JPEG with what picket saw drawn on it
+    /// (tracks, zones, lines, status).
     Show {
         id: i64,
         #[arg(long, value_name = "FILE")]
         snapshot: Option<PathBuf>,
+        /// Write the snapshot as stored: the camera's picture, nothing drawn.
+        #[arg(long, requires = "snapshot")]
+        raw: bool,
     },
     /// Every matching event, oldest first, as CSV or JSON lines on stdout.
     Export {
@@ -205,7 +209,7 @@ fn run_inner(a: Args) -> anyhow::Result<()> {
                 })?;
             }
         }
-        Sub::Show { id, snapshot } => {
+        Sub::Show { id, snapshot, raw } => {
             let Some((ev, jpeg)) = reader.show(id)? else {
                 bail!(
                     "journal {}: no event {id} (pruned, or not yet written)",
@@ -215,9 +219,13 @@ fn run_inner(a: Args) -> anyhow::Result<()> {
             serde_json::to_writer_pretty(&mut out, &json_of(&ev)?)?;
             writeln!(out)?;
             if let Some(dest) = snapshot {
-                let Some(jpeg) = jpeg else {
+                let Some(mut jpeg) = jpeg else {
                     bail!("event {id} has no snapshot");
                 };
+                if !raw {
+                    jpeg = crate::pipeline::scene::draw(&jpeg, &dest)
+                        .with_context(|| format!("event {id}'s snapshot"))?;
+                }
                 std::fs::write(&dest, &jpeg)
                     .with_context(|| format!("write {}", dest.display()))?;
                 eprintln!("wrote {} ({} bytes)", dest.display(), jpeg.len());

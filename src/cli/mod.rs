@@ -17,6 +17,7 @@ pub mod logging;
 pub mod probe;
 pub mod run;
 pub mod signal;
+pub mod snapshot;
 pub mod track_eval;
 pub mod uplink;
 
@@ -57,6 +58,9 @@ pub enum Command {
     Events(events::Args),
     /// Find people (or other classes) in still images.
     Detect(detect::Args),
+    /// Write one annotated frame from the camera (people, zones, lines, status), for setting
+    /// up a box while `picket run` is stopped.
+    Snapshot(snapshot::Args),
     /// Time the detector on this machine.
     Bench(bench::Args),
     /// Score the detector on labelled frames: AP, recall at a rate of false boxes, time a frame.
@@ -105,6 +109,7 @@ impl Cli {
             Command::Inputs(a) => alarm::inputs_watch(a),
             Command::Events(a) => events::run(a),
             Command::Detect(a) => detect::run(a),
+            Command::Snapshot(a) => snapshot::run(a),
             Command::Bench(a) => bench::run(a),
             Command::EvalDetect(a) => eval_detect::run(a),
             Command::Probe(a) => probe::run(a),

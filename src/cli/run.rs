@@ -57,16 +57,7 @@ impl Args {
     pub fn config(&self) -> anyhow::Result<Config> {
         let mut cfg: Config = self.config.load()?;
         if let Some(s) = &self.source {
-            let s = s.strip_prefix("file:").unwrap_or(s);
-            if s == "stdin" || s == "-" {
-                cfg.source.kind = SourceKind::Stdin;
-            } else if s.starts_with("/dev/video") || s.starts_with("/dev/v4l/") {
-                cfg.source.kind = SourceKind::V4l2;
-                cfg.source.device = s.into();
-            } else {
-                cfg.source.kind = SourceKind::File;
-                cfg.source.path = Some(s.into());
-            }
+            set_source(&mut cfg, s);
         }
         if let Some(s) = &self.size {
             let (w, h) = parse_size(s).map_err(|m| anyhow::anyhow!("--size: {m}"))?;
@@ -102,6 +93,20 @@ impl Args {
             );
         }
         Ok(cfg)
+    }
+}
+
+/// Points `cfg` at the source `--source` names: `stdin`, a V4L2 device, or a file.
+pub(super) fn set_source(cfg: &mut Config, s: &str) {
+    let s = s.strip_prefix("file:").unwrap_or(s);
+    if s == "stdin" || s == "-" {
+        cfg.source.kind = SourceKind::Stdin;
+    } else if s.starts_with("/dev/video") || s.starts_with("/dev/v4l/") {
+        cfg.source.kind = SourceKind::V4l2;
+        cfg.source.device = s.into();
+    } else {
+        cfg.source.kind = SourceKind::File;
+        cfg.source.path = Some(s.into());
     }
 }
 

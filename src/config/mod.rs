@@ -56,6 +56,8 @@ pub struct Config {
     pub push: Vec<crate::uplink::push::PushConfig>,
     /// `[hub]`: `picket hub`'s broker; `[journal]` is then the hub journal.
     pub hub: Option<crate::hub::HubConfig>,
+    /// `[preview]`: the live view and zone editor on a Unix socket.
+    pub preview: Option<crate::preview::PreviewConfig>,
 }
 
 impl Config {
@@ -181,6 +183,9 @@ impl Validate for Config {
         crate::uplink::push::config::validate(&self.push, &rules, at, report);
         if let Some(h) = &self.hub {
             h.validate(&join(at, "hub"), report);
+        }
+        if let Some(p) = &self.preview {
+            p.validate(&join(at, "preview"), report);
         }
     }
 }

@@ -264,7 +264,7 @@ fn rgb_luma(p: &[u8]) -> u32 {
 }
 
 /// Per cell of a `w`×`h` grid, whether no mask region covers the cell's centre.
-pub(super) fn watched_cells(masks: &[MaskRegion], w: usize, h: usize) -> Vec<bool> {
+pub fn watched_cells(masks: &[MaskRegion], w: usize, h: usize) -> Vec<bool> {
     let mut watched = vec![true; w * h];
     for (i, cell) in watched.iter_mut().enumerate() {
         let x = ((i % w) as f32 + 0.5) / w as f32;

@@ -14,7 +14,7 @@
 mod detector;
 mod policy;
 
-pub use detector::{Layout, LumaInput, Motion, MotionDetector};
+pub use detector::{watched_cells, Layout, LumaInput, Motion, MotionDetector};
 pub use policy::{Decision, Policy, Reason, Tracks};
 
 use crate::validate::{join, Report, Validate};

@@ -35,7 +35,7 @@ pub(super) fn luma<'a>(
 }
 
 /// `r`, normalised to the region `roi` of the frame, normalised to the whole frame.
-pub(super) fn from_roi(roi: &NormRect, r: &NormRect) -> NormRect {
+pub fn from_roi(roi: &NormRect, r: &NormRect) -> NormRect {
     let (w, h) = (roi.x1 - roi.x0, roi.y1 - roi.y0);
     NormRect::new(
         roi.x0 + r.x0 * w,

@@ -3,6 +3,7 @@
 //! the hot thread and allocates nothing.
 
 use super::live::{Live, Pacer};
+use super::scene::{Scene, Scenery};
 use super::snapshots::Slots;
 use super::worker::{self, WorkItem, QUEUE};
 use crate::alarm::{AlarmHandle, Notices, Trigger};
@@ -53,6 +54,12 @@ pub(super) struct Outlets<'s> {
     pub(super) work: Producer<'s, WorkItem, QUEUE>,
     pub(super) worker: Option<std::thread::Thread>,
     pub(super) shots: &'s Slots,
+    /// What is drawn on this frame's snapshots, captured when an event may take one.
+    pub(super) scene: Scene,
+    /// The config's zones and lines for drawing, shared with the worker; replaced on reload.
+    pub(super) stage: &'s std::sync::Mutex<Scenery>,
+    /// The live view's end on this thread, with `[preview]`.
+    pub(super) preview: Option<crate::preview::Tap<Scene>>,
     pub(super) shared: &'s worker::Shared,
     pub(super) metrics: Metrics,
     pub(super) pending_metrics: Option<Snapshot>,
@@ -183,6 +190,25 @@ impl Outlets<'_> {
                 st.pacer.sent(st.live, wall);
             }
             self.wake();
+        }
+    }
+
+    /// Takes the zones and lines of a reloaded config for drawing, keeping the pace.
+    pub(super) fn replace_scenery(&mut self, mut new: Scenery) {
+        let mut old = self.stage.lock().unwrap_or_else(|p| p.into_inner());
+        new.pace = old.pace;
+        *old = new;
+    }
+
+    /// Whether the live view wants this frame: one atomic load while nobody watches.
+    pub(super) fn preview_due(&mut self, wall: Duration) -> bool {
+        self.preview.as_mut().is_some_and(|t| t.due(wall))
+    }
+
+    /// Hands `frame` and the scene captured for it to the live view.
+    pub(super) fn offer_preview(&mut self, frame: Option<picket_image::Rgb8View<'_>>) {
+        if let (Some(tap), Some(f)) = (&mut self.preview, frame) {
+            tap.offer(f, &self.scene);
         }
     }
 

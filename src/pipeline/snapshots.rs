@@ -1,11 +1,13 @@
-//! Snapshot slots: a few full-size RGB images, allocated once, that carry a frame from the hot
-//! thread to the worker for drawing and JPEG encoding.
+//! Snapshot slots: a few full-size RGB images, allocated once, that carry a frame and its
+//! [`Scene`] from the hot thread to the worker for JPEG encoding.
 //!
-//! The hot thread only copies pixels into a free slot ([`Slots::fill`]); the costly part (boxes,
-//! encoding) happens on the worker ([`Slots::encode`]), which frees the slot. When every slot is
-//! busy the event goes to the journal without a snapshot: a picture is never worth a stall.
+//! The hot thread only copies pixels and the scene into a free slot ([`Slots::fill`]); the
+//! costly part (encoding, the overlay) happens on the worker ([`Slots::encode`]), which frees
+//! the slot. When every slot is busy the event goes to the journal without a snapshot: a
+//! picture is never worth a stall.
 
-use picket_geom::NormRect;
+use super::scene::{self, Scene};
+use picket_image::annotate::Overlay;
 use picket_image::{Rgb8View, RgbImage};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -17,7 +19,7 @@ const QUALITY: u8 = 80;
 
 struct Slot {
     busy: AtomicBool,
-    image: Mutex<RgbImage>,
+    image: Mutex<(RgbImage, Scene)>,
 }
 
 /// The slots, shared by the hot thread (fills) and the worker (encodes and frees).
@@ -31,14 +33,15 @@ impl Slots {
         Self {
             slots: std::array::from_fn(|_| Slot {
                 busy: AtomicBool::new(false),
-                image: Mutex::new(RgbImage::new(width, height)),
+                image: Mutex::new((RgbImage::new(width, height), Scene::default())),
             }),
         }
     }
 
-    /// Copies `frame` into a free slot and returns its index, or `None` when all are busy or
-    /// the frame is empty. No allocation while the frame size stays the one given to `new`.
-    pub fn fill(&self, frame: Rgb8View<'_>) -> Option<u8> {
+    /// Copies `frame` and `scene` into a free slot and returns its index, or `None` when all
+    /// are busy or the frame is empty. No allocation while the frame size stays the one given
+    /// to `new`.
+    pub fn fill(&self, frame: Rgb8View<'_>, scene: &Scene) -> Option<u8> {
         if frame.data.is_empty() {
             return None;
         }
@@ -48,27 +51,27 @@ impl Slots {
                 .is_ok()
         })?;
         // A poisoned lock only means a panic elsewhere mid-copy; the pixels are overwritten.
-        let mut img = slot.image.lock().unwrap_or_else(|p| p.into_inner());
+        let mut guard = slot.image.lock().unwrap_or_else(|p| p.into_inner());
+        let (img, kept) = &mut *guard;
         if (img.width(), img.height()) != (frame.width, frame.height) {
             img.set_size(frame.width, frame.height);
         }
         img.as_bytes_mut().copy_from_slice(frame.data);
+        kept.clone_from(scene);
         Some(i as u8)
     }
 
-    /// Draws `bbox` on slot `i`, encodes it as JPEG and frees the slot.
-    pub fn encode(&self, i: u8, bbox: Option<NormRect>) -> Option<Vec<u8>> {
+    /// Encodes slot `i` as a raw JPEG carrying the overlay `draw` makes of its scene
+    /// ([`scene::attach`]), and frees the slot.
+    pub fn encode(&self, i: u8, draw: impl FnOnce(&Scene) -> Overlay) -> Option<Vec<u8>> {
         let slot = self.slots.get(usize::from(i))?;
-        let jpeg = {
-            let mut img = slot.image.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(b) = bbox {
-                let thick = (img.width().min(img.height()) / 150).max(2);
-                img.draw_rect(&b, thick, [255, 32, 32]);
-            }
-            img.to_jpeg(QUALITY)
+        let (jpeg, overlay) = {
+            let guard = slot.image.lock().unwrap_or_else(|p| p.into_inner());
+            (guard.0.to_jpeg(QUALITY), draw(&guard.1))
         };
         slot.busy.store(false, Ordering::Release);
-        jpeg.map_err(|e| log::warn!("snapshot: {e}")).ok()
+        let jpeg = jpeg.map_err(|e| log::warn!("snapshot: {e}")).ok()?;
+        Some(scene::attach(jpeg, &overlay))
     }
 
     /// Frees slot `i` without encoding it.
@@ -93,16 +96,35 @@ mod tests {
             height: 4,
             data: &frame,
         };
+        let mut scene = Scene {
+            armed: true,
+            ..Scene::default()
+        };
+        let _ = scene.marks.push(picket_image::annotate::Mark {
+            rect: picket_geom::NormRect::new(0.1, 0.1, 0.9, 0.9),
+            track: Some(4),
+            score: 0.8,
+            firing: false,
+        });
         let (got, n) = count(|| {
             (0..SLOTS + 1)
-                .map(|_| slots.fill(view))
+                .map(|_| slots.fill(view, &scene))
                 .fold(0, |a, s| a + s.is_some() as usize)
         });
         assert_eq!((got, n), (SLOTS, 0));
         let jpeg = slots
-            .encode(2, Some(NormRect::new(0.1, 0.1, 0.9, 0.9)))
+            .encode(2, |s| Overlay {
+                marks: s.marks.to_vec(),
+                ..Overlay::default()
+            })
             .unwrap();
         assert_eq!(&jpeg[..2], &[0xff, 0xd8]);
-        assert_eq!(slots.fill(view), Some(2));
+        let carried = scene::attached(&jpeg).unwrap().unwrap();
+        assert_eq!(
+            carried.marks,
+            scene.marks.to_vec(),
+            "the scene went through the slot"
+        );
+        assert_eq!(slots.fill(view, &scene), Some(2));
     }
 }

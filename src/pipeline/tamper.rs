@@ -87,7 +87,10 @@ impl Watch {
             ("correlation", round(s.correlation)),
             ("saturated", round(s.saturated)),
         ]);
-        let shot = see.pre.rgb(frame).and_then(|f| out.shots.fill(f));
+        let shot = see
+            .pre
+            .rgb(frame)
+            .and_then(|f| out.shots.fill(f, &out.scene));
         out.event(event, shot);
     }
 }

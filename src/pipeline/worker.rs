@@ -12,6 +12,7 @@
 //! so everything enqueued before [`Shared::stop`] was set reaches the journal's sender.
 
 use super::live::{Live, StateWriter};
+use super::scene::{Pace, Scenery};
 use super::snapshots::Slots;
 use crate::event::Event;
 use crate::health::Health;
@@ -56,6 +57,8 @@ pub struct Worker<'q> {
     pub rx: Consumer<'q, WorkItem, QUEUE>,
     pub journal: JournalSender,
     pub shots: &'q Slots,
+    /// The zones and lines drawn on snapshots (the hot thread replaces them on reload).
+    pub stage: &'q std::sync::Mutex<Scenery>,
     pub shared: &'q Shared,
     pub publisher: Publisher,
     pub health: Health,
@@ -79,6 +82,11 @@ impl Worker<'_> {
                     WorkItem::Event { event, shot } => self.journal(event, shot),
                     WorkItem::Metrics(snap) => {
                         fps = Some(snap.fps);
+                        let infer = snap.stage(crate::metrics::Stage::Invoke).p50;
+                        self.stage.lock().unwrap_or_else(|p| p.into_inner()).pace = Pace {
+                            fps: snap.fps,
+                            infer_ms: infer.as_secs_f32() * 1000.0,
+                        };
                         self.publish(&snap);
                     }
                     WorkItem::State(live) => {
@@ -129,9 +137,14 @@ impl Worker<'_> {
     }
 
     fn journal(&mut self, event: Event, shot: Option<u8>) {
-        let bbox = event.bbox;
+        let jpeg = shot.and_then(|i| {
+            self.shots.encode(i, |scene| {
+                let stage = self.stage.lock().unwrap_or_else(|p| p.into_inner());
+                stage.overlay(scene, Some((&event.place, event.track_id)))
+            })
+        });
         let mut item = JournalItem::new(event);
-        if let Some(jpeg) = shot.and_then(|i| self.shots.encode(i, bbox)) {
+        if let Some(jpeg) = jpeg {
             item = item.with_snapshot(jpeg);
         }
         if self.journal.try_send(item).is_err() {

@@ -271,6 +271,11 @@ impl Rules {
         self.lines.iter().find(|l| l.name == line).map(|l| l.counts)
     }
 
+    /// Every line's crossings, as [`Rules::line_counts`], in config order.
+    pub fn line_counts_in_order(&self) -> impl Iterator<Item = [u64; 2]> + '_ {
+        self.lines.iter().map(|l| l.counts)
+    }
+
     /// The zone names in config order (the order of [`Rules::zone_counts`]).
     pub fn zone_names(&self) -> impl Iterator<Item = &str> {
         self.zones.iter().map(|z| z.name.as_str())

@@ -19,8 +19,11 @@
 //! - [`Preprocessor`]: one frame of any format, through an optional region of interest, into the
 //!   caller's buffer (the detector's input tensor).
 //!
-//! [`still`] loads a whole JPEG or PNG file into an owned [`RgbImage`] for one-off use.
+//! [`still`] loads a whole JPEG or PNG file into an owned [`RgbImage`] for one-off use;
+//! [`annotate`] draws what picket sees (boxes, zones, lines, motion, status) on one.
 
+pub mod annotate;
+pub mod comment;
 pub mod convert;
 pub mod draw;
 pub mod jpeg;

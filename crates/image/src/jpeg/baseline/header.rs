@@ -54,6 +54,17 @@ impl Baseline {
                         }
                         0xDA => {
                             self.scan_header(seg)?;
+                            // Every block costs at least one bit of coded data: a header that
+                            // claims more blocks than the rest can hold is refused before its
+                            // image is allocated (a few bytes must not ask for gigabytes).
+                            let per_mcu: usize =
+                                self.comps[..self.ncomp].iter().map(|c| c.h * c.v).sum();
+                            let blocks = per_mcu.saturating_mul(self.mcux * self.mcuy);
+                            if blocks / 8 > data.len() - pos {
+                                return Err(JpegError::Truncated(
+                                    "less data than the frame's size needs",
+                                ));
+                            }
                             return Ok(pos);
                         }
                         _ => {} // APPn, COM and friends
