@@ -178,7 +178,8 @@ fn mqtt_seeds() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
-/// A small journal with a few events, and one with only the schema.
+/// A small journal with a few events, and one with only the schema (not named `.db`, which the
+/// repository ignores).
 fn journal_seeds(dir: &Path) -> Vec<(&'static str, Vec<u8>)> {
     let make = |name: &str, events: usize| {
         let path = dir.join(name);
@@ -195,8 +196,8 @@ fn journal_seeds(dir: &Path) -> Vec<(&'static str, Vec<u8>)> {
         std::fs::read(&path).unwrap()
     };
     vec![
-        ("three.db", make("three.db", 3)),
-        ("empty.db", make("empty.db", 0)),
+        ("three.journal", make("three.db", 3)),
+        ("empty.journal", make("empty.db", 0)),
     ]
 }
 
