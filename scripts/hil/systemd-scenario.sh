@@ -231,9 +231,19 @@ died=$(jmono "$t0s" 'Main process exited, code=killed')
 post=$(jmono "$t0s" '^output relay: off')
 figure "picket killed at ${died:-?} s (journal); ExecStopPost's 'output relay: off' at ${post:-?} s," \
   "$(delta_ms "$died" "$post") ms after the death; the line read 0 ${low_ms} ms after systemctl kill began"
-[ -n "$died" ] && [ -n "$post" ] && [ "$(delta_ms "$died" "$post")" -le 1000 ] &&
-  ok "SIGKILL: ExecStopPost drove the relay off within 1 s of the death" ||
-  bad "SIGKILL: ExecStopPost did not drive the relay off within 1 s"
+# The target is 1 s on a board. Under TCG a process start (the loader mapping the TFLite
+# library) alone takes about a second, so the VM's bound is $HIL_STOP_POST_MS (3 s); the figure
+# says where it stands against both.
+t0=$(ms)
+picket --version >/dev/null
+start_ms=$(since "$t0")
+post_ms=$(delta_ms "$died" "$post")
+bound=${HIL_STOP_POST_MS:-3000}
+figure "ExecStopPost off ${post_ms} ms after the death (board target 1000 ms, VM bound ${bound} ms);" \
+  "one picket process start here: ${start_ms} ms"
+[ -n "$died" ] && [ -n "$post" ] && [ "$post_ms" -le "$bound" ] &&
+  ok "SIGKILL: ExecStopPost drove the relay off within ${bound} ms of the death" ||
+  bad "SIGKILL: ExecStopPost did not drive the relay off within ${bound} ms"
 wait_for 120 is_running && ok "restarted after SIGKILL (Restart=on-failure)" || bad "no restart after SIGKILL"
 
 section "safe stop: systemctl stop"
