@@ -95,6 +95,7 @@ threads = 2
 [detector]
 classes = ["Person"]
 threshold = 0.4
+tiles = "1x1"
 
 [[zones]]
 name = "frame"
