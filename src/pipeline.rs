@@ -72,8 +72,9 @@ use worker::{WorkItem, Worker, QUEUE};
 /// - **Watchdog.** `READY=1` after the first frame; `WATCHDOG=1` from the loop's progress only,
 ///   so a stuck source or detector lets systemd restart picket.
 /// - **What survives a crash.** The committed journal (at most the last uncommitted batch is
-///   lost) and the arming state file. Tracks, rule memories and latched alarms do not; a panic
-///   drives every output inactive through [`crate::alarm::pin::install_panic_hook`].
+///   lost) and the arming state file. Tracks, rule memories and latched alarms do not; in
+///   `picket run` a panic drives every output inactive through
+///   [`crate::alarm::pin::install_panic_hook`].
 pub enum Pipeline {}
 
 /// Why the pipeline could not start or go on.
@@ -162,7 +163,6 @@ pub fn run_with_source(
     ctl: Control<'_>,
 ) -> Result<Summary, PipelineError> {
     let epoch = Instant::now();
-    alarm::pin::install_panic_hook();
     let info = source.info().clone();
     log::info!("source: {}", info.description);
     let rules = rules_of(cfg)?;

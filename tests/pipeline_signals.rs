@@ -58,7 +58,7 @@ fn sighup_reloads_the_rules_and_sigterm_stops_cleanly() {
         while stdin.write_all(&clip).is_ok() {}
     });
 
-    wait_for(&log, "TFLite");
+    wait_for(&log, ", XNNPACK "); // the detector is up, on either runtime
     let moved = demo.replace("[0.0, 0.32], [1.0, 0.28]", "[0.0, 0.30], [1.0, 0.26]");
     assert_ne!(moved, demo);
     std::fs::write(&cfg, moved).unwrap();

@@ -123,6 +123,9 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         stop: signal::stop_flag(),
         reload: signal::reload_flag(),
     };
+    // The process's panic hook, here rather than in the pipeline: a program that runs the
+    // pipeline in-process (the tests) keeps its own.
+    crate::alarm::pin::install_panic_hook();
     let s = pipeline::run(&cfg, &opts, ctl)
         .with_context(|| format!("picket run --config {}", args.config.path().display()))?;
     log::info!(
