@@ -203,7 +203,12 @@ fn the_live_view_streams_snapshots_limits_and_checks_over_its_socket() {
         !page.contains("http"),
         "everything comes from picket: {page}"
     );
+    // The page's CSP refuses inline styles and scripts: both are files.
+    assert!(!page.contains("<style") && page.contains(r#"href="/page.css""#));
     assert_eq!(get(&sock, "/page.js").0, 200);
+    let (code, head, _) = get(&sock, "/page.css");
+    assert_eq!(code, 200);
+    assert!(head.contains("Content-Type: text/css"), "{head}");
     assert_eq!(get(&sock, "/nothing").0, 404);
 
     // The zone editor's check is `picket check`'s.

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 
 const PAGE: &str = include_str!("page.html");
 const SCRIPT: &str = include_str!("page.js");
+const STYLE: &str = include_str!("page.css");
 const BOUNDARY: &str = "picketframe";
 
 /// Counts itself in `n` while it lives.
@@ -81,6 +82,7 @@ pub(super) fn serve<T>(mut s: UnixStream, sh: &Shared<T>) {
             "text/javascript; charset=utf-8",
             SCRIPT.as_bytes(),
         ),
+        "/page.css" => reply(&mut s, 200, "text/css; charset=utf-8", STYLE.as_bytes()),
         "/snapshot.jpg" => snapshot(&mut s, sh),
         "/stream.mjpeg" => stream(&mut s, sh),
         "/check" => {

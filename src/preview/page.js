@@ -7,6 +7,7 @@ const img = document.getElementById("stream");
 const ctx = canvas.getContext("2d");
 const message = document.getElementById("message");
 const output = document.getElementById("toml");
+const draft = document.getElementById("draft");
 let points = [];
 let accepted = [];
 
@@ -29,6 +30,7 @@ function redraw() {
   });
   if (kind() === "zone" && points.length > 2) ctx.closePath();
   ctx.stroke();
+  draft.textContent = points.length ? toml() : "";
 }
 
 function round(v) {
@@ -89,6 +91,7 @@ document.getElementById("finish").addEventListener("click", async () => {
   }
 });
 
-img.addEventListener("load", redraw);
-window.addEventListener("resize", redraw);
+document.getElementById("name").addEventListener("input", redraw);
+// The picture takes its size from the first frame; a multipart stream need not fire "load".
+new ResizeObserver(redraw).observe(img);
 redraw();
