@@ -55,7 +55,7 @@ impl<'a> Device<'a> {
             id,
             topic_prefix: &cfg.topic_prefix,
             discovery_prefix: &cfg.discovery_prefix,
-            snapshots: cfg.snapshots,
+            snapshots: cfg.snapshots.on(),
             commands: cfg.commands,
             version: env!("CARGO_PKG_VERSION"),
             rules,

@@ -30,6 +30,7 @@ pub mod jpeg;
 pub mod planar_resize;
 mod preprocess;
 pub mod resize;
+pub mod snapshot;
 pub mod still;
 pub mod yuyv_resize;
 
