@@ -4,10 +4,11 @@
 //! shows a snapshot (`picket events show --snapshot`, the uplink's messages and push sinks)
 //! draws through it, so they all show the same thing.
 //!
-//! Cost: [`draw`] decodes, draws and re-encodes the whole picture, allocating; about 9 ms at
-//! 768×576 on the Pi-class reference host (`cargo bench -p picket-image --bench snapshot`,
-//! beside a plain decode+encode in the same run). It runs where an event is shown or sent,
-//! never on the hot thread.
+//! Cost: [`draw`] decodes, draws and re-encodes the whole picture, allocating. At 768×576 with a
+//! busy overlay (four people, a zone, a line, the status strip) it took a median 5.9–6.0 ms on
+//! the 2-core x86-64 build host under load, of which decode+encode alone was 5.6–5.7 ms in the
+//! same run: the drawing is about 5% (`cargo bench -p picket-image --bench snapshot`, two runs
+//! of 31 alternating rounds). It runs where an event is shown or sent, never on the hot thread.
 
 use crate::annotate::Overlay;
 use crate::comment;
