@@ -3,7 +3,8 @@
 //! kills, uplink kills, a broker down for longer than the in-flight window, and a ring buffer
 //! forced past its cap meanwhile (published as `uplink_gap`); TLS with a test
 //! CA and a password file; bad input refused by name; Home Assistant discovery retained and
-//! sent again when Home Assistant comes online.
+//! sent again when Home Assistant comes online; snapshots sent drawn, or raw when asked, to MQTT
+//! and the push sinks alike.
 //!
 //! `PICKET_UPLINK_KILLS=20 cargo test --test tests uplink::uplink_killed` is the long form of
 //! the kill test (`scripts/uplink-soak.sh`).
