@@ -104,9 +104,15 @@ impl Presenter {
                 if id > self.logged_through.get() {
                     self.logged_through.set(id);
                     let n = UNDRAWN.fetch_add(1, Ordering::Relaxed) + 1;
+                    // One line: a decoder's message may span several.
+                    let why = e
+                        .to_string()
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ");
                     log::warn!(
-                        "uplink: event {id}: its snapshot cannot be drawn ({e}); sent as stored \
-                         ({n} so far)"
+                        "uplink: event {id}: its snapshot cannot be drawn ({why}); sent as \
+                         stored ({n} so far)"
                     );
                 }
                 jpeg
