@@ -8,7 +8,7 @@
 //! | `binary_sensor` | `rule_<name>` | one per rule: on while the rule fires |
 //! | `sensor` | `people` | people in view |
 //! | `binary_sensor` | `camera` | camera health (`problem`: on when the camera is lost) |
-//! | `image` | `snapshot` | the latest rule event's JPEG (`snapshots = true`) |
+//! | `image` | `snapshot` | the latest rule event's JPEG, drawn or raw (`snapshots` on) |
 //! | `alarm_control_panel` | `alarm` | arm and disarm (`commands = true`) |
 //!
 //! All of them read the retained `<prefix>/<box_id>/state` JSON through value templates (the
