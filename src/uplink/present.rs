@@ -9,7 +9,7 @@
 //! ```
 //!
 //! Drawing decodes, draws and re-encodes the picture on the uplink's (or sink's) own thread,
-//! never on `picket run`'s hot thread: about 6 ms per 768×576 snapshot on the x86-64 build host
+//! never on `picket run`'s hot thread: 6–10 ms per 768×576 snapshot on a shared x86-64 host
 //! (`picket_image::snapshot` has the figures and `crates/image/benches/snapshot.rs` the bench). A snapshot that cannot be drawn (a corrupt
 //! overlay or JPEG) is sent as stored, so its event is never held back; it is logged and
 //! counted once per reader, however often a retry reads it again.

@@ -5,10 +5,11 @@
 //! draws through it, so they all show the same thing.
 //!
 //! Cost: [`draw`] decodes, draws and re-encodes the whole picture, allocating. At 768×576 with a
-//! busy overlay (four people, a zone, a line, the status strip) it took a median 5.9–6.0 ms on
-//! the 2-core x86-64 build host under load, of which decode+encode alone was 5.6–5.7 ms in the
-//! same run: the drawing is about 5% (`cargo bench -p picket-image --bench snapshot`, two runs
-//! of 31 alternating rounds). It runs where an event is shown or sent, never on the hot thread.
+//! busy overlay (four people, a zone, a line, the status strip) it took a median 5.9–9.9 ms on
+//! a shared 2-core x86-64 build host (three runs of 31 alternating rounds, the host's load
+//! varying), against 5.6–9.7 ms for decode+encode alone in the same runs: drawing adds 2–6%,
+//! the rest is the codec (`cargo bench -p picket-image --bench snapshot`). It runs where an
+//! event is shown or sent, never on the hot thread.
 
 use crate::annotate::Overlay;
 use crate::comment;
