@@ -195,8 +195,8 @@ fn tracks_out_holds_the_tracks_of_the_events(path: &Path, events: &[serde_json::
 /// track and line; `events show --snapshot` draws the track's box in the firing colour where the
 /// event's bbox says, `--raw` gives the picture untouched.
 fn snapshots_are_raw_and_drawn_on_demand(db: &Path, run: &Run) {
+    use crate::util::drawn::{bbox, is_firing, left_edge};
     use picket::pipeline::scene;
-    use picket_image::annotate::colour;
     let e = run
         .events
         .iter()
@@ -223,21 +223,10 @@ fn snapshots_are_raw_and_drawn_on_demand(db: &Path, run: &Run) {
     let load = |p: &Path| picket_image::still::load(p).unwrap();
     let (drawn, raw) = (load(&drawn), load(&raw));
     assert_eq!((drawn.width(), drawn.height()), (raw.width(), raw.height()));
-    let w = raw.width();
-    let bb = |i: usize| e["bbox"][i].as_f64().unwrap() as f32;
-    let b = picket_geom::NormRect::new(bb(0), bb(1), bb(2), bb(3));
-    let p = b.to_pixels(w, raw.height());
-    let at = |img: &RgbImage| {
-        let i = ((((p.y0 + p.y1) / 2) * w + p.x0) * 3) as usize;
-        img.as_bytes()[i..i + 3].to_vec()
-    };
-    let near = |a: &[u8]| {
-        a.iter()
-            .zip(colour::FIRING)
-            .all(|(&x, y)| x.abs_diff(y) < 60)
-    };
-    assert!(near(&at(&drawn)), "drawn: {:?}", at(&drawn));
-    assert!(!near(&at(&raw)), "raw: {:?}", at(&raw));
+    let b = bbox(e).expect("a bbox");
+    let at = |img: &RgbImage| left_edge(img, b);
+    assert!(is_firing(at(&drawn)), "drawn: {:?}", at(&drawn));
+    assert!(!is_firing(at(&raw)), "raw: {:?}", at(&raw));
 }
 
 #[test]

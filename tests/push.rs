@@ -472,3 +472,82 @@ fn push_https_with_a_ca_file_delivers_and_a_wrong_ca_is_one_clear_error() {
     );
     assert!(up.stop().success());
 }
+
+/// Beside a snapshot that is drawn, one whose overlay is not JSON and one whose picture is cut
+/// short are each sent as stored, never held back, and said once in the log.
+#[test]
+fn push_a_snapshot_that_cannot_be_drawn_is_sent_as_stored_and_said_once() {
+    use crate::util::drawn::{is_firing, left_edge_of};
+    use picket_geom::NormRect;
+    use picket_image::annotate::{Mark, Overlay};
+    use picket_image::{comment, snapshot, RgbImage};
+    let d = Scratch::new("push-undrawable");
+    let db = d.path("events.db");
+    let ids = append_with(&db, 6, &["--snapshot-every", "1"]);
+    let mut img = RgbImage::new(64, 48);
+    img.as_bytes_mut().fill(90);
+    let picture = img.to_jpeg(90).unwrap();
+    let b = NormRect::new(0.25, 0.25, 0.75, 0.75);
+    let overlay = Overlay {
+        marks: vec![Mark {
+            rect: b,
+            track: Some(1),
+            score: 0.9,
+            firing: true,
+        }],
+        ..Overlay::default()
+    };
+    let good = snapshot::attach(picture.clone(), &overlay);
+    let broken = comment::insert(&picture, snapshot::TAG, br#"{"marks":"#).unwrap();
+    let cut = good[..good.len() / 2].to_vec();
+    let c = rusqlite::Connection::open(&db).unwrap();
+    for (id, jpeg) in ids.iter().zip([&good, &broken, &cut]) {
+        c.execute(
+            "UPDATE snapshots SET jpeg = ?1 WHERE event_id = ?2",
+            (jpeg, id),
+        )
+        .unwrap();
+    }
+    drop(c);
+
+    let server = Server::start(&d.0);
+    let push = format!(
+        "[[push]]\nkind = \"webhook\"\nurl = \"{}\"\nmax_per_minute = 600\n",
+        server.url("/hook")
+    );
+    let up = Uplink::start(&config(&d.0, &db, "", &push));
+    let all: BTreeSet<i64> = ids.iter().copied().collect();
+    assert!(
+        server.wait(T, |r| arrivals(r, "/hook")
+            .keys()
+            .copied()
+            .collect::<BTreeSet<_>>()
+            == all),
+        "not every event arrived"
+    );
+    let (st, log) = up.stop_with_log();
+    assert!(st.success(), "{st:?}");
+    let sent: BTreeMap<i64, Vec<u8>> = server
+        .delivered("/hook")
+        .iter()
+        .map(|r| {
+            let v = r.json();
+            let s = v["snapshot"].as_str().expect("a snapshot");
+            let jpeg = base64::engine::general_purpose::STANDARD.decode(s).unwrap();
+            (v["id"].as_i64().unwrap(), jpeg)
+        })
+        .collect();
+    assert_ne!(sent[&ids[0]], good, "the good one is drawn");
+    assert!(is_firing(left_edge_of(&sent[&ids[0]], b)));
+    assert_eq!(sent[&ids[1]], broken, "a broken overlay: as stored");
+    assert_eq!(sent[&ids[2]], cut, "a cut picture: as stored");
+    let said: Vec<&String> = log
+        .iter()
+        .filter(|l| l.contains("cannot be drawn"))
+        .collect();
+    assert_eq!(said.len(), 2, "{said:?}");
+    assert!(said[0].contains(&format!("event {}:", ids[1])), "{said:?}");
+    assert!(said[1].contains(&format!("event {}:", ids[2])), "{said:?}");
+    assert!(said[1].contains("(2 so far)"), "{said:?}");
+    eprintln!("undrawable: {said:?}");
+}

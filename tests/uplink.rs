@@ -3,14 +3,15 @@
 //! kills, uplink kills, a broker down for longer than the in-flight window, and a ring buffer
 //! forced past its cap meanwhile (published as `uplink_gap`); TLS with a test
 //! CA and a password file; bad input refused by name; Home Assistant discovery retained and
-//! sent again when Home Assistant comes online.
+//! sent again when Home Assistant comes online; snapshots sent drawn, or raw when asked, to MQTT
+//! and the push sinks alike.
 //!
 //! `PICKET_UPLINK_KILLS=20 cargo test --test tests uplink::uplink_killed` is the long form of
 //! the kill test (`scripts/uplink-soak.sh`).
 
 use crate::util::uplink::*;
 use crate::util::{picket, stderr};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 const EVENTS: &str = "picket/+/events";
@@ -1079,4 +1080,169 @@ fn a_command_with_the_right_code_disarms_through_picket_run_and_a_wrong_one_does
     }
     assert_eq!(up.stop().code(), Some(0));
     eprintln!("command: {}", disarmed[0]);
+}
+
+/// The clip's journal sent twice, each time to MQTT (events and the Home Assistant snapshot
+/// topic), a webhook and ntfy: by default (`snapshots = true` for MQTT, no key for the push
+/// sinks) every snapshot arrives drawn, the event's person boxed in the firing colour where
+/// its `bbox` says; with `snapshots = "raw"` each arrives byte for byte as the journal stores it.
+#[test]
+fn snapshots_arrive_drawn_by_default_and_raw_when_asked() {
+    use crate::util::drawn::{bbox, is_firing, left_edge_of};
+    use crate::util::push::{self, Server};
+    use base64::Engine;
+    let dir = Scratch::new("drawn");
+    let db = dir.path("events.db");
+    run_clip(&dir, &demo_config(&dir, &db, "", ""));
+    let stored = push::stored(&db);
+    let listed = crate::util::journal::events(&db);
+    // The person rule events with a snapshot: where their box must be, or must not be.
+    let boxed: BTreeMap<i64, picket_geom::NormRect> = listed
+        .iter()
+        .filter(|e| {
+            ["intrusion", "loiter", "line_cross", "wander"].contains(&e["kind"].as_str().unwrap())
+        })
+        .filter(|e| e["track_id"].is_u64())
+        .filter_map(|e| Some((e["id"].as_i64()?, bbox(e)?)))
+        .filter(|(id, _)| stored[id].jpeg.is_some())
+        .collect();
+    assert!(
+        boxed.len() >= 2,
+        "the clip gives person events with snapshots: {boxed:?}"
+    );
+    let broker = Broker::start(&dir.0, "");
+    let server = Server::start(&dir.0);
+    for (mode, mqtt_key, push_key) in [
+        ("drawn", "snapshots = true", ""),
+        ("raw", "snapshots = \"raw\"", "snapshots = \"raw\"\n"),
+    ] {
+        let d = Scratch(dir.path(mode));
+        std::fs::create_dir_all(&d.0).unwrap();
+        let topics = [format!("{mode}/+/events"), format!("{mode}/+/snapshot")];
+        let consumer = Consumer::start(
+            broker.port,
+            &format!("{mode}-consumer"),
+            &topics.iter().map(String::as_str).collect::<Vec<_>>(),
+        );
+        let uplink = format!(
+            "url = \"mqtt://127.0.0.1:{}\"\ntopic_prefix = \"{mode}\"\n{mqtt_key}\n",
+            broker.port
+        );
+        let sinks = format!(
+            "[[push]]\nname = \"hook\"\nkind = \"webhook\"\nurl = \"{}\"\nmax_per_minute = 600\n\
+             {push_key}\n[[push]]\nname = \"phone\"\nkind = \"ntfy\"\nurl = \"{}\"\n\
+             max_per_minute = 600\n{push_key}",
+            server.url(&format!("/{mode}/hook")),
+            server.url(&format!("/{mode}/phone")),
+        );
+        let up = Uplink::start(&push::config(&d.0, &db, &uplink, &sinks));
+        let journal = journal_ids(&db);
+        let missing = consumer.wait_for_ids(&journal, secs(30));
+        assert!(missing.is_empty(), "{mode}: never arrived: {missing:?}");
+        let (hook, phone) = (format!("/{mode}/hook"), format!("/{mode}/phone"));
+        // The ids the push sinks delivered: the webhook's in its body, ntfy's in its file name.
+        let delivered = |path: &str| -> BTreeSet<i64> {
+            let named = |r: &push::Request| match r.header("filename") {
+                Some(f) => f
+                    .strip_prefix("picket-porch-")
+                    .and_then(|n| n.strip_suffix(".jpg"))
+                    .and_then(|n| n.parse().ok()),
+                // ntfy without a picture: its text body, no id to read.
+                None => serde_json::from_slice::<serde_json::Value>(&r.body)
+                    .ok()
+                    .and_then(|v| v["id"].as_i64()),
+            };
+            server.delivered(path).iter().filter_map(named).collect()
+        };
+        let deadline = std::time::Instant::now() + secs(30);
+        while !boxed
+            .keys()
+            .all(|id| delivered(&hook).contains(id) && delivered(&phone).contains(id))
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{mode}: the push sinks lag: {:?} {:?}",
+                delivered(&hook),
+                delivered(&phone)
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(up.stop().success());
+
+        // What each way carried of every boxed event: MQTT's, the webhook's, ntfy's JPEG.
+        let b64 = |v: &serde_json::Value| {
+            base64::engine::general_purpose::STANDARD
+                .decode(v["snapshot"].as_str().expect("a snapshot"))
+                .unwrap()
+        };
+        let mut sent: Vec<(String, i64, Vec<u8>)> = Vec::new();
+        for e in &consumer.got().events {
+            let id = e["id"].as_i64().unwrap();
+            if boxed.contains_key(&id) {
+                sent.push(("mqtt".into(), id, b64(e)));
+            }
+        }
+        for r in server.delivered(&hook) {
+            let v = r.json();
+            match v["id"].as_i64() {
+                Some(id) if boxed.contains_key(&id) => sent.push(("webhook".into(), id, b64(&v))),
+                _ => {}
+            }
+        }
+        for r in server.delivered(&phone) {
+            let name = r.header("filename").unwrap_or("");
+            let id = name
+                .strip_prefix("picket-porch-")
+                .and_then(|n| n.strip_suffix(".jpg"))
+                .and_then(|n| n.parse().ok());
+            match id {
+                Some(id) if boxed.contains_key(&id) => sent.push(("ntfy".into(), id, r.body)),
+                _ => {}
+            }
+        }
+        for way in ["mqtt", "webhook", "ntfy"] {
+            let ids: BTreeSet<i64> = sent.iter().filter(|s| s.0 == way).map(|s| s.1).collect();
+            assert_eq!(ids, boxed.keys().copied().collect(), "{mode}: {way}");
+        }
+        // The Home Assistant image entity's topic: each rule event's picture, as on `…/events`.
+        let ha = &consumer.got().other[&format!("{mode}/porch/snapshot")];
+        let mqtt: BTreeMap<Vec<u8>, i64> = sent
+            .iter()
+            .filter(|s| s.0 == "mqtt")
+            .map(|s| (s.2.clone(), s.1))
+            .collect();
+        let mut on_ha = 0;
+        for (jpeg, _) in ha {
+            if let Some(&id) = mqtt.get(jpeg) {
+                sent.push(("homeassistant".into(), id, jpeg.clone()));
+                on_ha += 1;
+            }
+        }
+        assert!(
+            on_ha > 0,
+            "{mode}: no boxed event's picture on the snapshot topic"
+        );
+
+        for (way, id, jpeg) in &sent {
+            let as_stored = stored[id].jpeg.as_ref().unwrap();
+            let px = left_edge_of(jpeg, boxed[id]);
+            if mode == "drawn" {
+                assert_ne!(jpeg, as_stored, "{way}: event {id} sent as stored");
+                let marks = picket_image::snapshot::attached(as_stored).map(|o| o.map(|o| o.marks));
+                assert!(
+                    is_firing(px),
+                    "{way}: event {id}: no firing box at its bbox {:?}: {px:?}; stored {marks:?}",
+                    boxed[id]
+                );
+            } else {
+                assert_eq!(jpeg, as_stored, "{way}: event {id} not as stored");
+                assert!(!is_firing(px), "{way}: event {id}: raw, yet boxed: {px:?}");
+            }
+        }
+        eprintln!(
+            "{mode}: {} boxed events checked, {} pictures ({on_ha} on the snapshot topic)",
+            boxed.len(),
+            sent.len()
+        );
+    }
 }

@@ -6,7 +6,8 @@
 //! A journalled snapshot keeps its pixels raw and carries its overlay as JSON in a JPEG comment
 //! ([`attach`]): an event's `detail` is capped at 192 bytes, which one zone's polygon can fill,
 //! and the comment keeps the journal's schema as it is. `picket events show --snapshot` draws
-//! it ([`draw`]); `--raw` writes the picture as stored.
+//! it ([`draw`]); `--raw` writes the picture as stored. That format lives in
+//! `picket_image::snapshot`, re-exported here, so the uplink draws with the same code.
 
 use crate::config::Config;
 use crate::preview::{Preview, Tap};
@@ -14,18 +15,14 @@ use crate::rules::Rules;
 use crate::track::Track;
 use picket_geom::NormPoint;
 use picket_image::annotate::{Mark, Mask, Overlay, Shape, Status};
-use picket_image::{comment, RgbImage};
-use std::path::Path;
+pub use picket_image::snapshot::{annotate_and_encode, attach, attached, draw, DrawError, TAG};
+use picket_image::RgbImage;
 use std::sync::{Arc, Mutex};
 
 /// People drawn per frame; more are left out (the snapshot is still taken).
 pub const MARKS: usize = 32;
 /// Lines whose counters are drawn.
 pub const LINES: usize = 16;
-/// The tag of the JPEG comment that carries an overlay.
-pub const TAG: &[u8] = b"picket-overlay\0";
-/// JPEG quality of drawn snapshots.
-const QUALITY: u8 = 85;
 
 /// One frame's share of the overlay, captured on the hot thread without allocating.
 #[derive(Debug, Clone, Default)]
@@ -198,61 +195,6 @@ pub fn check_text(text: &str) -> Result<Vec<String>, String> {
     crate::config::check::<Config>(text, "zone editor")
         .map(|c| c.warnings)
         .map_err(|e| e.to_string())
-}
-
-/// `jpeg` carrying `o` in a comment; `jpeg` alone (said in the log) if the overlay does not fit.
-pub fn attach(jpeg: Vec<u8>, o: &Overlay) -> Vec<u8> {
-    let body = serde_json::to_vec(o).unwrap_or_default();
-    match comment::insert(&jpeg, TAG, &body) {
-        Some(with) => with,
-        None => {
-            log::warn!(
-                "snapshot: overlay of {} bytes left out (too long)",
-                body.len()
-            );
-            jpeg
-        }
-    }
-}
-
-/// The overlay a snapshot carries: `None` for one without (older snapshots, drawn already).
-pub fn attached(jpeg: &[u8]) -> Result<Option<Overlay>, serde_json::Error> {
-    comment::find(jpeg, TAG)
-        .map(serde_json::from_slice)
-        .transpose()
-}
-
-/// Why a snapshot could not be drawn.
-#[derive(Debug, thiserror::Error)]
-pub enum DrawError {
-    #[error("its overlay: {cause}")]
-    Overlay { cause: serde_json::Error },
-    #[error("{cause}")]
-    Decode {
-        cause: picket_image::still::StillError,
-    },
-    #[error("{cause}")]
-    Encode {
-        cause: picket_image::draw::EncodeError,
-    },
-}
-
-/// The stored snapshot `jpeg` with its overlay drawn; as stored when it carries none. `origin`
-/// names it in errors.
-pub fn draw(jpeg: &[u8], origin: &Path) -> Result<Vec<u8>, DrawError> {
-    let Some(o) = attached(jpeg).map_err(|cause| DrawError::Overlay { cause })? else {
-        return Ok(jpeg.to_vec());
-    };
-    let mut img =
-        picket_image::still::decode(jpeg, origin).map_err(|cause| DrawError::Decode { cause })?;
-    annotate_and_encode(&mut img, &o)
-}
-
-/// `img` with `o` drawn, as a JPEG.
-pub fn annotate_and_encode(img: &mut RgbImage, o: &Overlay) -> Result<Vec<u8>, DrawError> {
-    img.annotate(o);
-    img.to_jpeg(QUALITY)
-        .map_err(|cause| DrawError::Encode { cause })
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@
 
 use super::broker_url::BrokerUrl;
 use super::credentials::{names_a_file, Credentials};
+use super::present::Snapshots;
 use crate::validate::{join, Report, Validate};
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
@@ -49,8 +50,9 @@ pub struct UplinkConfig {
     pub state_file: Option<PathBuf>,
     /// The state topic is republished at least this often, seconds.
     pub heartbeat_s: u32,
-    /// Put each event's snapshot (base64 JPEG) in its message.
-    pub snapshots: bool,
+    /// Put each event's snapshot (base64 JPEG) in its message and on `…/snapshot`: `false`
+    /// (the default), `"drawn"` (or `true`), `"raw"` (`super::present`).
+    pub snapshots: Snapshots,
     /// Publish Home Assistant MQTT discovery configs.
     pub homeassistant: bool,
     pub discovery_prefix: String,
@@ -78,7 +80,7 @@ impl Default for UplinkConfig {
             inflight: 32,
             state_file: None,
             heartbeat_s: 60,
-            snapshots: false,
+            snapshots: Snapshots::Off,
             homeassistant: false,
             discovery_prefix: "homeassistant".into(),
             commands: false,
@@ -345,7 +347,7 @@ mod tests {
         assert_eq!((u.keepalive_s, u.inflight, u.heartbeat_s), (30, 32, 60));
         assert_eq!(u.topic_prefix, "picket");
         assert_eq!(u.discovery_prefix, "homeassistant");
-        assert!(!u.snapshots && !u.homeassistant && !u.commands);
+        assert!(!u.snapshots.on() && !u.homeassistant && !u.commands);
         assert_eq!(u.state_json, PathBuf::from("/run/picket/state.json"));
         assert_eq!(
             u.state_file(Path::new("/var/lib/picket/events.db")),
@@ -370,7 +372,7 @@ mod tests {
             u.state_file(Path::new("/x.db")),
             PathBuf::from("/var/lib/picket-uplink/cursor")
         );
-        assert!(u.commands && u.snapshots && u.homeassistant);
+        assert!(u.commands && u.snapshots == Snapshots::Drawn && u.homeassistant);
         assert_eq!(u.state_json, PathBuf::from("/run/p/state.json"));
         assert_eq!(
             u.request_file(Path::new("/x.db")),

@@ -8,7 +8,7 @@
 //! | `binary_sensor` | `rule_<name>` | one per rule: on while the rule fires |
 //! | `sensor` | `people` | people in view |
 //! | `binary_sensor` | `camera` | camera health (`problem`: on when the camera is lost) |
-//! | `image` | `snapshot` | the latest rule event's JPEG (`snapshots = true`) |
+//! | `image` | `snapshot` | the latest rule event's JPEG, drawn or raw (`snapshots` on) |
 //! | `alarm_control_panel` | `alarm` | arm and disarm (`commands = true`) |
 //!
 //! All of them read the retained `<prefix>/<box_id>/state` JSON through value templates (the
@@ -55,7 +55,7 @@ impl<'a> Device<'a> {
             id,
             topic_prefix: &cfg.topic_prefix,
             discovery_prefix: &cfg.discovery_prefix,
-            snapshots: cfg.snapshots,
+            snapshots: cfg.snapshots.on(),
             commands: cfg.commands,
             version: env!("CARGO_PKG_VERSION"),
             rules,

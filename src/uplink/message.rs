@@ -17,8 +17,8 @@
 //!   not apply.
 //! - `detail` is always an object: the journal's JSON object, `{}` when there is none, or
 //!   `{"text": ...}` for a stored detail that is not a JSON object.
-//! - `snapshot` is the event's JPEG in standard base64 when `[uplink] snapshots = true` and the
-//!   event has one, else `null`. A message never exceeds [`MAX_MESSAGE`] bytes: a snapshot too
+//! - `snapshot` is the event's JPEG in standard base64 when `[uplink] snapshots` is on and the
+//!   event has one (drawn or raw, `super::present`), else `null`. A message never exceeds [`MAX_MESSAGE`] bytes: a snapshot too
 //!   big for that is left out (`null`), and the uplink logs it.
 
 use crate::journal::{time, StoredEvent};

@@ -25,6 +25,7 @@ pub mod discovery;
 pub mod files;
 pub mod message;
 pub mod outbox;
+pub mod present;
 pub mod push;
 pub mod replay;
 pub(crate) mod run;
@@ -79,7 +80,7 @@ pub struct Settings {
     pub inflight: usize,
     pub journal: PathBuf,
     pub state_file: PathBuf,
-    pub snapshots: bool,
+    pub snapshots: present::Snapshots,
     /// Home Assistant's status topic and the discovery messages, when enabled.
     pub homeassistant: Option<(String, Vec<discovery::Message>)>,
     /// `picket run`'s state file, published on `…/state`.

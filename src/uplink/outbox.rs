@@ -9,12 +9,14 @@
 use crate::journal::reader::{StoredEvent, COLUMNS};
 use crate::journal::schema::{self, Identity};
 use crate::journal::JournalError;
+use crate::uplink::present::{Presenter, Snapshots};
 use rusqlite::{Connection, OpenFlags};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-/// An event to publish and its snapshot, when snapshots are published and it has one.
+/// An event to publish and its snapshot, when snapshots are published and it has one, as it
+/// is sent (drawn or raw, `super::present`).
 pub type Outgoing = (StoredEvent, Option<Vec<u8>>);
 
 /// A read-only connection to the journal. Owned by the uplink's main loop.
@@ -24,7 +26,7 @@ pub struct Outbox {
     /// The file this connection opened, to notice a journal replaced under the same name.
     file: (u64, u64),
     data_version: i64,
-    snapshots: bool,
+    snapshots: Presenter,
 }
 
 /// What opening found.
@@ -42,7 +44,7 @@ impl Outbox {
     /// Opens the journal at `path`. A missing or empty file, or one `picket run` has not
     /// initialised yet, is [`Opened::NotYet`]; a file that is not a picket journal (or is a
     /// newer one) is an error.
-    pub fn open(path: &Path, snapshots: bool) -> Result<Opened, JournalError> {
+    pub fn open(path: &Path, snapshots: Snapshots) -> Result<Opened, JournalError> {
         let not_yet = |why: String| Ok(Opened::NotYet(why));
         let meta = match std::fs::metadata(path) {
             Ok(m) => m,
@@ -80,7 +82,7 @@ impl Outbox {
                     path: path.to_owned(),
                     file: (meta.dev(), meta.ino()),
                     data_version: 0,
-                    snapshots,
+                    snapshots: Presenter::new(snapshots),
                 };
                 outbox.changed()?;
                 Ok(Opened::Ready(outbox))
@@ -131,7 +133,8 @@ impl Outbox {
     }
 
     /// Up to `limit` events with ids above `after`, oldest first, each with its snapshot when
-    /// snapshots are published. One read transaction, so an event and its snapshot agree.
+    /// snapshots are published. One read transaction, so an event and its snapshot agree;
+    /// snapshots are drawn after it ends, so a slow drawing never holds the journal's WAL.
     pub fn read_after(&self, after: i64, limit: usize) -> Result<Vec<Outgoing>, JournalError> {
         let e = sqlite(&self.path);
         let tx = self.conn.unchecked_transaction().map_err(&e)?;
@@ -149,7 +152,7 @@ impl Outbox {
                 events.push((row.map_err(&e)?, None));
             }
         }
-        if self.snapshots {
+        if self.snapshots.mode().on() {
             let mut stmt = tx
                 .prepare_cached("SELECT jpeg FROM snapshots WHERE event_id = ?1")
                 .map_err(&e)?;
@@ -159,6 +162,10 @@ impl Outbox {
             {
                 *jpeg = stmt.query_row([ev.id], |r| r.get(0)).ok();
             }
+        }
+        drop(tx);
+        for (ev, jpeg) in &mut events {
+            *jpeg = jpeg.take().map(|j| self.snapshots.present(ev.id, j));
         }
         Ok(events)
     }
@@ -194,7 +201,7 @@ mod tests {
     use crate::journal::{JournalConfig, JournalItem, Writer};
     use crate::testdir::TestDir;
 
-    fn ready(path: &Path, snapshots: bool) -> Outbox {
+    fn ready(path: &Path, snapshots: Snapshots) -> Outbox {
         match Outbox::open(path, snapshots) {
             Ok(Opened::Ready(o)) => o,
             Ok(Opened::NotYet(why)) => panic!("not yet: {why}"),
@@ -220,16 +227,20 @@ mod tests {
     fn a_missing_or_empty_file_is_waited_for() {
         let d = TestDir::new("outbox-missing");
         let p = d.path().join("events.db");
-        assert!(matches!(Outbox::open(&p, false), Ok(Opened::NotYet(w)) if w.contains("no file")));
+        assert!(
+            matches!(Outbox::open(&p, Snapshots::Off), Ok(Opened::NotYet(w)) if w.contains("no file"))
+        );
         std::fs::write(&p, b"").unwrap();
-        assert!(matches!(Outbox::open(&p, false), Ok(Opened::NotYet(w)) if w.contains("empty")));
+        assert!(
+            matches!(Outbox::open(&p, Snapshots::Off), Ok(Opened::NotYet(w)) if w.contains("empty"))
+        );
     }
 
     #[test]
     fn a_file_that_is_not_a_journal_is_an_error() {
         let d = TestDir::new("outbox-foreign");
         let text = d.write("notes.db", &"not sqlite at all\n".repeat(100));
-        let e = Outbox::open(&text, false)
+        let e = Outbox::open(&text, Snapshots::Off)
             .err()
             .expect("an error")
             .to_string();
@@ -239,7 +250,7 @@ mod tests {
         c.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
             .unwrap();
         drop(c);
-        let e = Outbox::open(&other, false)
+        let e = Outbox::open(&other, Snapshots::Off)
             .err()
             .expect("an error")
             .to_string();
@@ -251,7 +262,7 @@ mod tests {
         let d = TestDir::new("outbox-read");
         let p = d.path().join("events.db");
         let mut w = Writer::open(&JournalConfig::at(&p)).unwrap();
-        let mut o = ready(&p, true);
+        let mut o = ready(&p, Snapshots::Raw);
         assert!(o.created_ms().unwrap().is_some());
         assert_eq!(o.bounds().unwrap(), None);
         assert!(!o.changed().unwrap());
@@ -265,7 +276,7 @@ mod tests {
         assert_eq!(got[1].1.as_deref(), Some(sample_jpeg(6, 500).as_slice()));
         assert!(got[0].1.is_none() && got[2].1.is_none());
         assert_eq!(o.read_after(10, 5).unwrap().len(), 0);
-        let plain = ready(&p, false);
+        let plain = ready(&p, Snapshots::Off);
         assert!(
             plain.read_after(5, 1).unwrap()[0].1.is_none(),
             "no snapshots asked for"
@@ -279,14 +290,14 @@ mod tests {
         let p = d.path().join("events.db");
         let mut w = Writer::open(&JournalConfig::at(&p)).unwrap();
         append(&mut w, 1, 2, 0);
-        let o = ready(&p, false);
+        let o = ready(&p, Snapshots::Off);
         drop(w);
         std::fs::rename(&p, d.path().join("aside.db")).unwrap();
         assert!(o.replaced());
         let mut w = Writer::open(&JournalConfig::at(&p)).unwrap();
         append(&mut w, 1, 1, 0);
         assert!(o.replaced());
-        assert!(!ready(&p, false).replaced());
+        assert!(!ready(&p, Snapshots::Off).replaced());
     }
 
     #[test]
@@ -311,7 +322,7 @@ mod tests {
             })
             .collect();
         w.append(&items).unwrap();
-        let o = ready(&p, false);
+        let o = ready(&p, Snapshots::Off);
         let armed: Vec<Option<bool>> = (1..=4).map(|id| o.armed_at(id).unwrap()).collect();
         assert_eq!(armed, [None, Some(false), Some(false), Some(true)]);
     }

@@ -246,7 +246,7 @@ fn one_device_with_unique_entities_and_the_box_availability() {
 fn switched_off_entities_are_removed_with_empty_configs() {
     let messages = sample(|c| {
         let u = c.uplink.as_mut().unwrap();
-        u.snapshots = false;
+        u.snapshots = super::present::Snapshots::Off;
         u.commands = false;
     });
     let removed: Vec<&str> = messages

@@ -1,11 +1,13 @@
 //! Helpers shared by the integration tests: where the tree and the `picket` binary are, running
-//! it, scratch directories, reading a journal back ([`journal`]), and a real Mosquitto broker
+//! it, scratch directories, reading a journal back ([`journal`]) and a snapshot's drawing
+//! ([`drawn`]), and a real Mosquitto broker
 //! with a consumer for the uplink's tests ([`uplink`]), and a recording HTTP server for the push
 //! sinks' ([`push`]).
 //!
 //! The host tests (`tests/tests.rs`) declare this module; the HIL tests (`tests/hil/main.rs`)
 //! include it too, so a helper both need is written once.
 
+pub mod drawn;
 pub mod journal;
 pub mod push;
 pub mod relay;

@@ -5,7 +5,7 @@
 //! the appliance. Its tests check the decoder, conversions and resizers against references
 //! (`zune-jpeg`, the BT.601 formula, `fast_image_resize`'s scalar path); its benchmark is
 //! `cargo bench -p picket-image --bench preprocess` (and `--bench mjpeg`, run by
-//! `scripts/bench-mjpeg.sh`).
+//! `scripts/bench-mjpeg.sh`; `--bench snapshot` for drawing a stored snapshot).
 //!
 //! Everything on the per-frame path writes into buffers its owner allocated once, so the hot
 //! thread does not touch the heap in steady state:
@@ -20,7 +20,9 @@
 //!   caller's buffer (the detector's input tensor).
 //!
 //! [`still`] loads a whole JPEG or PNG file into an owned [`RgbImage`] for one-off use;
-//! [`annotate`] draws what picket sees (boxes, zones, lines, motion, status) on one.
+//! [`annotate`] draws what picket sees (boxes, zones, lines, motion, status) on one;
+//! [`snapshot`] is an event snapshot as journalled (raw pixels, the overlay in a [`comment`])
+//! and drawing it, for everyone who shows one.
 
 pub mod annotate;
 pub mod comment;
@@ -30,6 +32,7 @@ pub mod jpeg;
 pub mod planar_resize;
 mod preprocess;
 pub mod resize;
+pub mod snapshot;
 pub mod still;
 pub mod yuyv_resize;
 

@@ -3,6 +3,7 @@
 
 use super::*;
 use picket_geom::NormRect;
+use std::path::Path;
 
 fn cfg() -> Config {
     let toml = r#"

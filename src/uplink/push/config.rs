@@ -20,6 +20,7 @@
 
 use super::super::config::check_box_id;
 use super::super::credentials::names_a_file;
+use super::super::present::Snapshots;
 use crate::event::EventKind;
 use crate::validate::{join, Report};
 use serde::Deserialize;
@@ -83,9 +84,10 @@ pub struct PushConfig {
     /// PEM CA certificate(s) the server's must chain to (`https://`). Default: the system's.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
-    /// Send the snapshot with the event when it has one.
-    #[serde(default = "yes")]
-    pub snapshots: bool,
+    /// Send the snapshot with the event when it has one: `"drawn"` (the default, or `true`),
+    /// `"raw"`, or `false` (`crate::uplink::present`).
+    #[serde(default = "drawn")]
+    pub snapshots: Snapshots,
     /// Webhook only: `multipart/form-data` with the event object and the JPEG as two parts,
     /// rather than one JSON body with the JPEG in base64.
     #[serde(default)]
@@ -98,8 +100,8 @@ fn default_max_per_minute() -> u32 {
 fn default_timeout_s() -> u32 {
     10
 }
-fn yes() -> bool {
-    true
+fn drawn() -> Snapshots {
+    Snapshots::Drawn
 }
 
 impl PushConfig {

@@ -17,6 +17,7 @@ mod sink;
 
 pub use config::{PushConfig, PushKind};
 
+use super::present::Snapshots;
 use super::{files, UplinkError};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -34,7 +35,7 @@ pub struct Sink {
     pub rules: Vec<String>,
     pub armed_only: bool,
     pub max_per_minute: u32,
-    pub snapshots: bool,
+    pub snapshots: Snapshots,
     pub multipart: bool,
     http: http::Http,
 }
