@@ -524,7 +524,7 @@ impl Seeing {
         let tiled = self
             .tiles
             .plan((frame.width, frame.height), self.det.input_size())?;
-        // Tiled frames run the whole frame too unless `tile_whole_frame = false`; the tile
+        // Tiled frames run the whole frame too only with `tile_whole_frame = true`; the tile
         // passes are timed with the decode stage.
         let whole = !tiled || self.tiles.whole_frame();
         if whole {

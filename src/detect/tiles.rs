@@ -11,7 +11,7 @@
 //!   the model's input (the model would see them enlarged, gaining nothing) is refused.
 //! - **`auto`** tiles only when the region's short side is at least 1.5× the model's input
 //!   (768×576 is tiled for a 300×300 model, 640×360 is not), and then in two along the long side:
-//!   with the whole frame that is three inferences a frame.
+//!   two inferences a frame (three with `tile_whole_frame`).
 //! - **Cut boxes.** A box that ends within [`EDGE`] of a tile's inner edge (one that is not the
 //!   region's edge) is *cut*: it may be part of a person who goes on in the next tile.
 //! - **Merging** ([`merge`]), best score first: two boxes of one class are the same object when
