@@ -1,5 +1,5 @@
-//! `[model]` and `[detector]` through [`Config`]: defaults, runtimes, tiles and roi, and their
-//! problems located by line and column.
+//! `[model]` and `[detector]` through [`Config`]: defaults, tiles and roi, and their problems
+//! located by line and column.
 
 use super::*;
 
