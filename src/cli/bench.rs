@@ -157,13 +157,13 @@ pub(super) fn ms(d: Duration) -> f64 {
 }
 
 pub(super) fn gradient(width: u32, height: u32) -> RgbImage {
-    let mut pixels = Vec::with_capacity(width as usize * height as usize * 3);
-    for y in 0..height {
-        for x in 0..width {
-            pixels.extend_from_slice(&[(x * 255 / width) as u8, (y * 255 / height) as u8, 128]);
-        }
+    let mut img = RgbImage::new(width, height);
+    // `new` sized the buffer, so every pixel has its 3 bytes and nothing can fail.
+    let coords = (0..height).flat_map(|y| (0..width).map(move |x| (x, y)));
+    for (px, (x, y)) in img.as_bytes_mut().chunks_exact_mut(3).zip(coords) {
+        px.copy_from_slice(&[(x * 255 / width) as u8, (y * 255 / height) as u8, 128]);
     }
-    RgbImage::from_vec(width, height, pixels).expect("the gradient has width × height pixels")
+    img
 }
 
 #[cfg(test)]
@@ -176,5 +176,16 @@ mod tests {
         assert_eq!(pct(&mut v, 50), Duration::from_millis(50));
         assert_eq!(pct(&mut v, 99), Duration::from_millis(99));
         assert_eq!(pct(&mut v[..1], 99), Duration::from_millis(1));
+    }
+
+    #[test]
+    fn gradient_runs_red_along_x_and_green_along_y() {
+        let img = gradient(4, 2);
+        assert_eq!((img.width(), img.height()), (4, 2));
+        let px = |x: usize, y: usize| &img.as_bytes()[(y * 4 + x) * 3..][..3];
+        assert_eq!(px(0, 0), [0, 0, 128]);
+        assert_eq!(px(3, 0), [191, 0, 128]);
+        assert_eq!(px(1, 1), [63, 127, 128]);
+        assert_eq!(px(3, 1), [191, 127, 128]);
     }
 }
