@@ -4,6 +4,9 @@
 //!
 //! `cargo bench --bench journal` (or `PICKET_BENCH_SECS=30 cargo bench --bench journal`).
 
+// A benchmark: a panic here stops a measurement on its own fixtures, never the appliance.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use picket::journal::sample::{sample_event, sample_jpeg};
 use picket::journal::{Journal, JournalConfig, JournalItem};
 use std::path::{Path, PathBuf};

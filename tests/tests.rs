@@ -5,6 +5,10 @@
 //! The tests that need the arm64 kernel VM are the separate `hil` binary (`tests/hil/`); the
 //! image, runtime and geometry crates keep their tests in `crates/*/tests/`.
 
+// Test code: a panic here is a failing test, not a box that stops. (clippy.toml exempts `#[test]`
+// functions and `#[cfg(test)]` modules, not the helpers of an integration-test crate.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 /// Counts each thread's allocations, for the tests that hold a hot path to zero.
 #[global_allocator]
 static ALLOC: picket::alloc_count::CountingAlloc = picket::alloc_count::CountingAlloc;

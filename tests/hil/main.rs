@@ -6,6 +6,10 @@
 //! of its own: `hil --ignored --exact NAME`. [`vm`] is the contract with the VM's `/init`;
 //! [`appliance`] is `picket run` as a child process and what the scenarios watch it with.
 
+// Test code: a panic here is a failing test, not a box that stops. (clippy.toml exempts `#[test]`
+// functions and `#[cfg(test)]` modules, not the helpers of an integration-test crate.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 // The helpers of the host tests; these use some of them (the picket binary, the journal).
 #[allow(dead_code)]
 #[path = "../util/mod.rs"]

@@ -11,6 +11,9 @@
 //!
 //! `cargo bench -p picket-image --bench mjpeg -- measure DIR`
 
+// A benchmark: a panic here stops a measurement on its own fixtures, never the appliance.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use picket_testkit::media;
 
 use jpeg_encoder::SamplingFactor;

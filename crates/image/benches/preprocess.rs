@@ -5,6 +5,9 @@
 //!
 //! `cargo bench -p picket-image --bench preprocess` (add `-- --quick` for fewer rounds).
 
+// A benchmark: a panic here stops a measurement on its own fixtures, never the appliance.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use picket_testkit::media;
 
 use fast_image_resize as fir;

@@ -6,6 +6,9 @@
 //!
 //! `cargo bench -p picket-image --bench snapshot [-- ROUNDS]` prints `case median_ms` lines.
 
+// A benchmark: a panic here stops a measurement on its own fixtures, never the appliance.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use picket_geom::{NormPoint, NormRect};
 use picket_image::annotate::{Mark, Overlay, Shape, Status};
 use picket_image::{snapshot, RgbImage};

@@ -2,6 +2,10 @@
 //! `zune-jpeg` for JPEG, `fast_image_resize`'s scalar path for resizing. Also run under
 //! qemu-aarch64 (`scripts/test.d/30-sources-aarch64.sh`), where the resize runs NEON code.
 
+// Test code: a panic here is a failing test, not a box that stops. (clippy.toml exempts `#[test]`
+// functions and `#[cfg(test)]` modules, not the helpers of an integration-test crate.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use picket_testkit::media;
 
 use fast_image_resize as fir;

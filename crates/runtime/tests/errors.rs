@@ -2,6 +2,10 @@
 //! reach our errors through the error reporter (a C `va_list` crossing into Rust, which the
 //! aarch64 stage runs under qemu with both TFLite libraries).
 
+// Test code: a panic here is a failing test, not a box that stops. (clippy.toml exempts `#[test]`
+// functions and `#[cfg(test)]` modules, not the helpers of an integration-test crate.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use picket_runtime::{Interpreter, Options};
 use std::path::{Path, PathBuf};
 

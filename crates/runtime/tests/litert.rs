@@ -4,6 +4,10 @@
 //! symbol is a clear error naming it. The thread count has its own test binary
 //! (`litert_threads.rs`), since it counts the process's threads.
 
+// Test code: a panic here is a failing test, not a box that stops. (clippy.toml exempts `#[test]`
+// functions and `#[cfg(test)]` modules, not the helpers of an integration-test crate.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use picket_runtime::litert::{self, LoadError};
 use picket_runtime::{CompiledModel, Model, Options, Runtime, RuntimeError};
 use std::path::{Path, PathBuf};

@@ -2,6 +2,10 @@
 //! for N threads adds N − 1 worker threads to the process. Its own test binary, with one test,
 //! because it counts the process's threads.
 
+// Test code: a panic here is a failing test, not a box that stops. (clippy.toml exempts `#[test]`
+// functions and `#[cfg(test)]` modules, not the helpers of an integration-test crate.)
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 use picket_runtime::{Model, Options, Runtime};
 use std::path::Path;
 

@@ -4,4 +4,7 @@
 //! - [`media`]: synthetic frames (an RGB scene, its JPEG and YUV encodings, Y4M streams) made in
 //!   the test itself, so nothing large is committed.
 
+// Only tests and benchmarks link this crate: a panic in a fixture is a failing test.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 pub mod media;
