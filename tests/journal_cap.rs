@@ -1,5 +1,6 @@
 //! The ring buffer's caps: the journal stays inside `max_bytes` (database plus WAL, snapshots
-//! included) plus one batch, forever, and inside `max_events` exactly; `events stats` agrees.
+//! included) when batches are committed in the worker's parts, and plus one batch when a large
+//! one is appended whole, forever; inside `max_events` exactly; `events stats` agrees.
 //!
 //! CI writes 100,000 events with a 20 KB snapshot on 1 in 100 into an 8 MiB cap. The
 //! 1,000,000-event form: `PICKET_CAP_EVENTS=1000000 cargo test --release --test tests journal_cap`.
