@@ -157,7 +157,9 @@ impl JournalSender {
 /// - **Visibility.** An event becomes visible to readers, and durable, when the transaction
 ///   holding it commits: at most [`JournalConfig::batch_interval_ms`] after the previous commit,
 ///   and at once for an urgent item (alarms). Commits are therefore at most one per interval
-///   plus one per urgent item; each costs one fsync of the WAL.
+///   plus one per urgent item; each costs one fsync of the WAL. A batch whose snapshots are
+///   more than one commit may add to the WAL ([`Writer::commit_len`]) commits in parts, in
+///   order, so that the database and its WAL stay within `max_bytes`.
 /// - **Falling behind.** The producer never waits. If the worker is slow the queue fills and
 ///   further items are dropped and counted ([`JournalSender::dropped`]). If the disk refuses
 ///   writes (full, failing), the worker logs it once, keeps up to
