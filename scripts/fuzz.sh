@@ -6,6 +6,7 @@
 # hang, naming the inputs to fix and commit under fuzz/regressions/TARGET/.
 #
 #   scripts/fuzz.sh TARGET SECONDS   # one target: jpeg mjpeg y4m raw config mot journal mqtt
+#                                    # preview jpeg_scaled
 #   scripts/fuzz.sh all SECONDS      # each in turn, then a table
 #   scripts/fuzz.sh rotate SECONDS   # the one target this commit picks (CI: scripts/test.d)
 #
@@ -18,7 +19,7 @@ source "$(dirname "$0")/lib.sh"
 cd "$PICKET_ROOT"
 
 AFL_VERSION=0.18.2 # the same as fuzz/Cargo.toml's `afl`
-targets=(jpeg mjpeg y4m raw config mot journal mqtt)
+targets=(jpeg mjpeg y4m raw config mot journal mqtt preview jpeg_scaled)
 [ $# -eq 2 ] || die "usage: scripts/fuzz.sh TARGET|all|rotate SECONDS"
 what=$1 seconds=$2
 nice_level=${PICKET_FUZZ_NICE:-19}

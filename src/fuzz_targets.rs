@@ -9,12 +9,15 @@
 //! feature, which the tests enable; a release never carries it.
 
 use crate::journal::{JournalConfig, Reader, Writer};
+use crate::preview::http::{self, HeadSource, Route};
 use crate::source::file::StreamSource;
 use crate::source::{FrameSource, Next, Pacing};
 use crate::track::mot::{self, Scale};
 use picket_image::jpeg::{self, JpegDecoder};
+use picket_image::planar_resize::{PlanarResizer, YuvRange};
+use picket_image::resize::CropBox;
 use picket_image::{convert, PixelFormat, RgbImage};
-use std::io::Cursor;
+use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
 
 /// A fuzz target: any bytes in, nothing out, never a panic.
@@ -31,6 +34,8 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("mot", mot),
     ("journal", journal),
     ("mqtt", mqtt),
+    ("preview", preview),
+    ("jpeg_scaled", jpeg_scaled),
 ];
 
 /// The target named `name`.
@@ -191,4 +196,94 @@ pub fn mqtt(data: &[u8]) {
         let _ = (e.reason(), e.to_string());
     }
     let _ = crate::uplink::replay::Request::parse(payload);
+}
+
+/// A request's bytes handed over `piece` at a time, as a socket may; their end is the client
+/// closing. No deadline: the time-out is the socket's.
+struct Pieces<'a> {
+    data: &'a [u8],
+    piece: usize,
+}
+
+impl Read for Pieces<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.piece.min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+impl HeadSource for Pieces<'_> {
+    fn time_left(&mut self, _: std::time::Duration) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The live view's request parser: the head read within its byte limit (arriving in pieces
+/// of 1 to 256 bytes, picked by the first byte), then routed as the connection's thread
+/// routes it (405, 421, 404, the pages, `/check`'s query decoded and checked as the zone
+/// editor's text). Every status it picks has its reason phrase; `/check`'s answer is JSON.
+pub fn preview(data: &[u8]) {
+    let [pick, rest @ ..] = data else {
+        return;
+    };
+    let mut source = Pieces {
+        data: rest,
+        piece: usize::from(*pick) + 1,
+    };
+    let mut buf = vec![0u8; crate::preview::HEADER_LIMIT];
+    match http::request(&mut source, &mut buf) {
+        Some(Route::Reply(code, ..)) => {
+            assert!(!http::status_text(code).is_empty(), "status {code}")
+        }
+        Some(Route::Check(toml)) => {
+            let body = http::check_body(crate::config::check_text, &toml);
+            let json = serde_json::from_str::<serde_json::Value>(&body);
+            assert!(json.is_ok(), "{body}");
+        }
+        Some(Route::Snapshot | Route::Stream) | None => {}
+    }
+}
+
+/// The detector's input size for [`jpeg_scaled`]: small, so that a run stays fast.
+const DETECTOR_INPUT: (u32, u32) = (16, 12);
+
+/// The baseline decoder's reduced-size path as the preprocessor drives it: the frame decoded
+/// to its Y, Cb and Cr planes at 1/1, 1/2, 1/4 and 1/8 by one reused decoder, each resized
+/// (whole, and its centre as a region of interest would crop it) to the detector's input.
+/// The planes a decode returns must always fit the resizer built from their own sizes.
+pub fn jpeg_scaled(data: &[u8]) {
+    let mut decoder = JpegDecoder::new();
+    let mut dst = vec![0u8; (DETECTOR_INPUT.0 * DETECTOR_INPUT.1 * 3) as usize];
+    for scale in [1, 2, 4, 8] {
+        let Ok(p) = decoder.decode_planes(data, scale) else {
+            assert!(
+                decoder.last_planes().is_none(),
+                "planes kept after an error"
+            );
+            continue;
+        };
+        let (w, h) = (f64::from(p.y.width), f64::from(p.y.height));
+        let centre = CropBox {
+            left: w / 4.0,
+            top: h / 4.0,
+            width: w / 2.0,
+            height: h / 2.0,
+        };
+        for crop in [CropBox::full(p.y.width, p.y.height), centre] {
+            let Ok(mut r) = PlanarResizer::new(
+                (p.y.width, p.y.height),
+                (p.cb.width, p.cb.height),
+                (p.h_sub, p.v_sub),
+                crop,
+                DETECTOR_INPUT,
+                YuvRange::Full,
+            ) else {
+                continue;
+            };
+            let done = r.resize(p.y.into(), p.cb.into(), p.cr.into(), &mut dst);
+            assert!(done.is_ok(), "1/{scale}: {done:?}");
+        }
+    }
 }

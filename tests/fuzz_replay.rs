@@ -178,6 +178,75 @@ fn mqtt_seeds() -> Vec<(&'static str, Vec<u8>)> {
     ]
 }
 
+/// Requests for the live view, each behind the byte that picks how many bytes a read hands
+/// over (less one): the status each reaches is in its name (`route` for a page, a stream or a
+/// check).
+fn preview_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let toml = "[[zones]]\nname = \"door\"\npolygon = [[0.1, 0.1], [0.5, 0.1], [0.5, 0.5], [0.1, 0.5]]\n\n\
+                [[rules]]\nname = \"at the door\"\nkind = \"intrusion\"\nzone = \"door\"\n";
+    // As the page's encodeURIComponent, and as a form would (`+` for a space).
+    let uri: String = toml
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'!' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect();
+    let form = uri.replace("%20", "+");
+    let req = |piece: u8, head: String| {
+        let mut v = vec![piece - 1];
+        v.extend_from_slice(head.as_bytes());
+        v
+    };
+    let get = |target: &str, host: &str| {
+        format!("GET {target} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: curl/8.5.0\r\nAccept: */*\r\n\r\n")
+    };
+    vec![
+        ("route-page.http", req(64, get("/", "localhost:8080"))),
+        (
+            "route-script.http",
+            req(1, get("/page.js", "127.0.0.1:8080")),
+        ),
+        (
+            "route-stream.http",
+            req(7, get("/stream.mjpeg", "[::1]:8080")),
+        ),
+        (
+            "route-check.http",
+            req(200, get(&format!("/check?toml={uri}"), "localhost:8080")),
+        ),
+        (
+            "route-check-form.http",
+            req(3, get(&format!("/check?x=1&toml={form}&y"), "LOCALHOST")),
+        ),
+        ("404.http", req(16, get("/etc/passwd", "localhost"))),
+        (
+            "405.http",
+            req(64, "POST / HTTP/1.1\r\nHost: localhost\r\n\r\n".into()),
+        ),
+        ("421.http", req(64, get("/", "evil.example:8080"))),
+        ("421-no-host.http", req(64, "GET / HTTP/1.0\r\n\r\n".into())),
+    ]
+}
+
+/// The JPEG seeds the reduced-size decoder takes (every subsampling, without DHT, with restart
+/// markers; grey, which it refuses), and one large enough to stay bigger than a block at 1/8.
+fn jpeg_scaled_seeds() -> Vec<(&'static str, Vec<u8>)> {
+    let mut seeds: Vec<_> = jpeg_seeds()
+        .into_iter()
+        .filter(|(name, _)| !name.starts_with("general-"))
+        .collect();
+    let (w, h) = (64, 48);
+    let rgb = media::scene(w, h, 3);
+    seeds.push((
+        "420-64x48.jpg",
+        media::jpeg(&rgb, w, h, 50, SamplingFactor::F_2_2),
+    ));
+    seeds
+}
+
 /// A small journal with a few events, and one with only the schema (not named `.db`, which the
 /// repository ignores).
 fn journal_seeds(dir: &Path) -> Vec<(&'static str, Vec<u8>)> {
@@ -228,6 +297,39 @@ fn fuzz_jpeg_seeds_cover_the_baseline_decoder() {
 }
 
 #[test]
+fn fuzz_preview_seeds_reach_what_their_names_say() {
+    use picket::preview::http::{request, Route};
+    for (name, data) in preview_seeds() {
+        let committed = std::fs::read(root().join("fuzz/corpus/preview").join(name)).unwrap();
+        assert_eq!(
+            committed, data,
+            "{name} is not what write_seed_corpus makes"
+        );
+        let mut source = &data[1..];
+        let mut buf = vec![0u8; picket::preview::HEADER_LIMIT];
+        let got = request(&mut source, &mut buf);
+        let want = name.trim_end_matches(".http");
+        match got {
+            Some(Route::Reply(200, ..)) => assert!(want.starts_with("route-"), "{name}"),
+            Some(Route::Reply(code, ..)) => {
+                assert!(want.starts_with(&code.to_string()), "{name}: {code}")
+            }
+            Some(Route::Check(toml)) => {
+                assert!(want.starts_with("route-check"), "{name}");
+                assert!(
+                    toml.starts_with("[[zones]]\nname = \"door\""),
+                    "{name}: {toml:?}"
+                );
+                let body = picket::preview::http::check_body(picket::config::check_text, &toml);
+                let v: serde_json::Value = serde_json::from_str(&body).unwrap();
+                assert_eq!(v["ok"], true, "{name}: {body}");
+            }
+            other => assert!(want.starts_with("route-"), "{name}: {other:?}"),
+        }
+    }
+}
+
+#[test]
 #[ignore = "rewrites the generated seeds under fuzz/corpus; run by hand"]
 fn write_seed_corpus() {
     let tmp = std::env::temp_dir().join(format!("picket-seeds-{}", std::process::id()));
@@ -239,6 +341,8 @@ fn write_seed_corpus() {
         ("raw", raw_seeds()),
         ("mot", mot_seeds()),
         ("mqtt", mqtt_seeds()),
+        ("preview", preview_seeds()),
+        ("jpeg_scaled", jpeg_scaled_seeds()),
         ("journal", journal_seeds(&tmp)),
     ];
     for (target, seeds) in sets {

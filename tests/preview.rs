@@ -3,7 +3,8 @@
 //! checks the stream (parts decoded at the source's size), the snapshot, the viewer limit, the
 //! Host check, the zone editor's `/check`, a request head of 1 MiB, a viewer that stops reading
 //! (dropped, while the hot thread goes on at the clip's pace) and a stale socket replaced; short
-//! runs check a missing directory and a regular file at the socket's path.
+//! runs check a missing directory and a regular file at the socket's path, and the limits on
+//! silent connections (at most 8; a head not sent within 5 s is a 408).
 
 use crate::util::{picket, picket_bin, root, stderr, Scratch, CLIP};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -300,4 +301,55 @@ fn a_missing_directory_or_a_file_at_the_socket_path_is_named() {
         "not a socket",
         "left alone"
     );
+}
+
+/// The two limits on connections that send nothing (issue 17): with 8 connections open and
+/// silent, a 9th is closed unanswered; each silent one gets a 408 once its head has not come
+/// within 5 s, and then the view answers again.
+#[test]
+fn a_ninth_connection_is_closed_and_a_silent_one_gets_408_after_5_s() {
+    let dir = Scratch::new("preview-limits");
+    let sock = dir.path("preview.sock");
+    let cfg = config(&dir, &sock, 5, 3);
+    let mut child = start(&dir, &cfg);
+    wait_for(&sock);
+    // `wait_for`'s probe connection is closed; give its thread a moment to end.
+    std::thread::sleep(Duration::from_millis(300));
+    let opened = Instant::now();
+    let mut silent: Vec<UnixStream> = (0..8)
+        .map(|_| UnixStream::connect(&sock).unwrap())
+        .collect();
+    let mut ninth = UnixStream::connect(&sock).unwrap();
+    ninth
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let mut got = Vec::new();
+    ninth.read_to_end(&mut got).unwrap();
+    assert!(got.is_empty(), "the 9th was answered: {got:?}");
+    assert!(
+        opened.elapsed() < Duration::from_secs(4),
+        "the 9th was closed only after {:?}",
+        opened.elapsed()
+    );
+    for (i, s) in silent.iter_mut().enumerate() {
+        s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+        let mut all = Vec::new();
+        s.read_to_end(&mut all).unwrap();
+        let (code, head, body) = split(&all);
+        assert_eq!(code, 408, "connection {i}: {head}");
+        assert!(
+            head.starts_with("HTTP/1.1 408 Request Timeout\r\n"),
+            "{head}"
+        );
+        assert_eq!(body, b"request head not sent within 5 s\n");
+        let waited = opened.elapsed();
+        assert!(
+            waited >= Duration::from_millis(4900),
+            "connection {i} timed out after {waited:?}"
+        );
+    }
+    let (code, _, _) = get(&sock, "/page.css");
+    assert_eq!(code, 200, "the view answers once the silent ones are gone");
+    child.kill().unwrap();
+    let _ = child.wait();
 }

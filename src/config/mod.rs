@@ -15,6 +15,14 @@ use picket_geom::NormRect;
 use serde::Deserialize;
 use std::path::PathBuf;
 
+/// A config text (the live view's zone editor sends one) checked as `picket check` checks a
+/// file: its warnings, or its errors as one message.
+pub fn check_text(text: &str) -> Result<Vec<String>, String> {
+    check::<Config>(text, "zone editor")
+        .map(|c| c.warnings)
+        .map_err(|e| e.to_string())
+}
+
 /// The whole configuration of one picket. Every section is optional and defaults as documented
 /// on its type.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -157,7 +157,9 @@ impl JournalSender {
 /// - **Visibility.** An event becomes visible to readers, and durable, when the transaction
 ///   holding it commits: at most [`JournalConfig::batch_interval_ms`] after the previous commit,
 ///   and at once for an urgent item (alarms). Commits are therefore at most one per interval
-///   plus one per urgent item; each costs one fsync of the WAL.
+///   plus one per urgent item; each costs one fsync of the WAL. A batch whose snapshots are
+///   more than one commit may add to the WAL ([`Writer::commit_len`]) commits in parts, in
+///   order, so that the database and its WAL stay within `max_bytes`.
 /// - **Falling behind.** The producer never waits. If the worker is slow the queue fills and
 ///   further items are dropped and counted ([`JournalSender::dropped`]). If the disk refuses
 ///   writes (full, failing), the worker logs it once, keeps up to
@@ -330,12 +332,30 @@ fn run(mut writer: Writer, rx: Receiver<JournalItem>, shared: &Shared, p: Policy
     }
 }
 
-/// Commits `pending`; on success clears it and returns true. Failures are logged when they
-/// start and when they end, not on every retry.
+/// Commits `pending`, in parts when its snapshots are more than one commit should add to the
+/// WAL ([`Writer::commit_len`]); on success clears it and returns true. What a failed part
+/// leaves stays pending. Failures are logged when they start and when they end, not on every
+/// retry.
 fn commit(writer: &mut Writer, pending: &mut Vec<JournalItem>, shared: &Shared) -> bool {
-    match writer.append(pending) {
+    while !pending.is_empty() {
+        let n = writer.commit_len(pending);
+        if !commit_part(writer, pending, n, shared) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Commits the first `n` items of `pending` in one transaction and removes them from it.
+fn commit_part(
+    writer: &mut Writer,
+    pending: &mut Vec<JournalItem>,
+    n: usize,
+    shared: &Shared,
+) -> bool {
+    match writer.append(&pending[..n]) {
         Ok(done) => {
-            let n = pending.len() as u64;
+            let n = n as u64;
             if shared.failing.swap(false, Relaxed) {
                 log::info!(
                     "journal {}: writing again; committed {n} events held in memory ({} \
@@ -344,8 +364,8 @@ fn commit(writer: &mut Writer, pending: &mut Vec<JournalItem>, shared: &Shared) 
                     shared.dropped.load(Relaxed)
                 );
             }
-            pending.clear();
-            shared.pending.store(0, Relaxed);
+            pending.drain(..n as usize);
+            shared.pending.store(pending.len() as u64, Relaxed);
             if let Some((first, last)) = done.ids {
                 // What a power-cut test holds the journal to: these ids are on the disk.
                 log::debug!("journal: committed events {first} to {last}");

@@ -20,6 +20,9 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 const PAGE_SIZE: u64 = 4096;
+/// What a commit writes to the WAL besides its rows and snapshots: the b-tree, index,
+/// freelist and header pages that inserting and pruning rewrite, and the frames' headers.
+const WAL_SLACK: u64 = 12 * PAGE_SIZE;
 
 /// The ids one [`Writer::append`] committed, and how many old events it pruned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,13 +48,17 @@ pub struct Gap {
 /// - each [`append`](Self::append) is one transaction, durable when it returns
 ///   (`synchronous=FULL` in WAL mode), or rolled back entirely on error;
 /// - the caps hold after every append: at most `max_events` rows, and the database's used
-///   pages at most `max_bytes` less the WAL's budget.
+///   pages at most `max_bytes` less the WAL's budget;
+/// - the database and its WAL within `max_bytes` on disk, as long as no append adds more
+///   than [`commit_len`](Self::commit_len) allows (the worker splits its batches so).
 pub struct Writer {
     conn: Connection,
     path: PathBuf,
     caps: Caps,
     /// The uplink's cursors (MQTT and each push sink), when there are any.
     uplink: Vec<CursorWatch>,
+    /// The most one commit should add to the WAL: half its budget (see [`Writer::commit_len`]).
+    commit_bytes: u64,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -103,7 +110,10 @@ impl Writer {
         if !fresh && cfg.check_on_open {
             schema::quick_check(&conn, &path)?;
         }
-        let wal_bytes = (cfg.max_bytes / 8).clamp(64 * 1024, 4 * 1024 * 1024);
+        // The WAL's budget inside the cap: what it may hold before the checkpoint, and one
+        // commit of at most as much on top ([`Writer::commit_len`]).
+        let checkpoint_bytes = (cfg.max_bytes / 8).clamp(64 * 1024, 4 * 1024 * 1024);
+        let wal_bytes = 2 * checkpoint_bytes;
         let e = sql(&path);
         if identity == Identity::Empty {
             conn.pragma_update(None, "page_size", PAGE_SIZE as i64)
@@ -124,8 +134,9 @@ impl Writer {
         conn.pragma_update(None, "journal_size_limit", wal_bytes as i64)
             .map_err(&e)?;
         // A WAL frame is a page plus a 24-byte header; the checkpoint runs once a commit leaves
-        // the WAL at this many frames, so the WAL stays within its budget plus one batch.
-        let frames = wal_bytes.saturating_sub(32) / (PAGE_SIZE + 24);
+        // the WAL at `checkpoint_bytes`, and a commit adds at most as much again, so the WAL
+        // stays within its budget and the database and its WAL within `max_bytes`.
+        let frames = checkpoint_bytes.saturating_sub(32) / (PAGE_SIZE + 24);
         conn.pragma_update(None, "wal_autocheckpoint", frames as i64)
             .map_err(&e)?;
         schema::create_or_upgrade(&mut conn, &identity, &path)?;
@@ -162,7 +173,23 @@ impl Writer {
             path,
             caps,
             uplink,
+            commit_bytes: checkpoint_bytes.saturating_sub(WAL_SLACK),
         })
+    }
+
+    /// How many of `items` (at least one) to commit at once so that the commit adds at most
+    /// half the WAL's budget: a batch of snapshots larger than that is committed in parts, so
+    /// that the WAL (at most half its budget before the checkpoint, plus one commit) stays
+    /// inside the cap. One snapshot larger than that alone may still pass it.
+    pub fn commit_len(&self, items: &[JournalItem]) -> usize {
+        let mut bytes = 0;
+        for (n, item) in items.iter().enumerate() {
+            bytes += batch_estimate(std::slice::from_ref(item));
+            if bytes > self.commit_bytes {
+                return n.max(1);
+            }
+        }
+        items.len()
     }
 
     pub fn path(&self) -> &Path {

@@ -187,14 +187,7 @@ pub(super) fn live_view(
             .overlay(scene, None);
         img.annotate(&o);
     };
-    crate::preview::spawn(p, check_text, draw).map(Some)
-}
-
-/// A config text checked as `picket check` checks a file: its warnings, or its errors.
-pub fn check_text(text: &str) -> Result<Vec<String>, String> {
-    crate::config::check::<Config>(text, "zone editor")
-        .map(|c| c.warnings)
-        .map_err(|e| e.to_string())
+    crate::preview::spawn(p, crate::config::check_text, draw).map(Some)
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! One connection of the live view: the request's head read within the limits, then one
-//! response (`Connection: close`). GET only; nothing changes state.
+//! response (`Connection: close`). GET only; nothing changes state. Reading and routing the
+//! head ([`request`]) need no socket, so the fuzzer and the tests drive them with bytes.
 
 use super::{Shared, HEADER_LIMIT, HEADER_TIMEOUT, SNAPSHOT_WAIT, STALL};
 use std::io::{Read, Write};
@@ -37,37 +38,92 @@ enum Head {
     Closed,
 }
 
+/// What a request asks for, decided from its head before anything is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Route {
+    /// A fixed reply: status, content type, body.
+    Reply(u16, &'static str, &'static [u8]),
+    Snapshot,
+    Stream,
+    /// `/check`: the config text decoded from the query's `toml=`.
+    Check(String),
+}
+
+/// Where a request's head comes from: a socket with a read deadline, or (for the fuzzer and
+/// the tests) bytes handed over in pieces.
+pub trait HeadSource: Read {
+    /// Bounds the next read to `left`.
+    fn time_left(&mut self, left: Duration) -> std::io::Result<()>;
+}
+
+impl HeadSource for UnixStream {
+    fn time_left(&mut self, left: Duration) -> std::io::Result<()> {
+        self.set_read_timeout(Some(left))
+    }
+}
+
+/// Bytes already at hand: never late.
+impl HeadSource for &[u8] {
+    fn time_left(&mut self, _: Duration) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 pub(super) fn serve<T>(mut s: UnixStream, sh: &Shared<T>) {
     let _ = s.set_nonblocking(false);
     let _ = s.set_write_timeout(Some(STALL));
     let mut buf = vec![0u8; HEADER_LIMIT];
-    let len = match read_head(&mut s, &mut buf) {
-        Head::Ok(n) => n,
-        Head::TooLarge => return reply(&mut s, 431, "text/plain", b"request head over 8 KiB\n"),
-        Head::TimedOut => {
-            return reply(
-                &mut s,
-                408,
-                "text/plain",
-                b"request head not sent within 5 s\n",
-            )
-        }
-        Head::Closed => return,
+    let Some(route) = request(&mut s, &mut buf) else {
+        return;
     };
-    let head = String::from_utf8_lossy(&buf[..len]);
+    match route {
+        Route::Reply(code, ctype, body) => reply(&mut s, code, ctype, body),
+        Route::Snapshot => snapshot(&mut s, sh),
+        Route::Stream => stream(&mut s, sh),
+        Route::Check(toml) => reply(
+            &mut s,
+            200,
+            "application/json",
+            check_body(sh.check, &toml).as_bytes(),
+        ),
+    }
+}
+
+/// Reads a request's head from `s` into `buf` (whose length is the limit) and routes it;
+/// `None` when the client closed the connection before the head's end.
+pub fn request<S: HeadSource>(s: &mut S, buf: &mut [u8]) -> Option<Route> {
+    match read_head(s, buf) {
+        Head::Ok(n) => Some(route(&buf[..n])),
+        Head::TooLarge => Some(Route::Reply(
+            431,
+            "text/plain",
+            b"request head over 8 KiB\n",
+        )),
+        Head::TimedOut => Some(Route::Reply(
+            408,
+            "text/plain",
+            b"request head not sent within 5 s\n",
+        )),
+        Head::Closed => None,
+    }
+}
+
+/// Routes a request by its head (without the blank line that ends it): the method, the Host
+/// header, the path and the `/check` query.
+pub fn route(head: &[u8]) -> Route {
+    let head = String::from_utf8_lossy(head);
     let mut lines = head.split("\r\n");
     let mut parts = lines.next().unwrap_or("").split(' ');
     let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or(""));
     if method != "GET" {
-        return reply(&mut s, 405, "text/plain", b"GET only\n");
+        return Route::Reply(405, "text/plain", b"GET only\n");
     }
     let host = lines
         .filter_map(|l| l.split_once(':'))
         .find(|(k, _)| k.trim().eq_ignore_ascii_case("host"))
         .map(|(_, v)| v.trim());
     if !host.is_some_and(is_loopback) {
-        return reply(
-            &mut s,
+        return Route::Reply(
             421,
             "text/plain",
             b"Host must be localhost, 127.0.0.1 or [::1] (open the view through ssh -L)\n",
@@ -75,40 +131,39 @@ pub(super) fn serve<T>(mut s: UnixStream, sh: &Shared<T>) {
     }
     let (path, query) = target.split_once('?').unwrap_or((target, ""));
     match path {
-        "/" => reply(&mut s, 200, "text/html; charset=utf-8", PAGE.as_bytes()),
-        "/page.js" => reply(
-            &mut s,
-            200,
-            "text/javascript; charset=utf-8",
-            SCRIPT.as_bytes(),
-        ),
-        "/page.css" => reply(&mut s, 200, "text/css; charset=utf-8", STYLE.as_bytes()),
-        "/snapshot.jpg" => snapshot(&mut s, sh),
-        "/stream.mjpeg" => stream(&mut s, sh),
-        "/check" => {
-            let toml = query
+        "/" => Route::Reply(200, "text/html; charset=utf-8", PAGE.as_bytes()),
+        "/page.js" => Route::Reply(200, "text/javascript; charset=utf-8", SCRIPT.as_bytes()),
+        "/page.css" => Route::Reply(200, "text/css; charset=utf-8", STYLE.as_bytes()),
+        "/snapshot.jpg" => Route::Snapshot,
+        "/stream.mjpeg" => Route::Stream,
+        "/check" => Route::Check(
+            query
                 .split('&')
                 .find_map(|kv| kv.strip_prefix("toml="))
                 .map(percent_decode)
-                .unwrap_or_default();
-            let body = match (sh.check)(&toml) {
-                Ok(warnings) => serde_json::json!({"ok": true, "warnings": warnings}),
-                Err(error) => serde_json::json!({"ok": false, "error": error}),
-            };
-            reply(&mut s, 200, "application/json", body.to_string().as_bytes())
-        }
-        _ => reply(&mut s, 404, "text/plain", b"not found\n"),
+                .unwrap_or_default(),
+        ),
+        _ => Route::Reply(404, "text/plain", b"not found\n"),
     }
+}
+
+/// The JSON answer of `/check` for `toml`.
+pub fn check_body(check: super::Checker, toml: &str) -> String {
+    let body = match check(toml) {
+        Ok(warnings) => serde_json::json!({"ok": true, "warnings": warnings}),
+        Err(error) => serde_json::json!({"ok": false, "error": error}),
+    };
+    body.to_string()
 }
 
 /// Reads until the blank line that ends the head, within [`HEADER_TIMEOUT`] in all and
 /// [`HEADER_LIMIT`] bytes.
-fn read_head(s: &mut UnixStream, buf: &mut [u8]) -> Head {
+fn read_head<S: HeadSource>(s: &mut S, buf: &mut [u8]) -> Head {
     let deadline = Instant::now() + HEADER_TIMEOUT;
     let mut n = 0;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() || s.set_read_timeout(Some(left)).is_err() {
+        if left.is_zero() || s.time_left(left).is_err() {
             return Head::TimedOut;
         }
         if n == buf.len() {
@@ -150,7 +205,7 @@ fn is_loopback(host: &str) -> bool {
     )
 }
 
-fn status_text(code: u16) -> &'static str {
+pub fn status_text(code: u16) -> &'static str {
     match code {
         200 => "OK",
         404 => "Not Found",

@@ -17,7 +17,7 @@
 //! hundred lines of blocking code on `std::os::unix::net`.
 
 mod config;
-mod http;
+pub mod http;
 mod socket;
 
 pub use config::PreviewConfig;
