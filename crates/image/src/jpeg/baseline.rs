@@ -419,6 +419,19 @@ fn block(
     let mut k = 1;
     let mut coded = false;
     while k < 64 {
+        let fast = ac.peek_ac(bits);
+        if fast != 0 {
+            // A code and its magnitude bits at once; see `Huffman::fast_ac`.
+            bits.consume((fast & 0xFF) as u32);
+            k += (fast >> 8 & 0xFF) as usize;
+            if k > 63 {
+                return Err(JpegError::Corrupt("coefficient index past 63"));
+            }
+            coef[ZIGZAG[k] as usize] = ((fast >> 16) * q[k]).clamp(-COEF_LIMIT, COEF_LIMIT);
+            coded = true;
+            k += 1;
+            continue;
+        }
         let rs = ac.decode(bits)?;
         let (run, size) = ((rs >> 4) as usize, (rs & 15) as u32);
         if size == 0 {
