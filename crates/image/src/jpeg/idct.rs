@@ -92,7 +92,7 @@ fn idct_1d(s: &[Lanes; 8]) -> ([Lanes; 4], [Lanes; 4]) {
 }
 
 /// Transforms `coef` (natural order) and writes the 8×8 samples to `out`, rows `stride` apart.
-#[inline]
+#[inline(always)]
 pub fn idct8x8(coef: &[i32; 64], out: &mut [u8], stride: usize) {
     // Columns: lane i of row r is coefficient (r, i).
     let rows: [Lanes; 8] = std::array::from_fn(|r| {
@@ -201,7 +201,7 @@ fn idct_reduced<const N: usize>(
 
 /// The block at 1/`8 / n` of its size (`n` = 8, 4, 2 or 1 samples a side) into `out`, rows
 /// `stride` apart; see [`idct_reduced`].
-#[inline]
+#[inline(always)]
 pub fn idct_scaled(n: usize, coef: &[i32; 64], out: &mut [u8], stride: usize) {
     match n {
         8 => idct8x8(coef, out, stride),
