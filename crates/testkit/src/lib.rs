@@ -2,6 +2,8 @@
 //! outside `[dev-dependencies]`.
 //!
 //! - [`media`]: synthetic frames (an RGB scene, its JPEG and YUV encodings, Y4M streams) made in
-//!   the test itself, so nothing large is committed.
+//!   the test itself, so nothing large is committed;
+//! - [`timing`]: medians of thread CPU time, for benchmarks run beside another program.
 
 pub mod media;
+pub mod timing;
