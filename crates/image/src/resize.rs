@@ -268,7 +268,10 @@ impl Taps {
     /// every pixel, for a caller whose input reaches `window` samples past `start`.
     #[inline(always)]
     pub(super) fn get_window(&self, i: usize) -> (usize, &[i16]) {
-        (self.start[i] as usize, &self.values[i * self.window..][..self.window])
+        (
+            self.start[i] as usize,
+            &self.values[i * self.window..][..self.window],
+        )
     }
 
     /// Weights per output pixel, as [`Taps::get_window`] gives them.

@@ -221,8 +221,8 @@ impl Baseline {
         let mut planes = std::mem::take(&mut self.planes);
         let mut rgb = std::mem::take(&mut self.rgb);
         #[cfg(target_arch = "x86_64")]
-        // SAFETY: `avx2` is true only when the CPU reported AVX2 at construction.
         let result = if self.avx2 {
+            // SAFETY: `avx2` is true only when the CPU reported AVX2 at construction.
             unsafe { self.scan_avx2(data, &mut planes, &mut rgb, out) }
         } else {
             self.scan_mcus(data, &mut planes, &mut rgb, out)

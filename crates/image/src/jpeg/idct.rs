@@ -95,9 +95,7 @@ fn idct_1d(s: &[Lanes; 8]) -> ([Lanes; 4], [Lanes; 4]) {
 #[inline(always)]
 pub fn idct8x8(coef: &[i32; 64], out: &mut [u8], stride: usize) {
     // Columns: lane i of row r is coefficient (r, i).
-    let rows: [Lanes; 8] = std::array::from_fn(|r| {
-        Lanes(std::array::from_fn(|i| coef[r * 8 + i]))
-    });
+    let rows: [Lanes; 8] = std::array::from_fn(|r| Lanes(std::array::from_fn(|i| coef[r * 8 + i])));
     let (x, t) = idct_1d(&rows);
     let mut v = [Lanes([0; 8]); 8];
     for k in 0..4 {
