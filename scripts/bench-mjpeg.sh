@@ -3,8 +3,9 @@
 # then resized) and after (decoded at reduced size to planes, resized, converted last), beside
 # OpenCV (cv2.imdecode with IMREAD_REDUCED_COLOR_2 where it applies, cv2.resize), one thread
 # each. `planes1` is picket's planar path forced to full size (not what it runs; see
-# crates/image/benches/mjpeg.rs). ROUNDS alternating rounds (default 5), each the median of 51
-# calls per contender; prints the median of the rounds and the ratios to OpenCV (below 1.0 =
+# crates/image/benches/mjpeg.rs); `zune` is the zune-jpeg crate (whole frame to RGB, allocating)
+# with picket's RGB resize. ROUNDS alternating rounds (default 5), each the median thread CPU
+# time of 51 calls per contender (time preempted by other work does not count); prints the median of the rounds and the ratios to OpenCV (below 1.0 =
 # faster).
 #
 #   scripts/bench-mjpeg.sh [ROUNDS] [--turbojpeg]
@@ -55,13 +56,13 @@ for line in open(sys.argv[1]):
     case, who, ms = line.split()
     rows.setdefault((case, who), []).append(float(ms))
 print(f"MJPEG -> 300x300 RGB, median of {sys.argv[2]} alternating rounds (ms)")
-print(f"{'frame':<10}{'before':>9}{'after':>9}{'planes1':>9}{'opencv':>9}"
-      f"{'before/cv':>11}{'after/cv':>10}{'planes1/cv':>12}")
+print(f"{'frame':<10}{'before':>9}{'after':>9}{'planes1':>9}{'zune':>9}{'opencv':>9}"
+      f"{'before/cv':>11}{'after/cv':>10}{'planes1/cv':>12}{'zune/cv':>9}")
 for case in ("640x480", "1280x720"):
-    b, a, p, o = (statistics.median(rows[(case, w)])
-                  for w in ("before", "after", "planes1", "opencv"))
-    print(f"{case:<10}{b:9.3f}{a:9.3f}{p:9.3f}{o:9.3f}"
-          f"{b / o:10.2f}x{a / o:9.2f}x{p / o:11.2f}x")
+    b, a, p, z, o = (statistics.median(rows[(case, w)])
+                     for w in ("before", "after", "planes1", "zune", "opencv"))
+    print(f"{case:<10}{b:9.3f}{a:9.3f}{p:9.3f}{z:9.3f}{o:9.3f}"
+          f"{b / o:10.2f}x{a / o:9.2f}x{p / o:11.2f}x{z / o:8.2f}x")
 for case in ("640x480", "1280x720"):
     if (case, "turbojpeg") in rows:
         t, o = (statistics.median(rows[(case, w)]) for w in ("turbojpeg", "opencv"))

@@ -5,9 +5,12 @@
 //! Two modes, for `scripts/bench-mjpeg.sh`, which alternates them with OpenCV in one run:
 //! - `write DIR`: writes the test frames, `640x480.jpg` and `1280x720.jpg` (4:2:2, quality 85,
 //!   a scene with camera-like noise so the entropy decoder has real work);
-//! - `measure DIR [ROUNDS]`: prints `case path median_ms` lines, the median of ROUNDS calls;
+//! - `measure DIR [ROUNDS]`: prints `case path median_ms` lines, the median thread CPU time of
+//!   ROUNDS calls (preemption on a loaded machine does not count);
 //!   `planes1` is the planar path forced to full size (decode to planes at 1/1, resize,
-//!   convert), which the preprocessor does not take.
+//!   convert), which the preprocessor does not take; `zune` is the `zune-jpeg` crate (whole
+//!   frame to RGB, allocating on every call; it has no reduced IDCT and no planar output),
+//!   then the same RGB resize as `before`.
 //!
 //! `cargo bench -p picket-image --bench mjpeg -- measure DIR`
 
@@ -15,6 +18,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use picket_testkit::media;
+use picket_testkit::timing::median_cpu_ms;
 
 use jpeg_encoder::SamplingFactor;
 use picket_image::jpeg::JpegDecoder;
@@ -23,26 +27,9 @@ use picket_image::resize::{CropBox, Resizer};
 use picket_image::{FrameRef, PixelFormat, Preprocessor, RgbImage};
 use std::hint::black_box;
 use std::path::Path;
-use std::time::Instant;
 
 const OUT: u32 = 300;
 const SIZES: [(u32, u32); 2] = [(640, 480), (1280, 720)];
-
-/// Median of `rounds` timed calls of `f` in milliseconds, after a few untimed ones.
-fn median_ms(rounds: usize, mut f: impl FnMut()) -> f64 {
-    for _ in 0..5 {
-        f();
-    }
-    let mut t: Vec<f64> = (0..rounds)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
-}
 
 /// The scene with deterministic noise of ±6 levels, as a sensor adds.
 fn noisy_scene(w: u32, h: u32) -> Vec<u8> {
@@ -74,13 +61,17 @@ fn measure(dir: &Path, rounds: usize) {
         let mut dec = JpegDecoder::new();
         let mut rgb = RgbImage::default();
         let mut resizer = Resizer::new(w, h, CropBox::full(w, h), OUT, OUT).unwrap();
-        let before = median_ms(rounds, || {
+        let before = median_cpu_ms(rounds, || {
             dec.decode(black_box(&data), &mut rgb).unwrap();
+            resizer.resize(rgb.view(), &mut dst).unwrap();
+        });
+        let zune = median_cpu_ms(rounds, || {
+            picket_image::jpeg::decode_general(black_box(&data), &mut rgb).unwrap();
             resizer.resize(rgb.view(), &mut dst).unwrap();
         });
         let mut pre = Preprocessor::new(OUT, OUT, None);
         let mut seq = 0;
-        let after = median_ms(rounds, || {
+        let after = median_cpu_ms(rounds, || {
             let mut f = FrameRef::new(PixelFormat::Mjpeg, w, h, black_box(&data));
             f.sequence = seq;
             seq += 1;
@@ -89,7 +80,7 @@ fn measure(dir: &Path, rounds: usize) {
         // Planes at full size, resized and converted last: what 640×480 would cost on the
         // planar path (the preprocessor decodes it whole; see its doc).
         let mut planar = None;
-        let planes1 = median_ms(rounds, || {
+        let planes1 = median_cpu_ms(rounds, || {
             let p = dec.decode_planes(black_box(&data), 1).unwrap();
             let r = planar.get_or_insert_with(|| {
                 let (y, c) = ((p.y.width, p.y.height), (p.cb.width, p.cb.height));
@@ -103,6 +94,7 @@ fn measure(dir: &Path, rounds: usize) {
         println!("{case} before {before:.4}");
         println!("{case} after {after:.4}");
         println!("{case} planes1 {planes1:.4}");
+        println!("{case} zune {zune:.4}");
     }
 }
 

@@ -105,7 +105,7 @@ impl Pass {
     /// Resizes plane `p` into `out`, one byte per destination pixel.
     #[inline(always)]
     fn run(&self, p: &PlaneRef<'_>, acc: &mut [i32], row: &mut [u8], out: &mut [u8], dst_w: usize) {
-        let (acc, row) = (&mut acc[..self.n], &mut row[..self.n]);
+        let acc = &mut acc[..self.n];
         let v = &self.vert;
         for (oy, out_row) in out.chunks_exact_mut(dst_w).enumerate() {
             let (first, ks) = v.get(oy);
@@ -122,18 +122,35 @@ impl Pass {
                     }
                 }
             }
-            for (r, &a) in row.iter_mut().zip(acc.iter()) {
+            for (r, &a) in row[..self.n].iter_mut().zip(acc.iter()) {
                 *r = v.clip(a);
             }
-            let h = &self.horiz;
-            for (ox, o) in out_row.iter_mut().enumerate() {
-                let (s, ws) = h.get(ox);
-                let mut a = h.half();
-                for (&x, &w) in row[s - self.x0..].iter().zip(ws) {
-                    a += x as i32 * w as i32;
-                }
-                *o = h.clip(a);
+            // Every pixel over the whole window (zero weights past its taps; `row` reaches a
+            // window past its `n` samples), of a length known at compile time where it is
+            // one of the common ones, so the loop unrolls.
+            match self.horiz.window() {
+                3 => self.horizontal::<3>(row, out_row),
+                5 => self.horizontal::<5>(row, out_row),
+                7 => self.horizontal::<7>(row, out_row),
+                _ => self.horizontal::<0>(row, out_row),
             }
+        }
+    }
+}
+
+impl Pass {
+    /// The horizontal pass of one row: `W` weights a pixel, or any window for `W` 0.
+    #[inline(always)]
+    fn horizontal<const W: usize>(&self, row: &[u8], out_row: &mut [u8]) {
+        let h = &self.horiz;
+        let wn = if W == 0 { h.window() } else { W };
+        for (ox, o) in out_row.iter_mut().enumerate() {
+            let (s, ws) = h.get_window(ox);
+            let mut a = h.half();
+            for (&x, &w) in row[s - self.x0..][..wn].iter().zip(&ws[..wn]) {
+                a += x as i32 * w as i32;
+            }
+            *o = h.clip(a);
         }
     }
 }
@@ -182,6 +199,7 @@ impl PlanarResizer {
         };
         let chroma = Pass::new(c_w, c_h, c_crop, dst_w, dst_h)?;
         let n = luma.n.max(chroma.n);
+        let window = luma.horiz.window().max(chroma.horiz.window());
         let px = dst_w as usize * dst_h as usize;
         Ok(Self {
             luma,
@@ -190,7 +208,7 @@ impl PlanarResizer {
             dst_h,
             range,
             acc: vec![0; n],
-            row: vec![0; n],
+            row: vec![0; n + window],
             y: vec![0; px],
             u: vec![0; px],
             v: vec![0; px],

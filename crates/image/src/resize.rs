@@ -264,6 +264,21 @@ impl Taps {
         (self.start[i] as usize, &self.values[i * self.window..][..n])
     }
 
+    /// All `window` weights of output pixel `i`, zero past its `len`: one loop length for
+    /// every pixel, for a caller whose input reaches `window` samples past `start`.
+    #[inline(always)]
+    pub(super) fn get_window(&self, i: usize) -> (usize, &[i16]) {
+        (
+            self.start[i] as usize,
+            &self.values[i * self.window..][..self.window],
+        )
+    }
+
+    /// Weights per output pixel, as [`Taps::get_window`] gives them.
+    pub(super) fn window(&self) -> usize {
+        self.window
+    }
+
     /// The rounding term an accumulator starts from.
     #[inline(always)]
     pub(super) fn half(&self) -> i32 {

@@ -83,6 +83,9 @@ pub struct Baseline {
     planes_ok: bool,
     /// Scratch for the colour conversion.
     rgb: Rgb,
+    /// Whether the CPU has AVX2 (checked once, at construction).
+    #[cfg(target_arch = "x86_64")]
+    avx2: bool,
 }
 
 impl Default for Baseline {
@@ -119,6 +122,8 @@ impl Baseline {
             planes: Vec::new(),
             planes_ok: false,
             rgb: Rgb::default(),
+            #[cfg(target_arch = "x86_64")]
+            avx2: crate::resize::has_avx2(),
         }
     }
 
@@ -212,78 +217,117 @@ impl Baseline {
     /// Decodes the scan into the planes and converts each MCU row into `out` (RGB rows of the
     /// image's width) as soon as it can be.
     /// Without `out`, the planes are left for the caller ([`Baseline::decode_planes`]).
-    fn scan(&mut self, data: &[u8], mut out: Option<&mut [u8]>) -> Result<(), JpegError> {
+    fn scan(&mut self, data: &[u8], out: Option<&mut [u8]>) -> Result<(), JpegError> {
+        let mut planes = std::mem::take(&mut self.planes);
+        let mut rgb = std::mem::take(&mut self.rgb);
+        #[cfg(target_arch = "x86_64")]
+        let result = if self.avx2 {
+            // SAFETY: `avx2` is true only when the CPU reported AVX2 at construction.
+            unsafe { self.scan_avx2(data, &mut planes, &mut rgb, out) }
+        } else {
+            self.scan_mcus(data, &mut planes, &mut rgb, out)
+        };
+        #[cfg(not(target_arch = "x86_64"))]
+        let result = self.scan_mcus(data, &mut planes, &mut rgb, out);
+        self.planes = planes;
+        self.rgb = rgb;
+        result
+    }
+
+    /// [`Self::scan_mcus`] compiled for AVX2, where LLVM runs the IDCT's eight lanes and the
+    /// colour conversion in 256-bit registers.
+    ///
+    /// # Safety
+    /// The CPU must support AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn scan_avx2(
+        &self,
+        data: &[u8],
+        planes: &mut [u8],
+        rgb: &mut Rgb,
+        out: Option<&mut [u8]>,
+    ) -> Result<(), JpegError> {
+        self.scan_mcus(data, planes, rgb, out)
+    }
+
+    #[inline(always)]
+    fn scan_mcus(
+        &self,
+        data: &[u8],
+        planes: &mut [u8],
+        rgb: &mut Rgb,
+        mut out: Option<&mut [u8]>,
+    ) -> Result<(), JpegError> {
         let mut bits = Bits::new(data);
         let mut pred = [0i32; 3];
         let mut coef = [0i32; 64];
-        let mut planes = std::mem::take(&mut self.planes);
-        let mut rgb = std::mem::take(&mut self.rgb);
         let mut left = self.restart;
         // For 4:2:0 an MCU row's last pixel row needs the next MCU row's first chroma row.
         let lag = usize::from(self.ncomp == 3 && self.comps[0].v == 2);
         let mcu_h = 8 * self.comps[0].v;
         let n = self.block;
         let mut done = 0;
-        let result = (|| {
-            for my in 0..self.mcuy {
-                for mx in 0..self.mcux {
-                    if self.restart > 0 {
-                        if left == 0 {
-                            if bits.overran() {
-                                return Err(JpegError::Corrupt(
-                                    "restart interval overran its data",
-                                ));
-                            }
-                            bits.restart()?;
-                            pred = [0; 3];
-                            left = self.restart;
+        for my in 0..self.mcuy {
+            // Where each component's block rows of this MCU row start in the planes.
+            let mut at_row = [[0usize; 2]; 3];
+            for (at, c) in at_row.iter_mut().zip(&self.comps[..self.ncomp]) {
+                for (by, at) in at.iter_mut().enumerate().take(c.v) {
+                    *at = c.row((my * c.v + by) * n);
+                }
+            }
+            for mx in 0..self.mcux {
+                if self.restart > 0 {
+                    if left == 0 {
+                        if bits.overran() {
+                            return Err(JpegError::Corrupt("restart interval overran its data"));
                         }
-                        left -= 1;
+                        bits.restart()?;
+                        pred = [0; 3];
+                        left = self.restart;
                     }
-                    for (ci, c) in self.comps[..self.ncomp].iter().enumerate() {
-                        let (dc, ac) = (self.table(0, c.td), self.table(1, c.ta));
-                        let q = &self.qt[c.tq];
-                        for by in 0..c.v {
-                            for bx in 0..c.h {
-                                let ac_coded =
-                                    block(&mut bits, dc, ac, q, &mut pred[ci], &mut coef)?;
-                                let at = c.row((my * c.v + by) * n) + (mx * c.h + bx) * n;
-                                if ac_coded {
-                                    idct_scaled(n, &coef, &mut planes[at..], c.stride);
-                                } else {
-                                    let v = dc_only(coef[0]);
-                                    for row in planes[at..].chunks_mut(c.stride).take(n) {
-                                        row[..n].fill(v);
-                                    }
+                    left -= 1;
+                }
+                for (ci, c) in self.comps[..self.ncomp].iter().enumerate() {
+                    let (dc, ac) = (self.table(0, c.td), self.table(1, c.ta));
+                    let q = &self.qt[c.tq];
+                    for &row_at in &at_row[ci][..c.v] {
+                        for bx in 0..c.h {
+                            let ac_coded = block(&mut bits, dc, ac, q, &mut pred[ci], &mut coef)?;
+                            let at = row_at + (mx * c.h + bx) * n;
+                            if ac_coded {
+                                idct_scaled(n, &coef, &mut planes[at..], c.stride);
+                            } else {
+                                let v = dc_only(coef[0]);
+                                for row in planes[at..].chunks_mut(c.stride).take(n) {
+                                    row[..n].fill(v);
                                 }
                             }
                         }
                     }
-                    if bits.padded > 16 {
-                        return Err(JpegError::Truncated("in the image data"));
-                    }
                 }
-                if let Some(out) = out.as_deref_mut() {
-                    let ready = if my + 1 == self.mcuy {
-                        self.height
-                    } else {
-                        ((my + 1) * mcu_h - lag).min(self.height)
-                    };
-                    self.write_rgb(&planes, out, done..ready, &mut rgb);
-                    done = ready;
+                if bits.padded > 16 {
+                    return Err(JpegError::Truncated("in the image data"));
                 }
             }
-            if bits.overran() {
-                return Err(JpegError::Truncated("in the image data"));
+            if let Some(out) = out.as_deref_mut() {
+                let ready = if my + 1 == self.mcuy {
+                    self.height
+                } else {
+                    ((my + 1) * mcu_h - lag).min(self.height)
+                };
+                self.write_rgb(planes, out, done..ready, rgb);
+                done = ready;
             }
-            Ok(())
-        })();
-        self.planes = planes;
-        self.rgb = rgb;
-        result
+        }
+        if bits.overran() {
+            return Err(JpegError::Truncated("in the image data"));
+        }
+        Ok(())
     }
 
     /// Converts image rows `rows` from the planes into `out`.
+    #[inline(always)]
     fn write_rgb(&self, planes: &[u8], out: &mut [u8], rows: Range<usize>, rgb: &mut Rgb) {
         let w = self.width;
         let y = self.comps[0];
@@ -419,6 +463,19 @@ fn block(
     let mut k = 1;
     let mut coded = false;
     while k < 64 {
+        let fast = ac.peek_ac(bits);
+        if fast != 0 {
+            // A code and its magnitude bits at once; see `Huffman::fast_ac`.
+            bits.consume((fast & 0xFF) as u32);
+            k += (fast >> 8 & 0xFF) as usize;
+            if k > 63 {
+                return Err(JpegError::Corrupt("coefficient index past 63"));
+            }
+            coef[ZIGZAG[k] as usize] = ((fast >> 16) * q[k]).clamp(-COEF_LIMIT, COEF_LIMIT);
+            coded = true;
+            k += 1;
+            continue;
+        }
         let rs = ac.decode(bits)?;
         let (run, size) = ((rs >> 4) as usize, (rs & 15) as u32);
         if size == 0 {

@@ -1,6 +1,11 @@
 //! Huffman decoding of the entropy-coded data of a baseline JPEG: canonical tables with a
 //! 9-bit fast lookup, and a bit reader that un-stuffs `FF 00`, stops at markers and notices when
 //! the decoder runs past the end of the data.
+//!
+//! Two shortcuts carry most of the work, as in libjpeg-turbo and stb_image: an AC code and
+//! the magnitude bits after it are looked up together when both fit in the 9 bits
+//! ([`Huffman::fast_ac`]), and the bit buffer takes up to 8 bytes at once when none of them is
+//! `FF` (the only byte that needs un-stuffing or starts a marker).
 
 use super::JpegError;
 
@@ -11,6 +16,10 @@ const FAST_BITS: u32 = 9;
 pub(super) struct Huffman {
     /// `len << 8 | symbol` for every 9-bit prefix that starts a code of ≤ 9 bits; 0 otherwise.
     fast: [u16; 1 << FAST_BITS],
+    /// For an AC table, `value << 16 | run << 8 | bits` for every 9-bit prefix holding a
+    /// whole code and its magnitude bits (`bits` in all, 1..=9), `value` the coefficient as
+    /// EXTEND gives it; 0 where they do not fit (and for end of block and ZRL).
+    fast_ac: [i32; 1 << FAST_BITS],
     maxcode: [i32; 17],
     /// Symbol index = code + delta[len].
     delta: [i32; 17],
@@ -21,6 +30,7 @@ impl Huffman {
     pub(super) fn empty() -> Self {
         Self {
             fast: [0; 1 << FAST_BITS],
+            fast_ac: [0; 1 << FAST_BITS],
             maxcode: [-1; 17],
             delta: [0; 17],
             symbols: [0; 256],
@@ -54,7 +64,23 @@ impl Huffman {
             self.maxcode[len as usize] = if n > 0 { code as i32 - 1 } else { -1 };
             code <<= 1;
         }
+        for (i, (ac, &f)) in self.fast_ac.iter_mut().zip(&self.fast).enumerate() {
+            let (len, size, run) = ((f >> 8) as u32, (f & 15) as u32, (f >> 4 & 15) as i32);
+            *ac = 0;
+            if f != 0 && size != 0 && len + size <= FAST_BITS {
+                let raw = (i as u32 >> (FAST_BITS - len - size)) & ((1 << size) - 1);
+                let v = extend(raw as i32, size);
+                *ac = v << 16 | run << 8 | (len + size) as i32;
+            }
+        }
         Ok(())
+    }
+
+    /// The [`Huffman::fast_ac`] entry for the next bits: 0, or a coefficient's value, the
+    /// zero run before it and the bits to consume (see [`Bits::consume`]).
+    #[inline(always)]
+    pub(super) fn peek_ac(&self, bits: &mut Bits<'_>) -> i32 {
+        self.fast_ac[(bits.peek16() >> (16 - FAST_BITS)) as usize]
     }
 
     #[inline(always)]
@@ -78,6 +104,16 @@ impl Huffman {
             }
         }
         Err(JpegError::Corrupt("bad Huffman code"))
+    }
+}
+
+/// The spec's EXTEND: `v`, `s` raw bits, as the signed value they stand for.
+#[inline(always)]
+fn extend(v: i32, s: u32) -> i32 {
+    if v < 1 << (s - 1) {
+        v - (1 << s) + 1
+    } else {
+        v
     }
 }
 
@@ -107,6 +143,20 @@ impl<'a> Bits<'a> {
     }
 
     fn refill(&mut self) {
+        if self.marker.is_none() {
+            if let Some(&chunk) = self.data.get(self.pos..).and_then(|d| d.first_chunk::<8>()) {
+                let x = u64::from_be_bytes(chunk);
+                // Whether any byte of `x` is FF (a zero byte of !x): then byte by byte below.
+                let inv = !x;
+                if inv.wrapping_sub(0x0101_0101_0101_0101) & x & 0x8080_8080_8080_8080 == 0 {
+                    let k = (64 - self.n) / 8; // 1..=8 whole bytes fit
+                    self.acc |= (x >> (64 - 8 * k)) << (64 - self.n - 8 * k);
+                    self.n += 8 * k;
+                    self.pos += k as usize;
+                    return;
+                }
+            }
+        }
         while self.n <= 56 {
             let byte = match (self.marker, self.data.get(self.pos)) {
                 (None, Some(&0xFF)) => match self.data.get(self.pos + 1).copied() {
@@ -150,7 +200,7 @@ impl<'a> Bits<'a> {
     }
 
     #[inline(always)]
-    fn consume(&mut self, k: u32) {
+    pub(super) fn consume(&mut self, k: u32) {
         self.acc <<= k;
         self.n -= k;
     }
@@ -166,11 +216,7 @@ impl<'a> Bits<'a> {
         }
         let v = (self.acc >> (64 - s)) as i32;
         self.consume(s);
-        if v < 1 << (s - 1) {
-            v - (1 << s) + 1
-        } else {
-            v
-        }
+        extend(v, s)
     }
 
     /// Whether the decoder has used bits that were not in the data.

@@ -3,74 +3,118 @@
 //! The IDCT is the classic separable LLM/AAN-family integer transform (as in libjpeg's
 //! `jidctint` and stb_image): 12-bit fixed-point constants, two extra bits kept between the
 //! column and row passes, rounding and the +128 level shift folded into the last shift.
-//! Coefficients arrive dequantised, in natural order, and clamped by the caller; the arithmetic
-//! runs in `i64` so that even corrupt input (every coefficient at the limit) cannot overflow.
+//! Coefficients arrive dequantised, in natural order, and clamped by the caller; the 8×8
+//! transform runs on eight columns (then rows) at once in wrapping `i32` lanes ([`Lanes`]).
 
 /// Largest dequantised coefficient magnitude the caller lets through. Real 8-bit data stays
 /// below about 1200 (DC) and 2048 (AC); corrupt data is clamped here instead of overflowing.
 pub const COEF_LIMIT: i32 = 4095;
 
-const fn f2f(x: f64) -> i64 {
-    (x * 4096.0 + 0.5) as i64
+const fn f2f(x: f64) -> i32 {
+    (x * 4096.0 + 0.5) as i32
 }
 
+/// Eight `i32` lanes, one per column (then row) of a block, with wrapping arithmetic: the
+/// element-wise loops become SIMD (SSE2/AVX2 on x86_64, NEON on aarch64), and corrupt input
+/// wraps instead of overflowing; its samples are clamped to 0..=255 at the end either way.
+/// Valid 8-bit data stays far inside `i32` with these constants, as in libjpeg's `jidctint`.
+#[derive(Clone, Copy)]
+struct Lanes([i32; 8]);
+
+impl Lanes {
+    #[inline(always)]
+    fn zip(self, o: Self, f: impl Fn(i32, i32) -> i32) -> Self {
+        let mut r = [0; 8];
+        for (r, (&a, &b)) in r.iter_mut().zip(self.0.iter().zip(&o.0)) {
+            *r = f(a, b);
+        }
+        Self(r)
+    }
+}
+
+impl std::ops::Add for Lanes {
+    type Output = Self;
+    #[inline(always)]
+    fn add(self, o: Self) -> Self {
+        self.zip(o, i32::wrapping_add)
+    }
+}
+
+impl std::ops::Sub for Lanes {
+    type Output = Self;
+    #[inline(always)]
+    fn sub(self, o: Self) -> Self {
+        self.zip(o, i32::wrapping_sub)
+    }
+}
+
+impl std::ops::Mul<i32> for Lanes {
+    type Output = Self;
+    #[inline(always)]
+    fn mul(self, k: i32) -> Self {
+        Self(self.0.map(|v| v.wrapping_mul(k)))
+    }
+}
+
+impl std::ops::Shr<u32> for Lanes {
+    type Output = Self;
+    #[inline(always)]
+    fn shr(self, k: u32) -> Self {
+        Self(self.0.map(|v| v >> k))
+    }
+}
+
+/// The 8-point 1-D transform of eight columns (or rows) at once: `s[i]` holds coefficient `i`
+/// of each. Returns the even part `x` and the odd part `t`, paired as out[i] = x[i] ± t[i].
 #[inline(always)]
-fn idct_1d(s: [i64; 8]) -> ([i64; 4], [i64; 4]) {
+fn idct_1d(s: &[Lanes; 8]) -> ([Lanes; 4], [Lanes; 4]) {
     let p1 = (s[2] + s[6]) * f2f(0.5411961);
     let t2 = p1 + s[6] * f2f(-1.847759065);
     let t3 = p1 + s[2] * f2f(0.765366865);
     let t0 = (s[0] + s[4]) * 4096;
     let t1 = (s[0] - s[4]) * 4096;
     let x = [t0 + t3, t1 + t2, t1 - t2, t0 - t3];
-    let (mut o0, mut o1, mut o2, mut o3) = (s[7], s[5], s[3], s[1]);
+    let (o0, o1, o2, o3) = (s[7], s[5], s[3], s[1]);
     let p3 = o0 + o2;
     let p4 = o1 + o3;
     let p1 = o0 + o3;
     let p2 = o1 + o2;
     let p5 = (p3 + p4) * f2f(1.175875602);
-    o0 *= f2f(0.298631336);
-    o1 *= f2f(2.053119869);
-    o2 *= f2f(3.072711026);
-    o3 *= f2f(1.501321110);
+    let o0 = o0 * f2f(0.298631336);
+    let o1 = o1 * f2f(2.053119869);
+    let o2 = o2 * f2f(3.072711026);
+    let o3 = o3 * f2f(1.501321110);
     let p1 = p5 + p1 * f2f(-0.899976223);
     let p2 = p5 + p2 * f2f(-2.562915447);
     let p3 = p3 * f2f(-1.961570560);
     let p4 = p4 * f2f(-0.390180644);
-    o3 += p1 + p4;
-    o2 += p2 + p3;
-    o1 += p2 + p4;
-    o0 += p1 + p3;
-    // Even part x[0..4], odd part paired as out[i] = x[i] ± t[i].
-    (x, [o3, o2, o1, o0])
+    (x, [o3 + p1 + p4, o2 + p2 + p3, o1 + p2 + p4, o0 + p1 + p3])
 }
 
 /// Transforms `coef` (natural order) and writes the 8×8 samples to `out`, rows `stride` apart.
-#[inline]
+#[inline(always)]
 pub fn idct8x8(coef: &[i32; 64], out: &mut [u8], stride: usize) {
-    let mut v = [0i64; 64];
-    for i in 0..8 {
-        let col = [0, 1, 2, 3, 4, 5, 6, 7].map(|r| coef[r * 8 + i] as i64);
-        if col[1..].iter().all(|&c| c == 0) {
-            // A flat column: skip the transform.
-            for r in 0..8 {
-                v[r * 8 + i] = col[0] * 4;
-            }
-            continue;
-        }
-        let (x, t) = idct_1d(col);
-        for k in 0..4 {
-            v[k * 8 + i] = (x[k] + 512 + t[k]) >> 10;
-            v[(7 - k) * 8 + i] = (x[k] + 512 - t[k]) >> 10;
-        }
+    // Columns: lane i of row r is coefficient (r, i).
+    let rows: [Lanes; 8] = std::array::from_fn(|r| Lanes(std::array::from_fn(|i| coef[r * 8 + i])));
+    let (x, t) = idct_1d(&rows);
+    let mut v = [Lanes([0; 8]); 8];
+    for k in 0..4 {
+        v[k] = (x[k] + t[k] + Lanes([512; 8])) >> 10;
+        v[7 - k] = (x[k] - t[k] + Lanes([512; 8])) >> 10;
     }
-    for r in 0..8 {
-        let row: [i64; 8] = v[r * 8..r * 8 + 8].try_into().unwrap_or([0; 8]);
-        let (x, t) = idct_1d(row);
-        let o = &mut out[r * stride..r * stride + 8];
-        const BIAS: i64 = 65536 + (128 << 17);
-        for k in 0..4 {
-            o[k] = ((x[k] + BIAS + t[k]) >> 17).clamp(0, 255) as u8;
-            o[7 - k] = ((x[k] + BIAS - t[k]) >> 17).clamp(0, 255) as u8;
+    // Rows: transposed, so lane r of `cols[i]` is sample (r, i) of the column pass.
+    let cols: [Lanes; 8] = std::array::from_fn(|i| Lanes(std::array::from_fn(|r| v[r].0[i])));
+    let (x, t) = idct_1d(&cols);
+    const BIAS: i32 = 65536 + (128 << 17);
+    let px = |l: Lanes| l.0.map(|s| (s >> 17).clamp(0, 255) as u8);
+    let mut samples = [[0u8; 8]; 8]; // [x][r]
+    for k in 0..4 {
+        samples[k] = px(x[k] + t[k] + Lanes([BIAS; 8]));
+        samples[7 - k] = px(x[k] - t[k] + Lanes([BIAS; 8]));
+    }
+    for (r, o) in out.chunks_mut(stride).take(8).enumerate() {
+        for (o, s) in o[..8].iter_mut().zip(&samples) {
+            *o = s[r];
         }
     }
 }
@@ -155,7 +199,7 @@ fn idct_reduced<const N: usize>(
 
 /// The block at 1/`8 / n` of its size (`n` = 8, 4, 2 or 1 samples a side) into `out`, rows
 /// `stride` apart; see [`idct_reduced`].
-#[inline]
+#[inline(always)]
 pub fn idct_scaled(n: usize, coef: &[i32; 64], out: &mut [u8], stride: usize) {
     match n {
         8 => idct8x8(coef, out, stride),

@@ -1,29 +1,14 @@
 //! The `turbojpeg` crate's scaled decode to Y/Cb/Cr planes (1/2 where 300×300 still fits, as
 //! picket's decoder does), then picket's planar resizer: prints `case turbojpeg median_ms`
-//! lines for scripts/bench-mjpeg.sh. `turbojpeg-probe DIR [ROUNDS]`.
+//! lines (median thread CPU time) for scripts/bench-mjpeg.sh. `turbojpeg-probe DIR [ROUNDS]`.
 
 use picket_image::planar_resize::{jpeg_scale, PlanarResizer, PlaneRef, YuvRange};
 use picket_image::resize::CropBox;
 use std::hint::black_box;
-use std::time::Instant;
+use picket_testkit::timing::median_cpu_ms;
 use turbojpeg::{Decompressor, ScalingFactor, YuvImage};
 
 const OUT: u32 = 300;
-
-fn median_ms(rounds: usize, mut f: impl FnMut()) -> f64 {
-    for _ in 0..5 {
-        f();
-    }
-    let mut t: Vec<f64> = (0..rounds)
-        .map(|_| {
-            let start = Instant::now();
-            f();
-            start.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    t.sort_by(f64::total_cmp);
-    t[t.len() / 2]
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -51,7 +36,7 @@ fn main() {
             YuvRange::Full,
         )
         .unwrap();
-        let t = median_ms(rounds, || {
+        let t = median_cpu_ms(rounds, || {
             let img = YuvImage {
                 pixels: &mut yuv[..],
                 width: w,
