@@ -6,10 +6,10 @@
 //! The golden file `tests/data/clip/demo-events.txt` holds the rule events in journal order, one
 //! a line: kind, place, and the track as its rank of first appearance (`#1` is the first track
 //! any event names), so the file says *who* did what without depending on the tracker's ids.
-//! Today it reads: ten tracks are seen on the walkway in turn (`intrusion`, each once per
+//! Today it reads: nine tracks are seen on the walkway in turn (`intrusion`, each once per
 //! track), and the second walks right to left across the midline. About eight people walk
-//! there; where two pass each other the tracker loses one and starts a new track, which raises
-//! its own `intrusion`. (Until the tracker's score thresholds followed the detector's, it started
+//! there; where two pass each other the tracker may lose one and start a new track, which raises
+//! its own `intrusion` (ten, until a lost track could be re-found by motion alone). (Until the tracker's score thresholds followed the detector's, it started
 //! a track only from a score of 0.6, which this model rarely gives: five tracks, of fewer
 //! people.) Tracking and rules go by the frames' timestamps, not the processing time, so the
 //! sequence does not depend on the machine's load.

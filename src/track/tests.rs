@@ -350,3 +350,61 @@ fn weak_boxes_continue_a_track_but_never_start_one() {
         assert_eq!(tracks[0].score, 0.3);
     }
 }
+
+/// A person of a group standing on a line at x = 0.5 (PETS09-S2L1 frames 24–100, at its 7 fps):
+/// two stand on the line, the third stands on its right, then walks off to the left, hidden
+/// behind the other two until past the line. Returns the third person's track id at the start,
+/// and the tracks that followed them after they reappeared (id, foot x of every sample).
+fn leave_a_group_across_a_line() -> (u64, Vec<(u64, Vec<f32>)>) {
+    const FPS: u32 = 7;
+    let at = |f: u32| Duration::from_secs(1) * f / FPS;
+    let cfg = TrackerConfig::default();
+    let mut tr = Tracker::new(cfg, 0.35);
+    let mut dets = Detections::with_capacity(4);
+    let body = |cx: f32| Detection {
+        bbox: NormRect::new(cx - 0.022, 0.3, cx + 0.022, 0.45),
+        score: 0.55,
+        class: 0,
+    };
+    let group = [body(0.505), body(0.535)];
+    // Standing at 0.565 for 3 s, then walking left at 0.07 of the frame per second.
+    let x = |f: u32| 0.565 - 0.01 * f.saturating_sub(21) as f32;
+    let mut leaver = 0;
+    let mut after = Vec::new();
+    for f in 0..40 {
+        let hidden = (0.475..0.555).contains(&x(f));
+        frame(&mut dets, &group);
+        if !hidden {
+            assert!(dets.push(body(x(f))));
+        }
+        let tracks = tr.update(&dets, at(f));
+        if f == 20 {
+            leaver = near(tracks, x(f)).id;
+        }
+        if f >= 21 && !hidden {
+            let off = |k: &&Track| (k.bbox.center().x - x(f)).abs();
+            let k = tracks
+                .iter()
+                .min_by(|a, b| off(a).total_cmp(&off(b)))
+                .expect("a track");
+            let foot = k.history.oldest_ordered().map(|s| s.at.x).collect();
+            after.push((k.id, foot));
+        }
+    }
+    (leaver, after)
+}
+
+#[test]
+fn a_person_leaving_a_group_unseen_across_a_line_keeps_their_track() {
+    let (leaver, after) = leave_a_group_across_a_line();
+    assert!(after.len() > 10, "{after:?}");
+    // Hidden for 8 frames (1.1 s) while walking 0.08: their box no longer overlaps where the
+    // lost track, which last saw them standing, expects them; the motion gate still does.
+    for (id, foot) in &after {
+        assert_eq!(*id, leaver, "{after:?}");
+        // So one track holds them firmly on both sides of the line, as a line rule needs.
+        assert!(foot.iter().any(|&x| x > 0.52), "{foot:?}");
+    }
+    let last = &after.last().unwrap().1;
+    assert!(*last.last().unwrap() < 0.48, "{last:?}");
+}
