@@ -65,7 +65,11 @@ picket_run() {
   local gating=$1 rt=$2 dir max=()
   dir=$(mktemp -d)
   [ "$frames" -gt 0 ] && max=(--max-frames "$frames")
-  printf '[motion]\nenabled = %s\n\n[health]\nfps_floor = 0.0\n' "$gating" >"$dir/picket.toml"
+  # The peers run the model once a frame on the whole frame; so does picket here (`tiles =
+  # "1x1"`), so that both do the same work. The built-in `auto` tiles a 640×480 clip in two
+  # (docs/design/detection.md), twice the inferences.
+  printf '[motion]\nenabled = %s\n\n[health]\nfps_floor = 0.0\n\n[detector]\ntiles = "1x1"\n' \
+    "$gating" >"$dir/picket.toml"
   log "picket $rt, motion gating $gating, $threads thread(s)"
   python3 - "$gating $rt" "$threads" ./target/release/picket run \
     --config "$dir/picket.toml" --source "$clip" --fast --threads "$threads" "${max[@]}" \

@@ -407,15 +407,12 @@ impl Hot<'_> {
             (self.out.scene).capture(tracks, &self.rules, mono, now.clock_synced);
         }
         for e in &self.verdict.events {
-            let full = if e.kind.is_rule() {
-                self.see.pre.rgb(&frame)
+            let shot = if e.kind.is_rule() {
+                self.out.shots.fill(&frame, &self.out.scene)
             } else {
                 None
             };
-            self.out.event(
-                e.clone(),
-                full.and_then(|f| self.out.shots.fill(f, &self.out.scene)),
-            );
+            self.out.event(e.clone(), shot);
         }
         if preview {
             self.out.offer_preview(self.see.pre.rgb(&frame));

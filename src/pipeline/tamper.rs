@@ -87,10 +87,7 @@ impl Watch {
             ("correlation", round(s.correlation)),
             ("saturated", round(s.saturated)),
         ]);
-        let shot = see
-            .pre
-            .rgb(frame)
-            .and_then(|f| out.shots.fill(f, &out.scene));
+        let shot = out.shots.fill(frame, &out.scene);
         out.event(event, shot);
     }
 }
