@@ -3,8 +3,9 @@
 # with systemd as PID 1, and prints the path of its ext4 image, cached under
 # $PICKET_CACHE/rootfs. Later runs copy the image (sparse) in a second.
 #
-# The root is lean: minbase, systemd, udev (device groups, the package's rule), dbus and the
-# package's dependencies. It is made without binfmt or qemu-user: `debootstrap --foreign` unpacks
+# The root is lean: minbase, systemd, udev (device groups, the package's rule), dbus, the
+# package's dependencies, and Debian's Mosquitto with its clients (the broker the uplink publishes
+# to and the hub reads, started at boot by its own package). It is made without binfmt or qemu-user: `debootstrap --foreign` unpacks
 # it on this machine, `mke2fs -d` turns the tree into an image, and the second stage runs inside
 # the arm64 kernel VM itself (scripts/hil/systemd-stage2.sh), which also adds the scenario's unit
 # and users.
@@ -14,7 +15,7 @@
 source "$(dirname "$0")/lib.sh"
 HIL_SCRIPTS=$(cd "$(dirname "$0")" && pwd)
 
-INCLUDE=systemd,systemd-sysv,udev,dbus,libstdc++6,libgcc-s1,adduser
+INCLUDE=systemd,systemd-sysv,udev,dbus,libstdc++6,libgcc-s1,adduser,mosquitto,mosquitto-clients
 MIRROR=${PICKET_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 key=$({ echo "$INCLUDE"; cat "$HIL_SCRIPTS/systemd-stage2.sh" "$HIL_SCRIPTS/hil-scenario.service"; } |

@@ -2,11 +2,13 @@
 # The systemd scenario, inside the arm64 VM: Debian 12 with systemd as PID 1 (scripts/hil/systemd.sh
 # boots it). As an owner would, it installs picket's .deb with dpkg -i, writes a config for the
 # fed clip (v4l2loopback) and a gpio-sim relay, and starts picket.service under the shipped,
-# unmodified unit. Each check prints `check ok: ...` or `check FAILED: ...`, and each measured
+# unmodified unit; then, against the VM's Mosquitto, picket-hub.service and picket-uplink.service
+# (scripts/hil/systemd-mqtt.sh, sourced), and upgrades and purges the package with all three. Each check prints `check ok: ...` or `check FAILED: ...`, and each measured
 # figure `figure: ...`; the exit code is the number of failed checks.
 # Files (scripts/hil/systemd.sh packs them in /hil/files): picket-old.deb, picket-new.deb (the
-# same build, a newer version), clip.mjpeg, picket.service (the repository's unit),
-# exposure (systemd-analyze security --offline=true's figure for it).
+# same build, a newer version), clip.mjpeg, the repository's picket.service,
+# picket-uplink.service and picket-hub.service, exposure.UNIT (systemd-analyze security
+# --offline=true's figure for each), mqtt.sh.
 F=/hil/files
 FAILS=0
 UNIT=picket.service
@@ -122,6 +124,9 @@ cooldown_s = 1
 
 [health]
 fps_floor = 0.0
+
+[uplink]
+url = "mqtt://127.0.0.1:1883"
 EOF
 picket feed --device "$HIL_LOOPBACK" --fps 1 --loops 0 "$F/clip.mjpeg" >/tmp/feed.log 2>&1 &
 FEEDER=$!
@@ -286,16 +291,20 @@ wdlog=$(journalctl -u $UNIT --since "@$t0s" -o cat --no-pager | grep -c 'Watchdo
 
 section "systemd-analyze security, live and offline"
 live=$(systemd-analyze security --no-pager $UNIT | sed -n "s/.*Overall exposure level for $UNIT: \([0-9.]*\).*/\1/p")
-offline=$(cat "$F/exposure")
+offline=$(cat "$F/exposure.$UNIT")
 figure "exposure live $live, offline $offline"
 [ -n "$live" ] && [ "$live" = "$offline" ] && ok "live exposure equals the offline figure" ||
   bad "live exposure $live, offline $offline"
+
+. "$F/mqtt.sh"
 
 section "upgrade: dpkg -i a newer build"
 echo '# kept across the upgrade' >>/etc/picket/picket.toml
 sum=$(md5sum /etc/picket/picket.toml)
 before=$(events | grep -o '"id":' | grep -c .)
 pid=$(prop MainPID)
+up_pid=$(unit_pid picket-uplink.service)
+hub_pid=$(unit_pid picket-hub.service)
 t0=$(ms)
 if SUDO_USER=admin dpkg -i "$F/picket-new.deb" </dev/null >/tmp/dpkg.log 2>&1; then
   ok "dpkg -i picket-new.deb ($(since "$t0") ms): $(dpkg-query -W picket)"
@@ -311,19 +320,40 @@ figure "main PID $pid -> $(prop MainPID); events before $before, after $after"
 [ "$(prop MainPID)" != "$pid" ] && is_running && ok "the upgrade restarted picket" ||
   bad "picket was not restarted by the upgrade"
 [ "$after" -ge "$before" ] && [ "$before" -gt 0 ] && ok "the journal is kept" || bad "journal lost events"
+for u in picket-uplink.service:$up_pid picket-hub.service:$hub_pid; do
+  wait_for 60 unit_running "${u%:*}"
+  figure "${u%:*}: main PID ${u#*:} -> $(unit_pid "${u%:*}"), $(systemctl is-enabled "${u%:*}")"
+  [ "$(unit_pid "${u%:*}")" != "${u#*:}" ] && unit_running "${u%:*}" &&
+    [ "$(systemctl is-enabled "${u%:*}")" = enabled ] &&
+    ok "the upgrade restarted ${u%:*}, still enabled" || bad "${u%:*} not restarted or not enabled"
+done
+t0=$(ms)
+wait_for 120 mqtt_all_arrived &&
+  ok "after the upgrade, every journal event on the broker and in the hub ($(since "$t0") ms)" ||
+  bad "after the upgrade, missing on the broker: $(missing_from broker_ids); in the hub: $(missing_from hub_ids)"
 
 section "purge"
 dpkg --purge picket >/tmp/dpkg.log 2>&1 || { cat /tmp/dpkg.log; bad "dpkg --purge"; }
-kill "$FEEDER" 2>/dev/null
+kill "$FEEDER" "$SUBSCRIBER" 2>/dev/null
 left=""
-for p in /var/lib/picket /var/lib/picket-uplink /etc/picket/picket.toml /usr/bin/picket \
-  /lib/systemd/system/picket.service; do
-  [ -e "$p" ] && left="$left $p"
+W=/etc/systemd/system/multi-user.target.wants
+for p in /var/lib/picket /var/lib/picket-uplink /var/lib/picket-hub /etc/picket/picket.toml \
+  /usr/bin/picket /lib/systemd/system/picket.service /lib/systemd/system/picket-uplink.service \
+  /lib/systemd/system/picket-hub.service $W/picket.service $W/picket-uplink.service \
+  $W/picket-hub.service; do
+  [ -e "$p" ] || [ -L "$p" ] && left="$left $p"
 done
-getent passwd picket >/dev/null && left="$left user:picket"
-getent group picket >/dev/null && left="$left group:picket"
+for u in picket picket-uplink picket-hub; do
+  getent passwd $u >/dev/null && left="$left user:$u"
+done
+for g in picket picket-hub; do
+  getent group $g >/dev/null && left="$left group:$g"
+done
 figure "after purge, left:${left:- nothing}; unit: $(systemctl is-enabled $UNIT 2>&1)"
-[ -z "$left" ] && ok "purge removed the journal, state, users, group, conffile" || bad "purge left$left"
+figure "after purge, the owner's /etc/picket/hub.toml: $(ls /etc/picket/hub.toml 2>&1)"
+[ -z "$left" ] && ok "purge removed the journals, state, units' links, users, groups, conffile" ||
+  bad "purge left$left"
+[ "$(systemctl is-active mosquitto)" = active ] && ok "mosquitto stays active" || bad "mosquitto stopped"
 getent group gpio >/dev/null && ok "group gpio stays" || bad "purge removed group gpio"
 
 section "picket's warnings and errors, and the unit's restarts, over the whole scenario"

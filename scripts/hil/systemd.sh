@@ -3,7 +3,9 @@
 # made once and cached) in the arm64 kernel VM with systemd as PID 1, vivid, v4l2loopback and
 # gpio-sim loaded, and runs scripts/hil/systemd-scenario.sh there: dpkg -i of the arm64 .deb,
 # picket.service started under the shipped unit, READY=1, the sandbox, journal levels, safe stop
-# on SIGKILL and on stop, the watchdog, live exposure, events over a login shell, upgrade, purge.
+# on SIGKILL and on stop, the watchdog, live exposure, events over a login shell; then
+# picket-hub.service and picket-uplink.service against the root's Mosquitto (every event on the
+# broker and in the hub journal, across restarts); upgrade, purge.
 #
 #   scripts/hil/systemd.sh DEB
 #
@@ -33,13 +35,18 @@ version=$(dpkg-deb --field "$deb" Version)
 sed -i "s/^Version: .*/Version: $version+1/" "$work/new/DEBIAN/control"
 dpkg-deb --root-owner-group -Zgzip -z1 --build "$work/new" "$files/picket-new.deb" >/dev/null
 dpkg --compare-versions "$version+1" gt "$version" || die "cannot make a newer version of $version"
-cp "$PICKET_ROOT/board/deb/picket.service" "$files/"
 cp "$PICKET_ROOT/tests/data/clip/vtest-460-539.mjpeg" "$files/clip.mjpeg"
 cp "$HIL_SCRIPTS/systemd-scenario.sh" "$files/scenario.sh"
-report=$(systemd-analyze security --offline=true "$PICKET_ROOT/board/deb/picket.service" 2>/dev/null)
-sed -n 's/.*Overall exposure level for picket.service: \([0-9.]*\).*/\1/p' <<<"$report" \
-  >"$files/exposure"
-[ -s "$files/exposure" ] || die "systemd-analyze printed no offline exposure for picket.service"
+cp "$HIL_SCRIPTS/systemd-mqtt.sh" "$files/mqtt.sh"
+# Each unit as the repository has it, and its offline exposure as scripts/test.d/70-package.sh
+# measures it, for the scenario to compare with the installed unit and the live figure.
+for unit in picket.service picket-uplink.service picket-hub.service; do
+  cp "$PICKET_ROOT/board/deb/$unit" "$files/"
+  report=$(systemd-analyze security --offline=true "$PICKET_ROOT/board/deb/$unit" 2>/dev/null)
+  sed -n "s/.*Overall exposure level for $unit: \([0-9.]*\).*/\1/p" <<<"$report" \
+    >"$files/exposure.$unit"
+  [ -s "$files/exposure.$unit" ] || die "systemd-analyze printed no offline exposure for $unit"
+done
 
 cp --sparse=always "$image" "$work/root.img"
 packed=()

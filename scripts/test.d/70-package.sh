@@ -240,6 +240,8 @@ in_root 'test ! -e /var/lib/picket' || fail "purge left /var/lib/picket"
 in_root 'test ! -e /var/lib/picket-uplink' || fail "purge left /var/lib/picket-uplink"
 in_root '! getent passwd picket && ! getent passwd picket-uplink && ! getent group picket' \
   >/dev/null || fail "purge left the picket or picket-uplink user, or the picket group"
+in_root '! getent passwd picket-hub && ! getent group picket-hub' >/dev/null ||
+  fail "purge left the picket-hub user or group"
 in_root 'getent group gpio' >/dev/null || fail "purge removed group gpio"
 in_root 'test ! -e /etc/picket/picket.toml' || fail "purge left the conffile"
 log "package: ok (exposure picket $exposure, picket-uplink $uplink_exposure, picket-hub $hub_exposure)"

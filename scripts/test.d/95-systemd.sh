@@ -4,7 +4,9 @@
 # and cached under $PICKET_CACHE/rootfs), the package is installed with dpkg -i and picket.service
 # runs under the shipped unit: READY=1, the sandbox in force, journal levels, safe stop on
 # SIGKILL and on stop, the watchdog after SIGSTOP, live exposure equal to the offline one, events
-# over a login shell, upgrade and purge. Each check and figure is printed.
+# over a login shell; picket-hub.service and picket-uplink.service against the root's Mosquitto
+# (every event on the broker and in the hub journal, across restarts, live exposure); upgrade and
+# purge with all three. Each check and figure is printed.
 # Skips, saying why, only when the VM cannot run here (as 90-hil.sh); HIL_SKIP=1 skips it on
 # purpose.
 # shellcheck source=scripts/hil/lib.sh

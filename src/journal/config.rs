@@ -52,7 +52,7 @@ pub struct JournalConfig {
 impl Default for JournalConfig {
     fn default() -> Self {
         Self {
-            path: PathBuf::from("/var/lib/picket/events.db"),
+            path: PathBuf::from(DEFAULT_PATH),
             max_events: 1_000_000,
             max_bytes: 256 * MIB,
             batch_interval_ms: 1000,
@@ -67,6 +67,10 @@ impl Default for JournalConfig {
 }
 
 const MIB: u64 = 1024 * 1024;
+
+/// The journal's default path: the package's state directory (`picket.service`'s
+/// `StateDirectory=picket`).
+pub const DEFAULT_PATH: &str = "/var/lib/picket/events.db";
 /// The smallest `max_bytes` accepted: below it the WAL budget leaves no room for events.
 pub const MIN_MAX_BYTES: u64 = MIB;
 

@@ -26,7 +26,7 @@ pub mod time;
 mod worker;
 mod writer;
 
-pub use config::{JournalConfig, OnCorrupt, MIN_MAX_BYTES};
+pub use config::{JournalConfig, OnCorrupt, DEFAULT_PATH, MIN_MAX_BYTES};
 pub use origin::{BoxSummary, HubAppended, HubWriter, Origin};
 pub use reader::{Backup, Filter, Head, Reader, Stats, StoredEvent};
 pub use schema::{APPLICATION_ID, SCHEMA_VERSION};

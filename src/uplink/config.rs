@@ -46,7 +46,8 @@ pub struct UplinkConfig {
     pub keepalive_s: u16,
     /// Events published and not yet acknowledged by the broker, at most.
     pub inflight: u16,
-    /// The uplink's cursor. Default: the journal's path with `.uplink` appended.
+    /// The uplink's cursor. Default: [`PACKAGED_STATE_FILE`] with the package's journal
+    /// ([`crate::journal::DEFAULT_PATH`]), else the journal's path with `.uplink` appended.
     pub state_file: Option<PathBuf>,
     /// The state topic is republished at least this often, seconds.
     pub heartbeat_s: u32,
@@ -90,6 +91,11 @@ impl Default for UplinkConfig {
     }
 }
 
+/// The uplink's cursor by default when the journal is the package's: in the uplink unit's own
+/// state directory (`StateDirectory=picket-uplink`, 0770 `picket-uplink:picket`), since the
+/// uplink's user may not write beside the journal.
+pub const PACKAGED_STATE_FILE: &str = "/var/lib/picket-uplink/cursor";
+
 /// Longest `box_id`.
 pub const BOX_ID_MAX: usize = 64;
 
@@ -107,9 +113,13 @@ impl UplinkConfig {
         }
     }
 
-    /// `state_file`, or `<journal>.uplink`.
+    /// `state_file`; by default [`PACKAGED_STATE_FILE`] for the package's journal, else
+    /// `<journal>.uplink`.
     pub fn state_file(&self, journal: &Path) -> PathBuf {
         self.state_file.clone().unwrap_or_else(|| {
+            if journal == Path::new(crate::journal::DEFAULT_PATH) {
+                return PathBuf::from(PACKAGED_STATE_FILE);
+            }
             let mut p = journal.as_os_str().to_owned();
             p.push(".uplink");
             PathBuf::from(p)
@@ -351,7 +361,15 @@ mod tests {
         assert_eq!(u.state_json, PathBuf::from("/run/picket/state.json"));
         assert_eq!(
             u.state_file(Path::new("/var/lib/picket/events.db")),
-            PathBuf::from("/var/lib/picket/events.db.uplink")
+            PathBuf::from("/var/lib/picket-uplink/cursor")
+        );
+        assert_eq!(
+            u.request_file(Path::new("/var/lib/picket/events.db")),
+            PathBuf::from("/var/lib/picket-uplink/cursor.request")
+        );
+        assert_eq!(
+            u.state_file(Path::new("/data/events.db")),
+            PathBuf::from("/data/events.db.uplink")
         );
         assert!(check_box_id(&u.box_id()).is_ok(), "{}", u.box_id());
     }
