@@ -14,6 +14,7 @@ mod util;
 mod appliance;
 mod vm;
 
+mod clock;
 mod gpio;
 mod run;
 mod smoke;
