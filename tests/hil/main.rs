@@ -19,3 +19,4 @@ mod gpio;
 mod run;
 mod smoke;
 mod v4l2;
+mod wear;
