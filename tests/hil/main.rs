@@ -16,6 +16,7 @@ mod vm;
 
 mod clock;
 mod gpio;
+mod memory;
 mod run;
 mod smoke;
 mod v4l2;
