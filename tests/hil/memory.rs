@@ -66,7 +66,7 @@ struct Demo {
     log: String,
 }
 
-/// The demo, `--fast --no-xnnpack`, in group `g` (the shell moves itself there, then becomes
+/// The demo, `--fast`, in group `g` (the shell moves itself there, then becomes
 /// picket), its journal and arming state in `dir`.
 fn demo_in(g: &Path, dir: &Path) -> Demo {
     let db = dir.join("events.db");
