@@ -432,7 +432,20 @@ pub struct Publisher {
 }
 
 impl Publisher {
+    /// The publisher of `cfg`. A textfile on a disk rather than in RAM is warned about once
+    /// here: it is rewritten every `interval_s`, far past the wear budget of a card.
     pub fn new(cfg: &MetricsConfig) -> Self {
+        if let Some(path) = &cfg.textfile {
+            if in_ram(path) == Some(false) {
+                log::warn!(
+                    "metrics: textfile {} is on a disk, not tmpfs: rewritten every {} s, it \
+                     writes tens of MB a day there and wears an SD card; keep it under /run \
+                     (node_exporter's --collector.textfile.directory)",
+                    path.display(),
+                    cfg.interval_s
+                );
+            }
+        }
         Self {
             textfile: cfg.textfile.clone(),
             log_interval: (cfg.log_interval_s > 0.0).then(|| secs(cfg.log_interval_s)),
@@ -498,6 +511,28 @@ impl Publisher {
             _ => Ok(None),
         }
     }
+}
+
+/// Whether the directory of `path` is on a file system in RAM (tmpfs, ramfs); `None` when it
+/// cannot be told (no such directory yet).
+pub fn in_ram(path: &Path) -> Option<bool> {
+    use std::os::unix::ffi::OsStrExt as _;
+    const TMPFS_MAGIC: i64 = 0x0102_1994;
+    const RAMFS_MAGIC: i64 = 0x8584_58f6;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let c = std::ffi::CString::new(dir.as_os_str().as_bytes()).ok()?;
+    // SAFETY: `statfs` is plain data, valid as all zeroes.
+    let mut st: libc::statfs = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is a NUL-terminated path and `st` an out-parameter of the right type.
+    if unsafe { libc::statfs(c.as_ptr(), &mut st) } != 0 {
+        return None;
+    }
+    #[allow(clippy::unnecessary_cast)] // f_type is i64 on some targets, i32/u32 on others
+    let magic = st.f_type as i64;
+    Some(magic == TMPFS_MAGIC || magic == RAMFS_MAGIC)
 }
 
 /// Replaces `path` with `bytes` so that readers see the old file or the new one, never half:

@@ -3,7 +3,10 @@
 # binary (tests/hil/), then runs each of its tests (all #[ignore]d on the host) in its own boot of
 # the arm64 kernel VM (scripts/hil/), `hil --ignored --exact NAME`, where vivid, v4l2loopback,
 # gpio-sim and an ext4 virtio disk are real kernel devices; tests/hil/run.rs runs `picket run`
-# whole there, fed the committed clip. It also checks the runner's power cut: a file synced
+# whole there, fed the committed clip; tests/hil/clock.rs steps the wall clock under it,
+# tests/hil/memory.rs runs the demo in a cgroup at 1.5 times its memory peak, and
+# tests/hil/wear.rs counts what an idle picket writes to its journal's disk (150 s, scaled to a
+# day; scripts/wear.sh at full length). It also checks the runner's power cut: a file synced
 # before qemu is killed is there on the next boot. Then the journal's: every id that picket
 # reported committed before qemu was killed mid-write is in the journal on the next boot, which
 # passes its integrity check. Prints the setup time, each boot

@@ -239,3 +239,11 @@ fn the_textfile_carries_the_uplink_backlog_once_the_uplink_ran() {
         .unwrap()
         .contains("picket_frames_total 100\n"));
 }
+
+#[test]
+fn a_textfile_in_ram_is_told_from_one_on_another_file_system() {
+    // /dev/shm is tmpfs on Linux; /proc is procfs, not RAM for this purpose.
+    assert_eq!(in_ram(Path::new("/dev/shm/picket.prom")), Some(true));
+    assert_eq!(in_ram(Path::new("/proc/picket.prom")), Some(false));
+    assert_eq!(in_ram(Path::new("/no/such/dir/picket.prom")), None);
+}

@@ -141,6 +141,11 @@ impl Picket {
         }
     }
 
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Sends `sig` to the process.
     pub fn signal(&self, sig: libc::c_int) {
         // SAFETY: a plain kill(2) of our own child, which has not been reaped yet.

@@ -18,7 +18,10 @@ mod util;
 mod appliance;
 mod vm;
 
+mod clock;
 mod gpio;
+mod memory;
 mod run;
 mod smoke;
 mod v4l2;
+mod wear;

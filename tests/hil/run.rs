@@ -42,21 +42,21 @@ const N: usize = MIN_FRAMES as usize;
 /// the clip's 10 fps, picket would see every tenth frame, in which a walker moves about a body
 /// width, and no track would last. At 1 fps it sees the clip's consecutive frames, as a board
 /// at 10 fps would, and the frames' timestamps still come from the driver.
-const FEED_FPS: u32 = 1;
+pub(crate) const FEED_FPS: u32 = 1;
 
 /// Every wait is bounded; inference under TCG takes 0.5–3 s a frame.
-const STARTUP: Duration = Duration::from_secs(60);
-const SCENE: Duration = Duration::from_secs(120);
-const EXIT: Duration = Duration::from_secs(30);
+pub(crate) const STARTUP: Duration = Duration::from_secs(60);
+pub(crate) const SCENE: Duration = Duration::from_secs(120);
+pub(crate) const EXIT: Duration = Duration::from_secs(30);
 
 static TURN: Mutex<()> = Mutex::new(());
 
-fn turn() -> MutexGuard<'static, ()> {
+pub(crate) fn turn() -> MutexGuard<'static, ()> {
     TURN.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// A fresh directory on the virtio disk for one scenario's config and journal.
-fn scratch(name: &str) -> PathBuf {
+pub(crate) fn scratch(name: &str) -> PathBuf {
     let dir = vm::disk().join(format!("run-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
@@ -90,7 +90,7 @@ fn config(dir: &Path, source: &str, tiles: &str, rest: &str) -> (PathBuf, PathBu
 }
 
 /// The loopback as picket's source: the clip's MJPEG at its size.
-fn loopback_source(dev: &Path) -> String {
+pub(crate) fn loopback_source(dev: &Path) -> String {
     format!(
         "[source]\nkind = \"v4l2\"\ndevice = \"{}\"\nformat = \"mjpeg\"\nwidth = 384\n\
          height = 288\nfps = 10\ntimeout_ms = 10000\n",
@@ -429,17 +429,21 @@ fn sigterm_with_the_alarm_on_drives_the_relay_off_while_picket_holds_it() {
     assert!(off["detail"].to_string().contains("shutdown"), "{off}");
 }
 
+/// Where each frame of an MJPEG clip starts: at SOI and a marker (FF D8 FF); the committed
+/// clip has no thumbnails.
+pub(crate) fn frame_starts(clip: &[u8]) -> Vec<usize> {
+    clip.windows(3)
+        .enumerate()
+        .filter(|(_, w)| *w == [0xff, 0xd8, 0xff])
+        .map(|(i, _)| i)
+        .collect()
+}
+
 /// The committed clip's first `n` frames, then `frames_black` black frames of its size: a camera whose
 /// lens is covered mid-run. Written to `dir`.
 fn clip_going_black(dir: &Path, n: usize, frames_black: usize) -> PathBuf {
     let clip = std::fs::read(appliance::CLIP).unwrap();
-    // Each frame of the clip starts with SOI and a marker (FF D8 FF); it has no thumbnails.
-    let starts: Vec<usize> = clip
-        .windows(3)
-        .enumerate()
-        .filter(|(_, w)| *w == [0xff, 0xd8, 0xff])
-        .map(|(i, _)| i)
-        .collect();
+    let starts = frame_starts(&clip);
     assert!(starts.len() > n, "the clip has {} frames", starts.len());
     let mut out = clip[..starts[n]].to_vec();
     let (w, h) = (384, 288);
