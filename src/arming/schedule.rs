@@ -124,11 +124,15 @@ impl Schedule {
     }
 }
 
-/// Loads a zone by IANA name or POSIX TZ string; `None` is the system's local zone.
+/// Loads a zone by IANA name or POSIX TZ string; `None` is the system's local zone. `"UTC"`
+/// needs no time zone database (a minimal root may have none).
 pub fn time_zone(name: Option<&str>) -> Result<jiff::tz::TimeZone, ArmingError> {
     let Some(name) = name else {
         return Ok(jiff::tz::TimeZone::system());
     };
+    if name == "UTC" {
+        return Ok(jiff::tz::TimeZone::UTC);
+    }
     jiff::tz::TimeZone::get(name)
         .or_else(|_| jiff::tz::TimeZone::posix(name))
         .map_err(|cause| ArmingError::TimeZone {

@@ -223,3 +223,10 @@ fn a_request_is_applied_once_and_a_bad_one_only_removed() {
     let s = watch::take_request(&request, &state, &mut applied).expect("applied");
     assert_eq!((s.mode, s.by.as_str()), (Mode::Armed, "mqtt"));
 }
+
+#[test]
+fn utc_by_name_needs_no_time_zone_database() {
+    let tz = time_zone(Some("UTC")).unwrap();
+    let at = jiff::Timestamp::from_second(1_800_000_000).unwrap();
+    assert_eq!(tz.to_offset(at).seconds(), 0);
+}
