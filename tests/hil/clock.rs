@@ -187,7 +187,7 @@ fn config(dir: &Path, loopback: &Path) -> (std::path::PathBuf, std::path::PathBu
          hold_s = {HOLD_S}\ncooldown_s = {COOLDOWN_S}\n\n\
          [journal]\npath = \"{}\"\nbatch_interval_ms = 200\n\n\
          [arming]\nschedule = [\"wed 12:00-13:00\", \"thu 10:00-12:00\"]\n\
-         timezone = \"UTC0\"\nstate_file = \"{}\"\n\n\
+         timezone = \"UTC\"\nstate_file = \"{}\"\n\n\
          [health]\nfps_floor = 0.0\n",
         loopback_source(loopback),
         db.display(),
