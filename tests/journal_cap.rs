@@ -1,6 +1,7 @@
 //! The ring buffer's caps: the journal stays inside `max_bytes` (database plus WAL, snapshots
 //! included) when batches are committed in the worker's parts, and plus one batch when a large
-//! one is appended whole, forever; inside `max_events` exactly; `events stats` agrees.
+//! one is appended whole, forever; so does the hub's journal; inside `max_events` exactly;
+//! `events stats` agrees.
 //!
 //! CI writes 100,000 events with a 20 KB snapshot on 1 in 100 into an 8 MiB cap. The
 //! 1,000,000-event form: `PICKET_CAP_EVENTS=1000000 cargo test --release --test tests journal_cap`.
@@ -8,7 +9,7 @@
 use crate::util::journal::*;
 use crate::util::*;
 use picket::journal::sample::{sample_event, sample_jpeg};
-use picket::journal::{JournalConfig, JournalItem, Writer};
+use picket::journal::{HubWriter, JournalConfig, JournalItem, Origin, Writer};
 use std::path::Path;
 
 fn batch(n0: u64, len: u64, snapshot_every: u64) -> Vec<JournalItem> {
@@ -119,6 +120,27 @@ fn the_row_cap_keeps_exactly_the_newest_events() {
     assert_eq!(ids(&db).len(), 1000);
 }
 
+/// `len` events from `n` on, each with a 12–36 KB snapshot.
+fn snapshot_batch(n: u64, len: u64) -> Vec<JournalItem> {
+    (n..n + len)
+        .map(|i| {
+            JournalItem::new(sample_event(i, i))
+                .with_snapshot(sample_jpeg(i, 12_000 + i as usize % 7 * 4_000))
+        })
+        .collect()
+}
+
+/// Asserts that `db` and its WAL are within `cap` after event `last`; returns (size, WAL).
+fn assert_within(db: &Path, cap: u64, last: u64) -> (u64, u64) {
+    let (size, wal) = (disk_bytes(db), wal_bytes(db));
+    assert!(
+        size <= cap,
+        "after event {last}: database {} + WAL {wal} = {size} bytes, cap {cap}",
+        size - wal
+    );
+    (size, wal)
+}
+
 /// The soak's journal: a 1 MiB cap, every event with a snapshot, batches of one to four
 /// events committed in the parts the worker commits them in (`Writer::commit_len`). The
 /// database and its WAL together, as they are on disk after every commit, never pass the cap:
@@ -137,27 +159,17 @@ fn with_snapshots_the_database_and_its_wal_stay_within_the_cap() {
     let written = written_bytes();
     let (mut worst, mut worst_wal, mut pruned, mut n) = (0u64, 0u64, 0u64, 1u64);
     for round in 0..400u64 {
-        let items: Vec<JournalItem> = (0..round % 4 + 1)
-            .map(|i| {
-                let item = JournalItem::new(sample_event(n + i, n + i));
-                item.with_snapshot(sample_jpeg(n + i, 12_000 + (n + i) as usize % 7 * 4_000))
-            })
-            .collect();
+        let items = snapshot_batch(n, round % 4 + 1);
         let mut rest = &items[..];
         while !rest.is_empty() {
             let part = w.commit_len(rest);
             assert!(part >= 1);
             pruned += w.append(&rest[..part]).unwrap().pruned;
             rest = &rest[part..];
-            let (size, wal) = (disk_bytes(&db), wal_bytes(&db));
+            let (size, wal) =
+                assert_within(&db, max_bytes, n + (items.len() - rest.len()) as u64 - 1);
             worst = worst.max(size);
             worst_wal = worst_wal.max(wal);
-            assert!(
-                size <= max_bytes,
-                "after event {}: database {} + WAL {wal} = {size} bytes, cap {max_bytes}",
-                n + (items.len() - rest.len()) as u64 - 1,
-                size - wal
-            );
         }
         n += items.len() as u64;
     }
@@ -171,4 +183,51 @@ fn with_snapshots_the_database_and_its_wal_stay_within_the_cap() {
     );
     assert!(pruned > 0, "the cap never pruned; the test proves nothing");
     assert_intact(&db);
+}
+
+/// The hub's journal takes what three boxes send, a batch of one to twelve events with
+/// snapshots at a time as its inbox gathers them, and commits it in the worker's parts itself:
+/// database and WAL stay within the cap after every batch, and every event is written once.
+#[test]
+fn a_hub_journal_with_snapshots_stays_within_the_cap() {
+    let max_bytes = 1 << 20;
+    let dir = Scratch::new("cap-hub");
+    let db = dir.path("hub.db");
+    let mut w = HubWriter::open(&JournalConfig {
+        max_bytes,
+        ..JournalConfig::at(&db)
+    })
+    .unwrap();
+    let (mut worst, mut written, mut pruned, mut n) = (0u64, 0u64, 0u64, 1u64);
+    for round in 0..150u64 {
+        let items = from_boxes(snapshot_batch(n, round % 12 + 1));
+        let done = w.append(&items).unwrap();
+        assert_eq!((done.written, done.duplicates), (items.len() as u64, 0));
+        (written, pruned) = (written + done.written, pruned + done.pruned);
+        n += items.len() as u64;
+        worst = worst.max(assert_within(&db, max_bytes, n - 1).0);
+    }
+    // The same messages again, as a broker redelivers them, are all duplicates.
+    let again = w.append(&from_boxes(snapshot_batch(n - 3, 3))).unwrap();
+    assert_eq!((again.written, again.duplicates), (0, 3));
+    drop(w);
+    eprintln!("hub cap: {written} events, largest database + WAL {worst} bytes, {pruned} pruned");
+    assert!(pruned > 0, "the cap never pruned; the test proves nothing");
+    assert_intact(&db);
+}
+
+/// Each item as box event `mono_ms` of one of three boxes.
+fn from_boxes(items: Vec<JournalItem>) -> Vec<(Origin, JournalItem)> {
+    items
+        .into_iter()
+        .map(|item| {
+            let id = item.event.mono_ms as i64;
+            let origin = Origin {
+                box_id: format!("box{}", id % 3),
+                box_event: Some(id),
+                detail: None,
+            };
+            (origin, item)
+        })
+        .collect()
 }

@@ -53,13 +53,34 @@ impl HubWriter {
         Ok(Self { writer })
     }
 
-    /// Appends the items not already in the journal, each with its origin, in one durable
-    /// transaction (with the pruning the caps need). On error nothing of it was written.
+    /// Appends the items not already in the journal, each with its origin, with the pruning
+    /// the caps need. Items with snapshots are committed in the parts the box's journal worker
+    /// uses ([`Writer::commit_len`]), so that the database and its WAL stay within the byte
+    /// cap; each part is one durable transaction. On error the parts before it stay written:
+    /// its caller acknowledges nothing of the batch then, and the box events the broker sends
+    /// again are dropped as duplicates.
     pub fn append(&mut self, items: &[(Origin, JournalItem)]) -> Result<HubAppended, JournalError> {
         let events: Vec<JournalItem> = items.iter().map(|(_, i)| i.clone()).collect();
         let mut out = HubAppended::default();
+        let mut at = 0;
+        while at < items.len() {
+            let n = self.writer.commit_len(&events[at..]);
+            self.append_part(&items[at..at + n], &events[at..at + n], &mut out)?;
+            at += n;
+        }
+        Ok(out)
+    }
+
+    /// Appends `items` (whose `JournalItem`s are `events`) in one durable transaction, adding
+    /// what it did to `out`.
+    fn append_part(
+        &mut self,
+        items: &[(Origin, JournalItem)],
+        events: &[JournalItem],
+        out: &mut HubAppended,
+    ) -> Result<(), JournalError> {
         let appended = self.writer.append_with(
-            &events,
+            events,
             |tx, i| {
                 let o = &items[i].0;
                 let Some(n) = o.box_event else {
@@ -89,8 +110,8 @@ impl HubWriter {
                 Ok(())
             },
         )?;
-        out.pruned = appended.pruned;
-        Ok(out)
+        out.pruned += appended.pruned;
+        Ok(())
     }
 
     /// Every event the journal holds with its origin, oldest first.
