@@ -9,8 +9,9 @@
 # journal's and WAL's sizes, into a CSV; at the end scripts/soak_report.py prints the table
 # (figures once the journal has reached its cap) and draws the plot.
 #
-#   scripts/soak.sh [--frames N] [--every N] [--out DIR] [--plot PNG]
-#       --frames  frames to run (default 2000000: about 3 hours on a 2-core host)
+#   scripts/soak.sh [--frames N] [--every N] [--threads N] [--out DIR] [--plot PNG]
+#       --frames  frames to run (default 2000000: about 3 hours on a 2-core host at 1 thread)
+#       --threads inference threads (default 1)
 #       --every   frames between samples (default 10000)
 #       --out     work directory (default $PICKET_CACHE/soak): soak.csv, events.db, picket.log
 #       --plot    where the PNG goes (default DIR/soak.png)
@@ -19,18 +20,20 @@
 source "$(dirname "$0")/lib.sh"
 cd "$PICKET_ROOT"
 
-frames=2000000 every=10000 out="$PICKET_CACHE/soak" plot=""
+frames=2000000 every=10000 threads=1 out="$PICKET_CACHE/soak" plot=""
 while [ $# -gt 0 ]; do
   case $1 in
     --frames) frames=$2 ;;
     --every) every=$2 ;;
+    --threads) threads=$2 ;;
     --out) out=$2 ;;
     --plot) plot=$2 ;;
     *) die "unknown argument $1 (see the header of $0)" ;;
   esac
   shift 2
 done
-[[ $frames =~ ^[0-9]+$ && $every =~ ^[0-9]+$ && $every -gt 0 ]] || die "--frames and --every are counts"
+[[ $frames =~ ^[0-9]+$ && $every =~ ^[0-9]+$ && $every -gt 0 && $threads =~ ^[1-9][0-9]*$ ]] ||
+  die "--frames, --every and --threads are counts"
 plot=${plot:-$out/soak.png}
 max_bytes=1048576 max_events=300
 
@@ -62,7 +65,7 @@ pacing = "fast"
 fps = 10
 
 [model]
-threads = 1
+threads = $threads
 
 [detector]
 classes = ["Person"]
