@@ -11,12 +11,15 @@
 //! about 600 heap allocations for one 640×480 → 300×300 resize. A [`Resizer`] computes them once
 //! for a geometry, in [`Resizer::new`], and then allocates nothing.
 //!
-//! Speed comes from the compiler: the vertical pass is a multiply-accumulate over whole rows
-//! that LLVM vectorises with NEON on aarch64 (baseline there), and on x86_64 the same code is
-//! also built for AVX2 and picked at run time. On armv7 treat it as scalar code; nothing is
-//! claimed about NEON there.
+//! Speed: the vertical pass is a multiply-accumulate over whole rows that LLVM vectorises with
+//! NEON on aarch64 (baseline there); on x86_64 with AVX2 both passes are intrinsics
+//! (`resize/avx2.rs`, picked at run time, with the measurement that made them worth it). On
+//! armv7 treat it as scalar code; nothing is claimed about NEON there.
 
 use crate::Rgb8View;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
 
 /// What a resizer's constructor and its `resize` return.
 pub type Result<T, E = ResizeError> = std::result::Result<T, E>;
@@ -329,8 +332,9 @@ pub struct Resizer {
     /// One row of the vertical pass's result, which the horizontal pass then reads.
     temp: Vec<u8>,
     acc: Vec<i32>,
+    /// The horizontal weights for the AVX2 pass, when the CPU has AVX2.
     #[cfg(target_arch = "x86_64")]
-    avx2: bool,
+    avx2: Option<avx2::Horizontal>,
 }
 
 impl Resizer {
@@ -341,6 +345,13 @@ impl Resizer {
         let x_first = horiz.start[0] as usize;
         let x_last = horiz.end().max(x_first + 1);
         let temp_w = x_last - x_first;
+        #[cfg(target_arch = "x86_64")]
+        let avx2 = has_avx2().then(|| avx2::Horizontal::new(&horiz, x_first));
+        // The AVX2 pass reads whole pairs of taps, past the row's last pixel.
+        #[cfg(target_arch = "x86_64")]
+        let temp_len = (temp_w * 3).max(avx2.as_ref().map_or(0, avx2::Horizontal::reach));
+        #[cfg(not(target_arch = "x86_64"))]
+        let temp_len = temp_w * 3;
         Ok(Self {
             src_w,
             src_h,
@@ -348,12 +359,12 @@ impl Resizer {
             dst_h,
             x_first,
             temp_w,
-            temp: vec![0; temp_w * 3],
+            temp: vec![0; temp_len],
             acc: vec![0; temp_w * 3],
             horiz,
             vert,
             #[cfg(target_arch = "x86_64")]
-            avx2: has_avx2(),
+            avx2,
         })
     }
 
@@ -381,8 +392,9 @@ impl Resizer {
         }
         ResizeError::check_destination(dst, self.dst_w, self.dst_h)?;
         #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
-            // SAFETY: `avx2` is true only when the CPU reported AVX2 at construction.
+        if self.avx2.is_some() {
+            // SAFETY: `avx2` is set only when the CPU reported AVX2 at construction; the sizes
+            // were checked above.
             unsafe { self.run_avx2(src.data, dst) };
             return Ok(());
         }
@@ -390,14 +402,24 @@ impl Resizer {
         Ok(())
     }
 
-    /// [`Self::run`] compiled for AVX2, which LLVM vectorises across 8 lanes.
+    /// [`Self::run`] in AVX2 intrinsics, the same result bit for bit.
     ///
     /// # Safety
-    /// The CPU must support AVX2.
+    /// The CPU must support AVX2; `src` must hold the source image and `dst` the destination
+    /// (both checked by [`Self::resize`]).
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn run_avx2(&mut self, src: &[u8], dst: &mut [u8]) {
-        self.run(src, dst);
+        let stride = self.src_w as usize * 3;
+        let (row_len, x0) = (self.temp_w * 3, self.x_first * 3);
+        let Some(h) = &self.avx2 else {
+            return;
+        };
+        for (y, dst_row) in dst.chunks_exact_mut(self.dst_w as usize * 3).enumerate() {
+            let taps = self.vert.get(y);
+            avx2::vertical(src, stride, x0, row_len, taps, &self.vert, &mut self.temp);
+            avx2::horizontal(&self.temp, h, dst_row);
+        }
     }
 
     #[inline(always)]
