@@ -14,6 +14,21 @@ const fn f2f(x: f64) -> i32 {
     (x * 4096.0 + 0.5) as i32
 }
 
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+
+/// What [`idct_1d`] computes with: eight wrapping `i32` lanes, portable ([`Lanes`]) or one
+/// AVX2 register (`idct/avx2.rs`), so that both run the one formula.
+trait Lane:
+    Copy
+    + std::ops::Add<Output = Self>
+    + std::ops::Sub<Output = Self>
+    + std::ops::Mul<i32, Output = Self>
+{
+}
+
+impl Lane for Lanes {}
+
 /// Eight `i32` lanes, one per column (then row) of a block, with wrapping arithmetic: the
 /// element-wise loops become SIMD (SSE2/AVX2 on x86_64, NEON on aarch64), and corrupt input
 /// wraps instead of overflowing; its samples are clamped to 0..=255 at the end either way.
@@ -67,7 +82,7 @@ impl std::ops::Shr<u32> for Lanes {
 /// The 8-point 1-D transform of eight columns (or rows) at once: `s[i]` holds coefficient `i`
 /// of each. Returns the even part `x` and the odd part `t`, paired as out[i] = x[i] ± t[i].
 #[inline(always)]
-fn idct_1d(s: &[Lanes; 8]) -> ([Lanes; 4], [Lanes; 4]) {
+fn idct_1d<L: Lane>(s: &[L; 8]) -> ([L; 4], [L; 4]) {
     let p1 = (s[2] + s[6]) * f2f(0.5411961);
     let t2 = p1 + s[6] * f2f(-1.847759065);
     let t3 = p1 + s[2] * f2f(0.765366865);
@@ -91,26 +106,42 @@ fn idct_1d(s: &[Lanes; 8]) -> ([Lanes; 4], [Lanes; 4]) {
     (x, [o3 + p1 + p4, o2 + p2 + p3, o1 + p2 + p4, o0 + p1 + p3])
 }
 
+/// The shift and rounding after the column pass (two extra bits kept), and the bias before
+/// the row pass's shift by 17 (rounding and the +128 level shift).
+const PASS1_ROUND: i32 = 512;
+const PASS2_BIAS: i32 = 65536 + (128 << 17);
+
 /// Transforms `coef` (natural order) and writes the 8×8 samples to `out`, rows `stride` apart.
 #[inline(always)]
 pub fn idct8x8(coef: &[i32; 64], out: &mut [u8], stride: usize) {
+    #[cfg(target_arch = "x86_64")]
+    if std::is_x86_feature_detected!("avx2") && stride >= 8 && out.len() >= 7 * stride + 8 {
+        // SAFETY: the CPU has AVX2, and `out` holds the block's 8 rows of 8 samples.
+        unsafe { avx2::idct8x8(coef, out, stride) };
+        return;
+    }
+    idct8x8_portable(coef, out, stride);
+}
+
+/// [`idct8x8`] in portable code, which LLVM vectorises (NEON on aarch64).
+#[inline(always)]
+fn idct8x8_portable(coef: &[i32; 64], out: &mut [u8], stride: usize) {
     // Columns: lane i of row r is coefficient (r, i).
     let rows: [Lanes; 8] = std::array::from_fn(|r| Lanes(std::array::from_fn(|i| coef[r * 8 + i])));
     let (x, t) = idct_1d(&rows);
     let mut v = [Lanes([0; 8]); 8];
     for k in 0..4 {
-        v[k] = (x[k] + t[k] + Lanes([512; 8])) >> 10;
-        v[7 - k] = (x[k] - t[k] + Lanes([512; 8])) >> 10;
+        v[k] = (x[k] + t[k] + Lanes([PASS1_ROUND; 8])) >> 10;
+        v[7 - k] = (x[k] - t[k] + Lanes([PASS1_ROUND; 8])) >> 10;
     }
     // Rows: transposed, so lane r of `cols[i]` is sample (r, i) of the column pass.
     let cols: [Lanes; 8] = std::array::from_fn(|i| Lanes(std::array::from_fn(|r| v[r].0[i])));
     let (x, t) = idct_1d(&cols);
-    const BIAS: i32 = 65536 + (128 << 17);
     let px = |l: Lanes| l.0.map(|s| (s >> 17).clamp(0, 255) as u8);
     let mut samples = [[0u8; 8]; 8]; // [x][r]
     for k in 0..4 {
-        samples[k] = px(x[k] + t[k] + Lanes([BIAS; 8]));
-        samples[7 - k] = px(x[k] - t[k] + Lanes([BIAS; 8]));
+        samples[k] = px(x[k] + t[k] + Lanes([PASS2_BIAS; 8]));
+        samples[7 - k] = px(x[k] - t[k] + Lanes([PASS2_BIAS; 8]));
     }
     for (r, o) in out.chunks_mut(stride).take(8).enumerate() {
         for (o, s) in o[..8].iter_mut().zip(&samples) {
