@@ -19,7 +19,7 @@
 use crate::Rgb8View;
 
 #[cfg(target_arch = "x86_64")]
-mod avx2;
+pub(crate) mod avx2;
 
 /// What a resizer's constructor and its `resize` return.
 pub type Result<T, E = ResizeError> = std::result::Result<T, E>;

@@ -1,6 +1,8 @@
-//! The RGB resizer's two passes in AVX2 intrinsics, bit for bit the arithmetic of
-//! [`super::Resizer`]'s portable code (integer sums, in any order the same): `madd` multiplies
-//! two taps' pixels by their i16 weights and adds the pair in one instruction.
+//! The resizers' passes in AVX2 intrinsics, bit for bit the arithmetic of the portable code
+//! (integer sums, in any order the same): `madd` multiplies two taps' samples by their i16
+//! weights and adds the pair in one instruction. The RGB resizer ([`super::Resizer`]) uses
+//! [`vertical`] and [`horizontal`]; the planar one ([`crate::planar_resize`]) [`vertical`] and
+//! [`horizontal_plane`] on each plane.
 //!
 //! Why by hand: LLVM vectorises the portable vertical pass with 32-bit multiplies and keeps its
 //! accumulator row in memory, and cannot vectorise the horizontal pass at all (three
@@ -22,7 +24,7 @@ use std::arch::x86_64::*;
 /// The CPU must support AVX2; `src` must hold `row_len` bytes from `(first + k) * stride + x0`
 /// for every tap `k`, and `temp` at least `row_len`.
 #[target_feature(enable = "avx2")]
-pub(super) unsafe fn vertical(
+pub(crate) unsafe fn vertical(
     src: &[u8],
     stride: usize,
     x0: usize,
@@ -148,6 +150,83 @@ pub(super) unsafe fn horizontal(temp: &[u8], h: &Horizontal, out: &mut [u8]) {
         let bytes = _mm_packus_epi16(_mm_packs_epi32(acc, acc), _mm_setzero_si128());
         let [r, g, b, _] = _mm_cvtsi128_si32(bytes).to_le_bytes();
         px.copy_from_slice(&[r, g, b]);
+    }
+}
+
+/// One plane's horizontal weights for [`horizontal_plane`]: eight i16 per output pixel (zero
+/// past its taps) and the offset of its first tap in the row.
+#[derive(Debug, Clone)]
+pub(crate) struct PlaneTaps {
+    offsets: Vec<usize>,
+    weights: Vec<i16>,
+    precision: u8,
+    half: i32,
+}
+
+impl PlaneTaps {
+    /// The weights of `h` for a row that begins at input sample `x_first`; `None` when a pixel
+    /// has more than eight taps (a frame shrunk more than about 3.5 times), which the portable
+    /// code then handles.
+    pub(crate) fn new(h: &Taps, x_first: usize) -> Option<Self> {
+        if h.window() > 8 {
+            return None;
+        }
+        let n = h.start.len();
+        let mut weights = vec![0i16; n * 8];
+        for (x, w) in weights.chunks_exact_mut(8).enumerate() {
+            let (_, ks) = h.get(x);
+            w[..ks.len()].copy_from_slice(ks);
+        }
+        Some(Self {
+            offsets: h.start.iter().map(|&s| s as usize - x_first).collect(),
+            weights,
+            precision: h.precision,
+            half: h.half(),
+        })
+    }
+
+    /// The bytes a row must hold for [`horizontal_plane`]: each pixel's load takes eight.
+    pub(crate) fn reach(&self) -> usize {
+        self.offsets.iter().max().map_or(0, |&o| o + 8)
+    }
+}
+
+/// Pixel `x`'s weighted sum of its eight samples from `row`, as four i32 partial sums.
+#[inline(always)]
+unsafe fn dot8(row: &[u8], t: &PlaneTaps, x: usize) -> __m128i {
+    let px = _mm_cvtepu8_epi16(_mm_loadl_epi64(row.as_ptr().add(t.offsets[x]).cast()));
+    let w = _mm_loadu_si128(t.weights.as_ptr().add(x * 8).cast());
+    _mm_madd_epi16(px, w)
+}
+
+/// The horizontal pass of one plane's row: `out[x] = clip(half + Σ_k row[offset_x + k] · w_xk)`,
+/// four pixels at a time.
+///
+/// # Safety
+/// The CPU must support AVX2; `row` must hold [`PlaneTaps::reach`] bytes and `out` one byte per
+/// output pixel of `t`.
+#[target_feature(enable = "avx2")]
+pub(crate) unsafe fn horizontal_plane(row: &[u8], t: &PlaneTaps, out: &mut [u8]) {
+    debug_assert!(row.len() >= t.reach() && out.len() == t.offsets.len());
+    let shift = _mm_cvtsi32_si128(i32::from(t.precision));
+    let half = _mm_set1_epi32(t.half);
+    let clip = |sums: __m128i| {
+        let v = _mm_sra_epi32(_mm_add_epi32(sums, half), shift);
+        _mm_cvtsi128_si32(_mm_packus_epi16(_mm_packs_epi32(v, v), v)).to_le_bytes()
+    };
+    let mut quads = out.chunks_exact_mut(4);
+    let mut x = 0;
+    for quad in &mut quads {
+        let ab = _mm_hadd_epi32(dot8(row, t, x), dot8(row, t, x + 1));
+        let cd = _mm_hadd_epi32(dot8(row, t, x + 2), dot8(row, t, x + 3));
+        quad.copy_from_slice(&clip(_mm_hadd_epi32(ab, cd)));
+        x += 4;
+    }
+    for o in quads.into_remainder() {
+        let d = dot8(row, t, x);
+        let two = _mm_hadd_epi32(d, d);
+        *o = clip(_mm_hadd_epi32(two, two))[0];
+        x += 1;
     }
 }
 
