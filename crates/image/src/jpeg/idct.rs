@@ -234,6 +234,14 @@ fn idct_reduced<const N: usize>(
 pub fn idct_scaled(n: usize, coef: &[i32; 64], out: &mut [u8], stride: usize) {
     match n {
         8 => idct8x8(coef, out, stride),
+        #[cfg(target_arch = "x86_64")]
+        4 if std::is_x86_feature_detected!("avx2")
+            && stride >= 4
+            && out.len() >= 3 * stride + 4 =>
+        {
+            // SAFETY: the CPU has AVX2, and `out` holds the block's 4 rows of 4 samples.
+            unsafe { avx2::idct4x4(coef, out, stride) }
+        }
         4 => idct_reduced(&REDUCED_4, coef, out, stride),
         2 => idct_reduced(&REDUCED_2, coef, out, stride),
         _ => out[0] = dc_only(coef[0]),
