@@ -18,6 +18,8 @@
 //! own interpolation here); the parity tests hold both within a few levels.
 
 use crate::convert::yuv_to_rgb;
+use crate::jpeg::color::ycbcr_row;
+#[cfg(test)]
 use crate::jpeg::idct::ycbcr_to_rgb;
 #[cfg(target_arch = "x86_64")]
 use crate::resize::avx2;
@@ -320,14 +322,10 @@ impl PlanarResizer {
     /// The resized planes, pixel by pixel, to RGB in `dst`.
     #[inline(always)]
     fn convert(&self, dst: &mut [u8]) {
-        let yuv = self.y.iter().zip(&self.u).zip(&self.v);
         match self.range {
-            YuvRange::Full => {
-                for (px, ((&l, &cb), &cr)) in dst.chunks_exact_mut(3).zip(yuv) {
-                    px.copy_from_slice(&ycbcr_to_rgb(l, cb, cr));
-                }
-            }
+            YuvRange::Full => ycbcr_row(&self.y, &self.u, &self.v, dst),
             YuvRange::Limited => {
+                let yuv = self.y.iter().zip(&self.u).zip(&self.v);
                 for (px, ((&l, &cb), &cr)) in dst.chunks_exact_mut(3).zip(yuv) {
                     px.copy_from_slice(&yuv_to_rgb(l, cb, cr));
                 }

@@ -21,8 +21,9 @@
 
 mod header;
 
+use super::color::ycbcr_row;
 use super::huffman::{Bits, Huffman};
-use super::idct::{dc_only, idct_scaled, ycbcr_to_rgb, COEF_LIMIT};
+use super::idct::{dc_only, idct_scaled, COEF_LIMIT};
 use super::tables::{TableSpec, STANDARD};
 use super::JpegError;
 use crate::RgbImage;
@@ -372,11 +373,7 @@ impl Baseline {
                 }
                 upsample_row(sum, hs, out);
             }
-            let ly = &planes[y.row(r)..][..w];
-            let ycc = ly.iter().zip(&*fu).zip(&*fv);
-            for (px, ((&l, &u), &v)) in dst.chunks_exact_mut(3).zip(ycc) {
-                px.copy_from_slice(&ycbcr_to_rgb(l, u, v));
-            }
+            ycbcr_row(&planes[y.row(r)..][..w], fu, fv, dst);
         }
     }
 }

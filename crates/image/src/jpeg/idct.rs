@@ -256,10 +256,10 @@ pub fn dc_only(dc: i32) -> u8 {
 }
 
 // JFIF (full-range BT.601) in 16.16 fixed point.
-const CR_R: i32 = 91881; // 1.402
-const CB_G: i32 = 22554; // 0.344136
-const CR_G: i32 = 46802; // 0.714136
-const CB_B: i32 = 116130; // 1.772
+pub(super) const CR_R: i32 = 91881; // 1.402
+pub(super) const CB_G: i32 = 22554; // 0.344136
+pub(super) const CR_G: i32 = 46802; // 0.714136
+pub(super) const CB_B: i32 = 116130; // 1.772
 
 /// One full-range YCbCr pixel as RGB.
 #[inline(always)]

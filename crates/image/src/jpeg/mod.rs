@@ -44,6 +44,7 @@
 //!   with picket's planar resizer; this decoder meets it at neither (1.07×, 1.12×).
 
 pub mod baseline;
+pub(crate) mod color;
 mod huffman;
 pub(crate) mod idct;
 pub mod tables;
