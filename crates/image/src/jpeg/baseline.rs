@@ -21,7 +21,7 @@
 
 mod header;
 
-use super::color::ycbcr_row;
+use super::color::{upsample_row, ycbcr_row};
 use super::huffman::{Bits, Huffman};
 use super::idct::{dc_only, idct_scaled, COEF_LIMIT};
 use super::tables::{TableSpec, STANDARD};
@@ -408,37 +408,6 @@ struct Rgb {
     full: Vec<u8>,
 }
 
-/// One row of chroma at full width from its vertical sums (scaled by 4): copied when the
-/// chroma is not subsampled across (`hs` 0), else two output samples per input sample, each
-/// leaning 3:1 towards its neighbour on its own side (the row's ends lean on themselves).
-fn upsample_row(sum: &[i32], hs: usize, out: &mut [u8]) {
-    if hs == 0 {
-        for (o, &s) in out.iter_mut().zip(sum) {
-            *o = ((s + 2) >> 2) as u8;
-        }
-        return;
-    }
-    let lean = |s: i32, n: i32| ((3 * s + 8 + n) >> 4) as u8;
-    let n = sum.len();
-    if n == 1 {
-        out.fill(lean(sum[0], sum[0])); // one sample leans only on itself
-        return;
-    }
-    // The inner samples, whose neighbours both exist, in one loop without index checks.
-    let inner = sum[..n - 2].iter().zip(&sum[1..n - 1]).zip(&sum[2..]);
-    for (pair, ((&l, &s), &r)) in out[2..].chunks_exact_mut(2).zip(inner) {
-        pair[0] = lean(s, l);
-        pair[1] = lean(s, r);
-    }
-    out[0] = lean(sum[0], sum[0]);
-    out[1] = lean(sum[0], sum[1]);
-    let last = &mut out[2 * (n - 1)..];
-    last[0] = lean(sum[n - 1], sum[n - 2]);
-    if let Some(o) = last.get_mut(1) {
-        *o = lean(sum[n - 1], sum[n - 1]);
-    }
-}
-
 /// Decodes one block's coefficients, dequantised, into `coef` in natural order. Returns
 /// whether any AC coefficient was coded; a flat block need not go through the IDCT.
 #[inline(always)]
@@ -492,28 +461,4 @@ fn block(
         k += 1;
     }
     Ok(coded)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::upsample_row;
-
-    #[test]
-    fn upsampling_leans_three_to_one_on_each_side_to_the_row_ends() {
-        for (n, width) in [(1, 1), (1, 2), (2, 3), (2, 4), (3, 5), (7, 13), (40, 80)] {
-            let sum: Vec<i32> = (0..n).map(|i| (i * 97 % 255 * 4) as i32).collect();
-            let mut got = vec![0u8; width];
-            upsample_row(&sum, 1, &mut got);
-            for (x, &g) in got.iter().enumerate() {
-                let i = x / 2;
-                let side = if x % 2 == 0 {
-                    i.saturating_sub(1)
-                } else {
-                    (i + 1).min(n - 1)
-                };
-                let want = (3.0 * sum[i] as f64 + sum[side] as f64) / 16.0;
-                assert_eq!(g, (want + 0.5).floor() as u8, "n {n}, x {x}");
-            }
-        }
-    }
 }
