@@ -154,9 +154,15 @@ pub fn maybe_hold() {
 }
 
 /// Makes a panic in any thread fatal and safe: halt, outputs inactive, report, exit 101.
-pub fn install_panic_hook() {
+/// A panic for which `contained()` is true is left alone: the call it happened in catches it
+/// and reports it as an error of its own (a library's assertion on hostile input, contained
+/// to one frame; the CLI passes the image crate's `contain::panic_is_contained`).
+pub fn install_panic_hook(contained: fn() -> bool) {
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        if contained() {
+            return;
+        }
         HALTED.store(true, Ordering::SeqCst);
         let n = all_safe();
         previous(info);

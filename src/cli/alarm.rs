@@ -69,7 +69,7 @@ pub fn test(a: TestArgs) -> anyhow::Result<()> {
     };
     let seconds = Duration::try_from_secs_f32(a.seconds).context("--seconds")?;
     pin::hold_after_safe(a.hold);
-    pin::install_panic_hook();
+    pin::install_panic_hook(picket_image::contain::panic_is_contained);
     signal::stop_flag();
     let spec = OutputSpec {
         name: o.name.clone(),

@@ -125,7 +125,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     // The process's panic hook, here rather than in the pipeline: a program that runs the
     // pipeline in-process (the tests) keeps its own.
-    crate::alarm::pin::install_panic_hook();
+    crate::alarm::pin::install_panic_hook(picket_image::contain::panic_is_contained);
     let s = pipeline::run(&cfg, &opts, ctl)
         .with_context(|| format!("picket run --config {}", args.config.path().display()))?;
     log::info!(

@@ -26,6 +26,7 @@
 
 pub mod annotate;
 pub mod comment;
+pub mod contain;
 pub mod convert;
 pub mod draw;
 pub mod jpeg;

@@ -125,11 +125,21 @@ impl JpegDecoder {
 /// data has none. Allocates; for still images and unusual frames.
 pub fn decode_general(data: &[u8], out: &mut RgbImage) -> Result<(), JpegError> {
     let data = with_standard_tables(data);
+    // `zune-jpeg` asserts on some malformed images instead of returning an error; such a
+    // panic is contained to this frame (`crate::contain`).
+    crate::contain::contain(|| zune_decode(&data, out)).unwrap_or_else(|| {
+        Err(JpegError::General(
+            "the decoder failed on malformed data".into(),
+        ))
+    })
+}
+
+fn zune_decode(data: &[u8], out: &mut RgbImage) -> Result<(), JpegError> {
     let options = DecoderOptions::default()
         .jpeg_set_out_colorspace(ColorSpace::RGB)
         .set_max_width(1 << 14)
         .set_max_height(1 << 14);
-    let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(&data[..]), options);
+    let mut d = zune_jpeg::JpegDecoder::new_with_options(ZCursor::new(data), options);
     d.decode_headers()
         .map_err(|e| JpegError::General(format!("{e:?}")))?;
     let (w, h) = d
