@@ -15,6 +15,14 @@
 use clap::Parser;
 
 fn main() {
+    // A panic contained to one call (a library's assertion on hostile input, caught and turned
+    // into that input's error: `picket_image::contain`) is not reported as a crash.
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if !picket_image::contain::panic_is_contained() {
+            report(info);
+        }
+    }));
     picket::cli::logging::init();
     let cli = picket::cli::Cli::parse();
     if let Err(e) = cli.run() {
