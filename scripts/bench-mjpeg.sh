@@ -37,6 +37,7 @@ bench write "$work/frames"
 probe=""
 if [ -n "$turbo" ]; then
   log "building the turbojpeg probe"
+  apt_ensure cmake nasm
   export CARGO_TARGET_DIR="$PICKET_CACHE/turbojpeg-probe/target"
   (cd scripts/bench/turbojpeg-probe && cargo build -q --release)
   probe="$CARGO_TARGET_DIR/release/turbojpeg-probe"
