@@ -19,6 +19,9 @@
 //! - [`Preprocessor`]: one frame of any format, through an optional region of interest, into the
 //!   caller's buffer (the detector's input tensor).
 //!
+//! [`contain`] keeps a panic inside a library call on hostile input (`zune-jpeg`'s assertions)
+//! to that call, as its error.
+//!
 //! [`still`] loads a whole JPEG or PNG file into an owned [`RgbImage`] for one-off use;
 //! [`annotate`] draws what picket sees (boxes, zones, lines, motion, status) on one;
 //! [`snapshot`] is an event snapshot as journalled (raw pixels, the overlay in a [`comment`])
