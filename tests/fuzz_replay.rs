@@ -371,3 +371,55 @@ fn fuzz_a_small_jpeg_claiming_a_huge_frame_is_refused_before_it_is_allocated() {
     let general = jpeg::decode_general(&data, &mut out);
     assert!(general.is_err(), "{general:?}");
 }
+
+/// A frame the general decoder asserts on (`fuzz/regressions/mjpeg/`, found by the fuzzer:
+/// `zune-jpeg` panics inside instead of returning an error) between good frames: `picket run`
+/// counts it bad and goes on with the frames after it, where the panic once ended the process
+/// through the safety hook (outputs off, exit 101). Host only: it runs `picket` as a process.
+#[test]
+fn a_frame_a_library_panics_on_is_skipped_and_picket_run_goes_on() {
+    let root = root();
+    let scratch = crate::util::Scratch::new("contained");
+    let dir = &scratch.0;
+    let clip = std::fs::read(root.join("tests/data/clip/vtest-460-539.mjpeg")).unwrap();
+    let starts: Vec<usize> = (0..clip.len().saturating_sub(2))
+        .filter(|&i| clip[i..i + 3] == [0xFF, 0xD8, 0xFF])
+        .collect();
+    let mut stream = clip[..starts[5]].to_vec();
+    stream.extend_from_slice(
+        &std::fs::read(root.join("fuzz/regressions/mjpeg/zune-panic-00")).unwrap(),
+    );
+    stream.extend_from_slice(&clip[starts[5]..starts[10]]);
+    let source = dir.join("stream.mjpeg");
+    std::fs::write(&source, stream).unwrap();
+    let cfg = dir.join("picket.toml");
+    std::fs::write(
+        &cfg,
+        "[motion]\nenabled = false\n\n[health]\nfps_floor = 0.0\n",
+    )
+    .unwrap();
+    let o = std::process::Command::new(crate::util::picket_bin())
+        .args(["run", "--fast", "-c"])
+        .arg(&cfg)
+        .arg("--source")
+        .arg(&source)
+        .arg("--journal")
+        .arg(dir.join("events.db"))
+        .arg("--state-file")
+        .arg(dir.join("arming.toml"))
+        .env("RUST_LOG", "info")
+        .output()
+        .unwrap();
+    let log = String::from_utf8_lossy(&o.stderr);
+    assert!(o.status.success(), "picket run: {:?}\n{log}", o.status);
+    let frames: u64 = log
+        .split("stopped: ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no `stopped:` line in\n{log}"));
+    assert!(
+        frames > 10,
+        "{frames} frames: the ten good ones and the bad"
+    );
+}
