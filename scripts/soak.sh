@@ -5,7 +5,8 @@
 # second; a line crossing), every rule event carries a snapshot, and the journal is capped at
 # its smallest size (1 MiB, 300 events) so it sits at its cap for most of the run.
 #
-# Every --every frames it samples picket's RSS, open file descriptors and threads, and the
+# Every --every frames it samples picket's RSS (and its anonymous and file-backed parts), open
+# file descriptors and threads, and the
 # journal's and WAL's sizes, into a CSV; at the end scripts/soak_report.py prints the table
 # (figures once the journal has reached its cap) and draws the plot.
 #
@@ -134,7 +135,7 @@ pid=$!
 trap 'kill "$pid" "$feeder" 2>/dev/null || true' EXIT
 
 csv="$out/soak.csv"
-echo "frames,seconds,rss_kib,fds,threads,db_bytes,wal_bytes,inferences,skipped,events" >"$csv"
+echo "frames,seconds,rss_kib,fds,threads,db_bytes,wal_bytes,inferences,skipped,events,rss_anon_kib,rss_file_kib" >"$csv"
 # metric NAME: a counter from the metrics textfile (0 before the first one is written).
 metric() {
   local v
@@ -149,11 +150,13 @@ while kill -0 "$pid" 2>/dev/null; do
   [ "$done_frames" -ge "$next" ] || continue
   status=$(cat "/proc/$pid/status" 2>/dev/null) || break
   rss=$(sed -n 's/^VmRSS:[[:space:]]*\([0-9]*\) kB/\1/p' <<<"$status")
+  anon=$(sed -n 's/^RssAnon:[[:space:]]*\([0-9]*\) kB/\1/p' <<<"$status")
+  file=$(sed -n 's/^RssFile:[[:space:]]*\([0-9]*\) kB/\1/p' <<<"$status")
   threads=$(sed -n 's/^Threads:[[:space:]]*//p' <<<"$status")
   fds=$(find "/proc/$pid/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
-  printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$done_frames" $((SECONDS - start)) "$rss" "$fds" \
+  printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$done_frames" $((SECONDS - start)) "$rss" "$fds" \
     "$threads" "$(size "$db")" "$(size "$db-wal")" "$(metric inferences)" \
-    "$(metric inferences_skipped)" "$(metric events)" >>"$csv"
+    "$(metric inferences_skipped)" "$(metric events)" "$anon" "$file" >>"$csv"
   while [ "$next" -le "$done_frames" ]; do next=$((next + every)); done
 done
 wait "$pid" || { tail -n 20 "$out/picket.log" >&2; die "picket run failed (log: $out/picket.log)"; }

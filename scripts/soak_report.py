@@ -46,6 +46,12 @@ def main():
     lo, hi = span("rss_kib", after)
     verdict = "< 1024 KiB" + (" (holds)" if hi - lo < 1024 else " (FAILS)")
     print(f"| RSS (KiB) | {lo} | {hi} | {hi - lo} | {verdict} |")
+    # Which part moved: anonymous memory, or file pages of the binary and libraries as rarer
+    # code runs (samples from before these columns lack them).
+    for key, name in (("rss_anon_kib", "of it anonymous"), ("rss_file_kib", "of it file-backed")):
+        if key in after[0]:
+            lo, hi = span(key, after)
+            print(f"| {name} (KiB) | {lo} | {hi} | {hi - lo} | |")
     for key, name in (("fds", "open file descriptors"), ("threads", "threads")):
         lo, hi = span(key, after)
         print(f"| {name} | {lo} | {hi} | {hi - lo} | constant{' (holds)' if lo == hi else ' (FAILS)'} |")
