@@ -80,34 +80,33 @@ const MAXERROR_US: libc::c_long = 100_000;
 /// Marks the kernel's clock synchronised (clears `STA_UNSYNC`, sets a small maximum error), as
 /// chrony or ntpd do once a server answers.
 fn mark_synced() {
-    // SAFETY: `timex` is plain data, valid as all zeroes.
-    let mut tx: libc::timex = unsafe { std::mem::zeroed() };
-    tx.modes = libc::ADJ_STATUS | libc::ADJ_MAXERROR | libc::ADJ_ESTERROR;
-    tx.status = 0;
-    tx.maxerror = MAXERROR_US;
-    adjtimex(&mut tx);
-    assert_eq!(
-        kernel_state(),
-        libc::TIME_OK,
-        "the clock still reads unsynced"
-    );
+    set_synced(None);
 }
 
 /// Steps the wall clock by `secs` and keeps it synchronised, in one call (`ADJ_SETOFFSET` with
 /// `ADJ_STATUS`), as an NTP daemon steps a clock it trusts.
 fn step_synced(secs: i64) {
+    set_synced(Some(secs));
+}
+
+/// Clears `STA_UNSYNC` with a small maximum error, stepping the clock by `step` seconds in the
+/// same call when given; the kernel must then read the clock synchronised.
+fn set_synced(step: Option<i64>) {
     // SAFETY: `timex` is plain data, valid as all zeroes.
     let mut tx: libc::timex = unsafe { std::mem::zeroed() };
-    tx.modes = libc::ADJ_SETOFFSET | libc::ADJ_STATUS | libc::ADJ_MAXERROR | libc::ADJ_ESTERROR;
-    tx.time.tv_sec = secs;
-    tx.time.tv_usec = 0;
+    tx.modes = libc::ADJ_STATUS | libc::ADJ_MAXERROR | libc::ADJ_ESTERROR;
+    if let Some(secs) = step {
+        tx.modes |= libc::ADJ_SETOFFSET;
+        tx.time.tv_sec = secs;
+        tx.time.tv_usec = 0;
+    }
     tx.status = 0;
     tx.maxerror = MAXERROR_US;
     adjtimex(&mut tx);
     assert_eq!(
         kernel_state(),
         libc::TIME_OK,
-        "the step left the clock unsynced"
+        "the clock still reads unsynced (step {step:?})"
     );
 }
 
