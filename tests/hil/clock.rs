@@ -21,7 +21,7 @@
 //! a day forward and an hour back, as it happened.
 
 use crate::appliance::{kinds, Feeder, Picket};
-use crate::run::{loopback_source, scratch, turn, EXIT, FEED_FPS, SCENE, STARTUP};
+use crate::run::{loopback_source, scratch, turn, EXIT, FEED_FPS, SCENE, STARTUP, WALKWAY};
 use crate::util::journal::events;
 use crate::vm;
 use serde_json::Value;
@@ -175,8 +175,7 @@ fn config(dir: &Path, loopback: &Path) -> (std::path::PathBuf, std::path::PathBu
     let text = format!(
         "{}\n[model]\nthreads = 2\n\n\
          [detector]\nclasses = [\"Person\"]\nthreshold = 0.4\ntiles = \"1x1\"\n\n\
-         [[zones]]\nname = \"walkway\"\n\
-         polygon = [[0.0, 0.32], [1.0, 0.28], [1.0, 0.85], [0.6, 0.80], [0.0, 0.52]]\n\n\
+         {WALKWAY}\
          [[rules]]\nname = \"on_walkway\"\nkind = \"intrusion\"\nzone = \"walkway\"\n\
          min_frames = 3\n\n\
          [[rules]]\nname = \"lingering\"\nkind = \"loiter\"\nzone = \"walkway\"\n\

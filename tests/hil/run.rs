@@ -63,6 +63,10 @@ pub(crate) fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// The walkway zone of the committed clip (as in `board/config/demo.toml`), as a config table.
+pub(crate) const WALKWAY: &str = "[[zones]]\nname = \"walkway\"\n\
+    polygon = [[0.0, 0.32], [1.0, 0.28], [1.0, 0.85], [0.6, 0.80], [0.0, 0.52]]\n\n";
+
 /// A config with `source` (a `[source]` table), the walkway zone and its intrusion rule (as in
 /// `board/config/demo.toml`), the journal and arming file in `dir`, and `rest` (outputs and
 /// alarms), detecting with `tiles` (`"1x1"` but in one scenario: emulated inference is slow).
@@ -73,8 +77,7 @@ fn config(dir: &Path, source: &str, tiles: &str, rest: &str) -> (PathBuf, PathBu
         "{source}\n\
          [model]\nthreads = 2\n\n\
          [detector]\nclasses = [\"Person\"]\nthreshold = 0.4\ntiles = \"{tiles}\"\n\n\
-         [[zones]]\nname = \"walkway\"\n\
-         polygon = [[0.0, 0.32], [1.0, 0.28], [1.0, 0.85], [0.6, 0.80], [0.0, 0.52]]\n\n\
+         {WALKWAY}\
          [[rules]]\nname = \"on_walkway\"\nkind = \"intrusion\"\nzone = \"walkway\"\n\
          min_frames = {MIN_FRAMES}\n\n\
          [journal]\npath = \"{}\"\nbatch_interval_ms = 200\n\n\

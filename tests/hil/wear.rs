@@ -19,7 +19,7 @@
 //! node_exporter's default directory would be) instead of tmpfs (`/run`).
 
 use crate::appliance::{Feeder, Picket};
-use crate::run::{frame_starts, loopback_source, scratch, turn, EXIT, STARTUP};
+use crate::run::{frame_starts, loopback_source, scratch, turn, EXIT, STARTUP, WALKWAY};
 use crate::util::journal::events;
 use crate::vm;
 use std::path::{Path, PathBuf};
@@ -69,8 +69,7 @@ fn config(dir: &Path, loopback: &Path, textfile: &Path) -> PathBuf {
     let text = format!(
         "{}\n[model]\nthreads = 2\n\n\
          [detector]\nclasses = [\"Person\"]\nthreshold = 0.4\ntiles = \"1x1\"\n\n\
-         [[zones]]\nname = \"walkway\"\n\
-         polygon = [[0.0, 0.32], [1.0, 0.28], [1.0, 0.85], [0.6, 0.80], [0.0, 0.52]]\n\n\
+         {WALKWAY}\
          [[rules]]\nname = \"on_walkway\"\nkind = \"intrusion\"\nzone = \"walkway\"\n\
          min_frames = 3\ncooldown_s = 50.0\n\n\
          [[outputs]]\nname = \"siren\"\nkind = \"log\"\n\n\
