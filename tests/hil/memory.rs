@@ -1,7 +1,8 @@
 //! `picket run` under a memory limit in the kernel VM: the demo (board/config/demo.toml on the
 //! committed clip, `--fast`) runs once in a cgroup v2 group without a limit, whose `memory.peak`
 //! is its peak; then again in a fresh group with `memory.max` at 1.5 times that peak. The limited
-//! run must end as the first did: exit 0, no OOM kill, the same frames and the same rule events.
+//! run must end as the first did: exit 0, no OOM kill, no event dropped, the same frames and the same
+//! rule events.
 
 use crate::run::{scratch, turn};
 use crate::util::picket_bin;
@@ -147,9 +148,15 @@ fn the_demo_runs_to_the_end_with_memory_max_at_one_and_a_half_times_its_peak() {
     );
     assert_eq!((oom, kills), (0, 0));
     assert!(capped.peak <= max);
-    assert_eq!(
-        capped.stopped.split(';').next(),
-        free.stopped.split(';').next()
+    // Frames and inferences must match; the event count need not: `alarm_on`/`alarm_off` follow
+    // the wall clock (`hold_s`), and a run under TCG can fit one more pulse of the siren.
+    let frames = |d: &Demo| d.stopped.split_once(" skipped)").map(|(f, _)| f.to_owned());
+    assert!(frames(&free).is_some(), "no frame counts: {}", free.stopped);
+    assert_eq!(frames(&capped), frames(&free));
+    assert!(
+        capped.stopped.contains("events (0 dropped)"),
+        "{}",
+        capped.stopped
     );
     assert_eq!(capped.rules, free.rules);
 }
