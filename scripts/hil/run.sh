@@ -17,6 +17,9 @@
 #   --picket PATH     pack an aarch64 or armv7 picket as /hil/bin/picket and export PICKET_BIN
 #                     (default: $PICKET_BIN, else the picket beside a cargo test binary)
 #   --tflite SO       the aarch64 libtensorflowlite_c.so (default: the TF 2.9 one bootstrap fetched)
+#   --litert SO       the aarch64 libLiteRt.so, packed beside it, so that picket's `auto` runtime
+#                     runs on LiteRT as on a board with the .deb (default: the LiteRT 2.3 one
+#                     bootstrap fetched; `none` packs none, and `auto` falls back to TF 2.9)
 #   --env K=V         export K=V to CMD (RUST_LOG, RUST_BACKTRACE pass through by themselves)
 #   --timeout S       kill the VM after S seconds in all (default $HIL_TIMEOUT or 600); exit 124
 #   --kill-after S    power cut: kill the VM S seconds after CMD starts
@@ -44,6 +47,7 @@ parse_args() {
   DISK="" KEEP_DISK=0 TIMEOUT=${HIL_TIMEOUT:-600} KILL_AFTER="" KILL_ON="" FILES=() ENVS=()
   SHARES=() CWD="" SYSTEMD=0
   PICKET=${PICKET_BIN:-} TFLITE="$(tflite_dir tf29 aarch64)/libtensorflowlite_c.so"
+  LITERT="$(tflite_dir litert-2.3 aarch64)/libLiteRt.so"
   while [ $# -gt 0 ]; do
     case $1 in
       --disk) DISK=$2; shift 2 ;;
@@ -53,6 +57,7 @@ parse_args() {
       --cwd) CWD=$2; shift 2 ;;
       --picket) PICKET=$2; shift 2 ;;
       --tflite) TFLITE=$2; shift 2 ;;
+      --litert) LITERT=$2; shift 2 ;;
       --env) ENVS+=("$2"); shift 2 ;;
       --timeout) TIMEOUT=$2; shift 2 ;;
       --kill-after) KILL_AFTER=$2; shift 2 ;;
@@ -169,6 +174,11 @@ make_payload() {
     pack_program "$TFLITE" /hil/lib/libtensorflowlite_c.so "the TFLite library"
   else
     log "hil: no aarch64 TFLite library at $TFLITE (scripts/bootstrap.sh fetches it); not packed"
+  fi
+  if [ -f "$LITERT" ]; then
+    pack_program "$LITERT" /hil/lib/libLiteRt.so "the LiteRT library"
+  elif [ "$LITERT" != none ]; then
+    log "hil: no aarch64 LiteRT library at $LITERT (scripts/bootstrap.sh fetches it); not packed"
   fi
   pack_libs "$root" aarch64 "${ELVES_aarch64[@]}"
   [ ${#ELVES_armhf[@]} -eq 0 ] || pack_libs "$root" armhf "${ELVES_armhf[@]}"
