@@ -8,7 +8,8 @@
 # LiteRT 2.3's aarch64 libLiteRt.so is not run here: under qemu-user (7.2) it crashes with
 # SIGSEGV while compiling the model, and so does the plain C program on its API
 # (scripts/bench/litert.c), so the stage builds without it (PICKET_LITERT_DIR names no
-# library), and `auto` falls back to TF 2.9 as on a board without LiteRT.
+# library), and `auto` falls back to TF 2.9 as on a board without LiteRT. The HIL stage runs it
+# in the arm64 kernel VM, where it works (90-hil.sh).
 # PICKET_EXPECT_TFLITE_VERSION makes the tests check which library actually loaded, so a swap
 # that silently did not happen fails.
 source "$(dirname "$0")/../lib.sh"

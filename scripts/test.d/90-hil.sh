@@ -6,7 +6,10 @@
 # whole there, fed the committed clip; tests/hil/clock.rs steps the wall clock under it,
 # tests/hil/memory.rs runs the demo in a cgroup at 1.5 times its memory peak, and
 # tests/hil/wear.rs counts what an idle picket writes to its journal's disk (150 s, scaled to a
-# day; scripts/wear.sh at full length). It also checks the runner's power cut: a file synced
+# day; scripts/wear.sh at full length). Every boot carries LiteRT 2.3's aarch64 library beside
+# TF 2.9's, so picket's `auto` runtime runs on LiteRT there, as on a board with the .deb, and the
+# detector's parity on both runtimes runs in a boot of its own (tests/detect_parity.rs; LiteRT
+# crashes under qemu-user, so the aarch64 stage cannot). It also checks the runner's power cut: a file synced
 # before qemu is killed is there on the next boot. Then the journal's: every id that picket
 # reported committed before qemu was killed mid-write is in the journal on the next boot, which
 # passes its integrity check. Prints the setup time, each boot
@@ -46,8 +49,23 @@ setup_vm() {
   log "hil: VM ready in $(elapsed "$t0") s ($(basename "$out"))"
 }
 
-# build: the release picket and the HIL test binary; sets PICKET, HIL_BIN and HIL_TESTS (the
-# names of the binary's tests, listed under qemu-user, which needs no devices for that).
+# test_exe NAME: the test binary NAME that cargo's JSON messages on stdin say it built.
+test_exe() {
+  python3 -c '
+import json, sys
+for line in sys.stdin:
+    if not line.startswith("{"):
+        continue
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") \
+            and m["target"]["kind"] == ["test"] and m["target"]["name"] == sys.argv[1]:
+        print(m["executable"])
+' "$1"
+}
+
+# build: the release picket, the HIL test binary and the host tests' binary (for LiteRT's
+# parity); sets PICKET, HIL_BIN, TESTS_BIN and HIL_TESTS (the names of the HIL binary's tests,
+# listed under qemu-user, which needs no devices for that).
 build() {
   local t0 json list
   t0=$(date +%s.%N)
@@ -55,22 +73,15 @@ build() {
   cargo build --release --locked --target "$TARGET" --bin picket --features test-hooks
   PICKET="target/$TARGET/release/picket"
   json=$(cargo test --release --locked --target "$TARGET" --no-run --message-format=json \
-    --test hil)
-  HIL_BIN=$(printf '%s\n' "$json" | python3 -c '
-import json, sys
-for line in sys.stdin:
-    if not line.startswith("{"):
-        continue
-    m = json.loads(line)
-    if m.get("reason") == "compiler-artifact" and m.get("executable") \
-            and m["target"]["kind"] == ["test"] and m["target"]["name"] == "hil":
-        print(m["executable"])
-')
+    --test hil --test tests)
+  HIL_BIN=$(test_exe hil <<<"$json")
+  TESTS_BIN=$(test_exe tests <<<"$json")
   [ -n "$HIL_BIN" ] || die "hil: cargo built no hil test binary"
+  [ -n "$TESTS_BIN" ] || die "hil: cargo built no tests binary"
   list=$(qemu-aarch64 -L /usr/aarch64-linux-gnu "$HIL_BIN" --list --ignored)
   mapfile -t HIL_TESTS < <(printf '%s\n' "$list" | sed -n 's/: test$//p')
   [ ${#HIL_TESTS[@]} -gt 0 ] || die "hil: $HIL_BIN lists no ignored tests"
-  log "hil: cross-built picket and the hil binary (${#HIL_TESTS[@]} tests) in $(elapsed "$t0") s"
+  log "hil: cross-built picket and the test binaries (${#HIL_TESTS[@]} HIL tests) in $(elapsed "$t0") s"
 }
 
 # record NAME RC STATS: one result line for the summary.
@@ -108,6 +119,26 @@ run_tests() {
     record "$name" "$rc" "$stats"
     mapfile -t -O "${#SUMMARY[@]}" SUMMARY < <(sed -n 's/^figure: /  /p' <<<"$console")
   done
+  rm -f "$stats" "$out"
+}
+
+# litert_parity: LiteRT 2.3's aarch64 library, which crashes under qemu-user, in the VM (packed
+# by scripts/hil/run.sh, as for every test here): the detector's XNNPACK agreement with the
+# reference and its allocation-free hot path, on it and on TF 2.9 (tests/detect_parity.rs,
+# with PICKET_EXPECT_LITERT=1). The agreement lines go under its line in the results.
+litert_parity() {
+  local name="detect_parity on LiteRT 2.3 and TF 2.9" stats out rc=0 console
+  stats=$(mktemp)
+  out=$(mktemp)
+  log "hil: $name in the VM"
+  HIL_STATS=$stats bash scripts/hil/run.sh --share "$PICKET_ROOT" --cwd "$PICKET_ROOT" \
+    --env PICKET_EXPECT_LITERT=1 --env PICKET_EXPECT_TFLITE_VERSION=2.9. -- "$TESTS_BIN" \
+    --exact detect_parity::xnnpack_agrees_with_the_reference \
+    detect_parity::detect_allocates_nothing_after_warm_up --nocapture | tee "$out" || rc=$?
+  console=$(tr -d '\r' <"$out")
+  [ "$rc" -ne 0 ] || grep -q '^test result: ok\. 2 passed' <<<"$console" || rc=1
+  record "$name" "$rc" "$stats"
+  mapfile -t -O "${#SUMMARY[@]}" SUMMARY < <(sed -n 's/^\(.* XNNPACK: .* reference boxes matched.*\)/  \1/p' <<<"$console")
   rm -f "$stats" "$out"
 }
 
@@ -151,6 +182,7 @@ main() {
   setup_vm
   build
   run_tests
+  litert_parity
   power_cut_check
   journal_power_cut
   journal_power_cut --run
