@@ -194,7 +194,8 @@ fn assert_agreement(results: &[(Vec<Detection>, Vec<Detection>)], what: &str) {
         matched += good;
         extras += found.len().saturating_sub(pairs.iter().flatten().count());
     }
-    eprintln!("{what}: {matched} of {total} reference boxes matched, {extras} extra");
+    // `figure: ` puts the line under the test's in the HIL stage's results.
+    eprintln!("figure: {what}: {matched} of {total} reference boxes matched, {extras} extra");
     assert!(
         matched * 100 >= total * 95,
         "{what}: matched {matched} of {total} reference boxes"

@@ -9,8 +9,8 @@
 # day; scripts/wear.sh at full length). Every boot carries LiteRT 2.3's aarch64 library beside
 # TF 2.9's, so picket's `auto` runtime runs on LiteRT there, as on a board with the .deb, and the
 # detector's parity on both runtimes runs in a boot of its own (tests/detect_parity.rs; LiteRT
-# crashes under qemu-user, so the aarch64 stage cannot). It also checks the runner's power cut: a file synced
-# before qemu is killed is there on the next boot. Then the journal's: every id that picket
+# crashes under qemu-user, so the aarch64 stage cannot). It also checks the runner's power cut:
+# a file synced before qemu is killed is there on the next boot. Then the journal's: every id that picket
 # reported committed before qemu was killed mid-write is in the journal on the next boot, which
 # passes its integrity check. Prints the setup time, each boot
 # time, each result and the figures the tests measured; fails if any test fails.
@@ -99,47 +99,44 @@ record() {
   fi
 }
 
-# run_tests: each test of the hil binary in a boot of its own (--exact), so that no test sees
-# what another left on the devices or the disk; its output uncaptured (--nocapture) so that the
-# log shows what it saw. The lines a test prints as `figure: ...` (the measured figures, such as
-# the alarm latency) go under its line in the results too.
-run_tests() {
-  local name rc stats out console
+# vm_test NAME PASSED RUN_ARGS...: one boot of scripts/hil/run.sh with RUN_ARGS, a libtest
+# binary as its command, its output uncaptured in the log. It counts as passed only when libtest
+# reports PASSED tests passed (a filter that matched nothing would pass with no test run). The
+# lines the tests print as `figure: ...` (the measured figures, such as the alarm latency) go
+# under its line in the results.
+vm_test() {
+  local name=$1 want=$2 stats out rc=0 console
+  shift 2
   stats=$(mktemp)
   out=$(mktemp)
-  for name in "${HIL_TESTS[@]}"; do
-    log "hil: $name in the VM"
-    rc=0
-    HIL_STATS=$stats bash scripts/hil/run.sh --picket "$PICKET" --share "$PICKET_ROOT" \
-      --cwd "$PICKET_ROOT" -- "$HIL_BIN" --ignored --exact "$name" --nocapture | tee "$out" ||
-      rc=$?
-    console=$(tr -d '\r' <"$out")
-    # A name the filter did not match would pass with no test run: count that as a failure.
-    [ "$rc" -ne 0 ] || grep -q '^test result: ok\. 1 passed' <<<"$console" || rc=1
-    record "$name" "$rc" "$stats"
-    mapfile -t -O "${#SUMMARY[@]}" SUMMARY < <(sed -n 's/^figure: /  /p' <<<"$console")
-  done
+  log "hil: $name in the VM"
+  HIL_STATS=$stats bash scripts/hil/run.sh "$@" | tee "$out" || rc=$?
+  console=$(tr -d '\r' <"$out")
+  [ "$rc" -ne 0 ] || grep -q "^test result: ok\. $want passed" <<<"$console" || rc=1
+  record "$name" "$rc" "$stats"
+  mapfile -t -O "${#SUMMARY[@]}" SUMMARY < <(sed -n 's/^figure: /  /p' <<<"$console")
   rm -f "$stats" "$out"
+}
+
+# run_tests: each test of the hil binary in a boot of its own (--exact), so that no test sees
+# what another left on the devices or the disk.
+run_tests() {
+  local name
+  for name in "${HIL_TESTS[@]}"; do
+    vm_test "$name" 1 --picket "$PICKET" --share "$PICKET_ROOT" --cwd "$PICKET_ROOT" -- \
+      "$HIL_BIN" --ignored --exact "$name" --nocapture
+  done
 }
 
 # litert_parity: LiteRT 2.3's aarch64 library, which crashes under qemu-user, in the VM (packed
 # by scripts/hil/run.sh, as for every test here): the detector's XNNPACK agreement with the
 # reference and its allocation-free hot path, on it and on TF 2.9 (tests/detect_parity.rs,
-# with PICKET_EXPECT_LITERT=1). The agreement lines go under its line in the results.
+# with PICKET_EXPECT_LITERT=1).
 litert_parity() {
-  local name="detect_parity on LiteRT 2.3 and TF 2.9" stats out rc=0 console
-  stats=$(mktemp)
-  out=$(mktemp)
-  log "hil: $name in the VM"
-  HIL_STATS=$stats bash scripts/hil/run.sh --share "$PICKET_ROOT" --cwd "$PICKET_ROOT" \
-    --env PICKET_EXPECT_LITERT=1 --env PICKET_EXPECT_TFLITE_VERSION=2.9. -- "$TESTS_BIN" \
-    --exact detect_parity::xnnpack_agrees_with_the_reference \
-    detect_parity::detect_allocates_nothing_after_warm_up --nocapture | tee "$out" || rc=$?
-  console=$(tr -d '\r' <"$out")
-  [ "$rc" -ne 0 ] || grep -q '^test result: ok\. 2 passed' <<<"$console" || rc=1
-  record "$name" "$rc" "$stats"
-  mapfile -t -O "${#SUMMARY[@]}" SUMMARY < <(sed -n 's/^\(.* XNNPACK: .* reference boxes matched.*\)/  \1/p' <<<"$console")
-  rm -f "$stats" "$out"
+  vm_test "detect_parity on LiteRT 2.3 and TF 2.9" 2 --share "$PICKET_ROOT" \
+    --cwd "$PICKET_ROOT" --env PICKET_EXPECT_LITERT=1 --env PICKET_EXPECT_TFLITE_VERSION=2.9. \
+    -- "$TESTS_BIN" --exact detect_parity::xnnpack_agrees_with_the_reference \
+    detect_parity::detect_allocates_nothing_after_warm_up --nocapture
 }
 
 # power_cut_check: boot, sync a file, get killed; boot again on the same disk and find the file.
