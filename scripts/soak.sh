@@ -6,9 +6,9 @@
 # its smallest size (1 MiB, 300 events) so it sits at its cap for most of the run.
 #
 # Every --every frames it samples picket's RSS (and its anonymous and file-backed parts), open
-# file descriptors and threads, and the
-# journal's and WAL's sizes, into a CSV; at the end scripts/soak_report.py prints the table
-# (figures once the journal has reached its cap) and draws the plot.
+# file descriptors and threads, and the journal's and WAL's sizes, into a CSV; at the end
+# scripts/soak_report.py prints the table (figures once the journal has reached its cap) and
+# draws the plot.
 #
 #   scripts/soak.sh [--frames N] [--every N] [--threads N] [--out DIR] [--plot PNG]
 #       --frames  frames to run (default 2000000: about 3 hours on a 2-core host at 1 thread)

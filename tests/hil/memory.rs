@@ -1,8 +1,8 @@
 //! `picket run` under a memory limit in the kernel VM: the demo (board/config/demo.toml on the
 //! committed clip, `--fast`) runs once in a cgroup v2 group without a limit, whose `memory.peak`
 //! is its peak; then again in a fresh group with `memory.max` at 1.5 times that peak. The limited
-//! run must end as the first did: exit 0, no OOM kill, no event dropped, the same frames and the same
-//! rule events.
+//! run must end as the first did: exit 0, no OOM kill, no event dropped, the same frames and
+//! the same rule events.
 
 use crate::run::{scratch, turn};
 use crate::util::picket_bin;
