@@ -3,7 +3,8 @@
 # with both Python peers and picket with motion gating off and on. It prints the table and
 # picket's ratios (frames per CPU-second and peak RSS against each peer) for the log, and asserts
 # only that the run is sane: every runner counted the same frames and every figure is positive.
-# The figures themselves are not checked: the host is shared and timings are noisy.
+# The figures themselves are not checked: the host is shared and timings are noisy. Then the
+# release binary it ran: its hot code first, by a link/hot-text.ld that still names that code.
 source "$(dirname "$0")/../lib.sh"
 cd "$PICKET_ROOT"
 
@@ -23,3 +24,6 @@ for r in rows:
         assert r[k] > 0, f"{r['runtime']}: {k} = {r[k]}"
 print(f"peer bench: {len(rows)} runners, {want} frames each")
 PY
+sections=$(readelf -SW target/release/picket)
+grep -q ' \.text\.hot ' <<<"$sections" || die "target/release/picket has no .text.hot"
+python3 scripts/hot_text.py check target/release/picket
