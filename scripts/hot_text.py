@@ -47,7 +47,8 @@ def functions(binary):
     """The names of the functions BINARY defines."""
     out = subprocess.run(["nm", "--defined-only", binary], capture_output=True, text=True,
                          check=True).stdout
-    return {l.split()[2] for l in out.splitlines() if len(l.split()) == 3 and l.split()[1] in "tTwW"}
+    rows = (line.split() for line in out.splitlines())
+    return {r[2] for r in rows if len(r) == 3 and r[1] in "tTwW"}
 
 
 def profile(ours, path):
