@@ -650,13 +650,13 @@ fn tls_with_a_test_ca_a_client_certificate_and_a_password_delivers() {
 /// Runs the uplink for about 10 s against `broker` with `uplink` and checks it logged `error`
 /// exactly once, kept running, and retried with backoff: 0, 0.5, 1.5, 3.5 and 7.5 s.
 fn fails_clearly_and_retries(broker: &Broker, cfg: &std::path::Path, error: &str) {
-    let before = broker.count("New connection from");
+    let before = broker.connections();
     let started = std::time::Instant::now();
     let mut up = Uplink::start(cfg);
     // Retries go on (a fourth attempt comes), and they back off: starting at 0.5 s and
     // doubling, the fourth attempt cannot come before 0.5 + 1 + 2 = 3.5 s. A slow host only
     // makes it later, so the bound holds however loaded the machine is.
-    let attempts = || broker.count("New connection from") - before;
+    let attempts = || broker.connections() - before;
     while attempts() < 4 && started.elapsed() < secs(60) {
         std::thread::sleep(Duration::from_millis(50));
     }

@@ -81,11 +81,21 @@ impl Broker {
             .spawn()
             .expect("start mosquitto (apt-get install mosquitto)");
         self.child = Some(child);
+        let before = self.connections();
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
             assert!(
                 Instant::now() < deadline,
                 "mosquitto did not listen:\n{}",
+                self.log()
+            );
+            thread::sleep(Duration::from_millis(20));
+        }
+        // The probe is in the log before anyone counts connections after it.
+        while self.connections() == before {
+            assert!(
+                Instant::now() < deadline,
+                "probe not logged:\n{}",
                 self.log()
             );
             thread::sleep(Duration::from_millis(20));
@@ -124,6 +134,15 @@ impl Broker {
 
     pub fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("broker.log")).unwrap_or_default()
+    }
+
+    /// How many connections the broker has accepted. On a TLS listener a handshake that ends
+    /// while it is being accepted is logged as a failed connection instead of a new one.
+    pub fn connections(&self) -> usize {
+        self.log()
+            .lines()
+            .filter(|l| l.contains("New connection from") || l.contains("Client connection from"))
+            .count()
     }
 
     /// How many log lines contain `needle`.
