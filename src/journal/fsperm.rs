@@ -63,11 +63,12 @@ fn chown_to_parent_owner(path: &Path) -> Result<(), JournalError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testdir::TestDir;
 
     #[test]
     fn new_directories_and_files_get_their_modes() {
-        let base = std::env::temp_dir().join(format!("picket-fsperm-{}", std::process::id()));
-        let dir = base.join("state");
+        let base = TestDir::new("fsperm");
+        let dir = base.path().join("state");
         ensure_dir(&dir).unwrap();
         let mode = fs::metadata(&dir).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, DIR_MODE);
@@ -79,7 +80,6 @@ mod tests {
             create_file(&file).is_err(),
             "an existing file is never replaced"
         );
-        fs::remove_dir_all(&base).unwrap();
     }
 
     #[test]
@@ -88,10 +88,9 @@ mod tests {
         if unsafe { libc::geteuid() } != 0 {
             return; // only root can give files away
         }
-        let base = std::env::temp_dir().join(format!("picket-owner-{}", std::process::id()));
-        fs::create_dir(&base).unwrap();
-        std::os::unix::fs::chown(&base, Some(4321), Some(4322)).unwrap();
-        let dir = base.join("state");
+        let base = TestDir::new("owner");
+        std::os::unix::fs::chown(base.path(), Some(4321), Some(4322)).unwrap();
+        let dir = base.path().join("state");
         ensure_dir(&dir).unwrap();
         let file = dir.join("events.db");
         create_file(&file).unwrap();
@@ -99,6 +98,5 @@ mod tests {
             let m = fs::metadata(path).unwrap();
             assert_eq!((m.uid(), m.gid()), (4321, 4322), "{}", path.display());
         }
-        fs::remove_dir_all(&base).unwrap();
     }
 }
