@@ -66,7 +66,8 @@ def profile(ours, path):
                 if kind.endswith("fn") and name:
                     fns[ident] = name.split("'")[0]  # callgrind's marks of recursion
                 if kind == "fn":
-                    fn = fns.get(ident) if fns.get(ident) in ours else None
+                    fn = fns.get(ident)
+                    fn = fn if fn in ours else None
                 continue
             if line.startswith("calls="):
                 after_call = True
