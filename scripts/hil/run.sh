@@ -28,8 +28,11 @@
 #   --kill-on TEXT    power cut: kill the VM as soon as the console prints TEXT; with --kill-after
 #                     too, S seconds after that
 # With a power cut requested, the exit code is 0 when the cut happened while CMD ran. Exit 125
-# means the VM stopped without reporting CMD's exit code. With $HIL_STATS set, boot and run times
-# are written there as shell assignments.
+# means the VM stopped without reporting CMD's exit code. Exit 120 means the guest kernel failed
+# (an oops, BUG_ON's included, or a panic on the console), a kernel bug that leaves CMD's result
+# meaningless; the VM is stopped 5 s after the first such line, time for the trace, rather than
+# left to hang until the timeout. With $HIL_STATS set, boot and run times are written there as
+# shell assignments, and the kernel's first line of failure as `oops=`.
 # shellcheck source=scripts/hil/lib.sh
 source "$(dirname "$0")/lib.sh"
 
@@ -273,6 +276,13 @@ on_line() {
     printf '%s\n' "$line"
   fi
   case $line in
+    *'] Unable to handle kernel '* | *'] Internal error: Oops'* | \
+      *'] Kernel panic - not syncing'*)
+      # The kernel's own lines start with its timestamp, `[   33.897582] `.
+      if [ -z "$OOPS" ]; then
+        OOPS=${line#*] } OOPS_US=${EPOCHREALTIME//[!0-9]/}
+        log "hil: the guest kernel failed: $OOPS"
+      fi ;;
     *'@@HIL ready uptime='*)
       BOOT=$(elapsed "$T0")
       T_CMD=$(date +%s.%N)
@@ -316,6 +326,11 @@ kill_after_what() {
 # on_tick: check the clocks, between console reads and after every line.
 on_tick() {
   kill_after_due && power_cut "$(kill_after_what)"
+  if [ -n "$OOPS" ] && [ -z "$OOPS_KILLED" ] &&
+    ((${EPOCHREALTIME//[!0-9]/} - OOPS_US >= 5000000)); then
+    OOPS_KILLED=1
+    kill_vm
+  fi
   if [ -z "$TIMED_OUT" ] && ((${EPOCHREALTIME//[!0-9]/} - T0_US >= TIMEOUT_US)); then
     TIMED_OUT=1
     kill_vm
@@ -348,7 +363,10 @@ stream() {
 
 finish() {
   local code
-  if [ -n "$TIMED_OUT" ]; then
+  if [ -n "$OOPS" ]; then
+    log "hil: the guest kernel failed, so the command's result does not count: $OOPS"
+    code=120
+  elif [ -n "$TIMED_OUT" ]; then
     log "hil: timed out after $TIMEOUT s"
     code=124
   elif [ -n "$KILL_AFTER$KILL_ON" ]; then
@@ -364,8 +382,8 @@ finish() {
   fi
   log "hil: boot ${BOOT:-?} s, command ${RUN:-?} s, total $(elapsed "$T0") s, exit $code"
   if [ -n "${HIL_STATS:-}" ]; then
-    printf 'boot=%s\nrun=%s\ntotal=%s\nexit=%s\n' \
-      "${BOOT:-}" "${RUN:-}" "$(elapsed "$T0")" "$code" >"$HIL_STATS"
+    printf 'boot=%s\nrun=%s\ntotal=%s\nexit=%s\noops=%s\n' \
+      "${BOOT:-}" "${RUN:-}" "$(elapsed "$T0")" "$code" "$OOPS" >"$HIL_STATS"
   fi
   [ "$KEEP_DISK" -eq 1 ] && [[ $DISK == "$WORK"/* || $DISK == */hil-disk.*.img ]] &&
     log "hil: disk kept at $DISK"
@@ -382,6 +400,7 @@ main() {
   cat "$KDIR/initramfs.cpio.gz" "$WORK/payload.cpio.gz" >"$WORK/initrd"
   prepare_disk
   T0=$(date +%s.%N) T_CMD="" RC="" RUN="" BOOT="" CUT="" TIMED_OUT="" T_ARMED_US=""
+  OOPS="" OOPS_US="" OOPS_KILLED=""
   T0_US=${EPOCHREALTIME//[!0-9]/} TIMEOUT_US=$(us "$TIMEOUT") KILL_AFTER_US=$(us "${KILL_AFTER:-0}")
   start_vm
   stream
