@@ -86,11 +86,14 @@ build() {
   log "hil: cross-built picket and the test binaries (${#HIL_TESTS[@]} HIL tests) in $(elapsed "$t0") s"
 }
 
+# stat_of KEY STATS: what run.sh wrote as KEY= to its $HIL_STATS file STATS.
+stat_of() { sed -n "s/^$1=//p" "$2" 2>/dev/null; }
+
 # record NAME RC STATS: one result line for the summary.
 record() {
   local name=$1 rc=$2 boot run
-  boot=$(sed -n 's/^boot=//p' "$3" 2>/dev/null)
-  run=$(sed -n 's/^run=//p' "$3" 2>/dev/null)
+  boot=$(stat_of boot "$3")
+  run=$(stat_of run "$3")
   if [ "$rc" -eq 0 ]; then
     PASSED=$((PASSED + 1))
     SUMMARY+=("$(printf 'ok      boot %5s s  run %5s s  %s' "${boot:-?}" "${run:-?}" "$name")")
@@ -119,7 +122,7 @@ vm_test() {
     rc=0
     HIL_STATS=$stats bash scripts/hil/run.sh "$@" | tee "$out" || rc=$?
     if [ "$rc" -ne 120 ] || [ "$boot" = second ]; then break; fi
-    note=" (booted again: the first boot's kernel failed: $(sed -n 's/^oops=//p' "$stats"))"
+    note=" (booted again: the first boot's kernel failed: $(stat_of oops "$stats"))"
     REBOOTED=$((REBOOTED + 1))
     log "hil: $name in the VM again: the guest kernel failed in the first boot"
   done
@@ -167,32 +170,30 @@ power_cut_check() {
   rm -f "$disk" "$stats"
 }
 
+# kernel_failure STATS CMD WANT: run.sh on busybox's `sh -c CMD` exits 120 and names WANT as
+# the kernel's failure.
+kernel_failure() {
+  local rc=0 got
+  HIL_STATS=$1 bash scripts/hil/run.sh --timeout 50 -- sh -c "$2" || rc=$?
+  got=$(stat_of oops "$1")
+  [ "$rc" -eq 120 ] && [ "$got" = "$3" ] && return 0
+  log "hil: \`$2\`: run.sh exited $rc, naming '$got' (want 120 and '$3')"
+  return 1
+}
+
 # kernel_failure_check: the guest kernel's failure stops its boot at once, and run.sh exits 120
 # naming it, which vm_test's second boot relies on: a real panic (sysrq's crash, from the
 # command), and an oops that leaves the kernel running (its first line as the kernel prints it,
 # echoed by the command, which then sleeps past a test's patience), stopped 5 s after it.
 kernel_failure_check() {
-  local stats rc=0 got want cmd
-  local -a cases=(
-    'echo c >/proc/sysrq-trigger'
-    'Kernel panic - not syncing: sysrq triggered crash'
-    'echo "[   33.897582] Unable to handle kernel NULL pointer dereference at 8"; sleep 60'
-    'Unable to handle kernel NULL pointer dereference at 8'
-  )
+  local stats rc=0
   stats=$(mktemp)
   log "hil: the guest kernel's panic and oops are reported as its failure"
-  while [ ${#cases[@]} -gt 0 ] && [ "$rc" -eq 0 ]; do
-    cmd=${cases[0]} want=${cases[1]}
-    cases=("${cases[@]:2}")
-    HIL_STATS=$stats bash scripts/hil/run.sh --timeout 50 -- sh -c "$cmd" || rc=$?
-    got=$(sed -n 's/^oops=//p' "$stats")
-    if [ "$rc" -eq 120 ] && [ "$got" = "$want" ]; then
-      rc=0
-    else
-      log "hil: \`$cmd\`: run.sh exited $rc, naming '$got' (want 120 and '$want')"
-      rc=1
-    fi
-  done
+  kernel_failure "$stats" 'echo c >/proc/sysrq-trigger' \
+    'Kernel panic - not syncing: sysrq triggered crash' &&
+    kernel_failure "$stats" \
+      'echo "[   33.897582] Unable to handle kernel NULL pointer dereference at 8"; sleep 60' \
+      'Unable to handle kernel NULL pointer dereference at 8' || rc=1
   record "kernel failure (runner)" "$rc" "$stats"
   rm -f "$stats"
 }
