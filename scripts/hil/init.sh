@@ -10,6 +10,8 @@ mount -t devtmpfs devtmpfs /dev
 exec 0</dev/console 1>/dev/console 2>&1
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
+# tracefs: the HIL tests read gpiolib's trace events (tests/hil/wire.rs).
+mount -t tracefs tracefs /sys/kernel/tracing
 mkdir -p /tmp /run /dev/shm /dev/pts
 mount -t tmpfs tmpfs /tmp
 mount -t tmpfs tmpfs /run

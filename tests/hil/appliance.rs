@@ -2,8 +2,8 @@
 //!
 //! - [`Picket`]: the child, with its log lines as they come, each stamped with the
 //!   CLOCK_MONOTONIC time the test read it, and echoed to the console (the CI log);
-//! - [`LineWatch`]: a thread that samples a gpio-sim line's `value` every millisecond and keeps
-//!   each transition with its CLOCK_MONOTONIC time and whether the line was still requested;
+//! - [`LineWatch`](crate::wire::LineWatch) (in `wire`): each transition of a gpio-sim line, from
+//!   the kernel's record, with its CLOCK_MONOTONIC time and whether the line was held;
 //! - [`Feeder`]: `picket feed` playing the committed clip into v4l2loopback;
 //! - the journal checked through `picket events` (read back by `util::journal::events`).
 //!
@@ -11,14 +11,11 @@
 //! transition can be subtracted.
 
 use crate::util::picket_bin;
-use crate::vm::GpioSim;
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
-use std::sync::{Arc, Mutex};
-use std::thread::{self, JoinHandle};
+use std::thread;
 use std::time::{Duration, Instant};
 
 /// The committed clip: 80 frames of the vtest walkway at 10 fps, 384×288 MJPEG.
@@ -264,101 +261,6 @@ pub fn rule_event(l: &Logged) -> Option<RuleEvent> {
         place: place.to_owned(),
         track: words.next()?.parse().ok()?,
     })
-}
-
-/// A change of a gpio-sim line's level, as the watcher saw it.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Transition {
-    /// CLOCK_MONOTONIC when the new value was read.
-    pub at: Duration,
-    pub value: u8,
-    /// Whether a process still held the line when it was read (line info, read just after).
-    pub used: bool,
-}
-
-/// A thread that samples one gpio-sim line every millisecond and records its transitions
-/// (the first sample counts as one).
-pub struct LineWatch {
-    pub offset: u32,
-    log: Arc<Mutex<Vec<Transition>>>,
-    stop: Arc<AtomicBool>,
-    handle: Option<JoinHandle<()>>,
-}
-
-impl LineWatch {
-    pub fn start(sim: &GpioSim, offset: u32) -> Self {
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let stop = Arc::new(AtomicBool::new(false));
-        let (chip, sysfs) = (sim.chip.clone(), sim.sysfs.clone());
-        let cdev = gpiocdev::Chip::from_path(&sim.chip).expect("open the gpio-sim chip");
-        let (l, s) = (log.clone(), stop.clone());
-        let handle = thread::spawn(move || {
-            let sim = GpioSim { chip, sysfs };
-            let mut last = None;
-            while !s.load(Ordering::Relaxed) {
-                let value = sim.value(offset).expect("read the line's value");
-                let at = monotonic();
-                if last != Some(value) {
-                    let used = cdev.line_info(offset).expect("line info").used;
-                    l.lock().unwrap().push(Transition { at, value, used });
-                    last = Some(value);
-                }
-                thread::sleep(Duration::from_millis(1));
-            }
-        });
-        Self {
-            offset,
-            log,
-            stop,
-            handle: Some(handle),
-        }
-    }
-
-    /// The transitions so far.
-    pub fn transitions(&self) -> Vec<Transition> {
-        self.log.lock().unwrap().clone()
-    }
-
-    /// The first transition to `value` after `after` transitions, waiting up to `timeout`.
-    pub fn wait(&self, value: u8, after: usize, timeout: Duration) -> Option<Transition> {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let found = self
-                .transitions()
-                .into_iter()
-                .skip(after)
-                .find(|t| t.value == value);
-            if found.is_some() || Instant::now() > deadline {
-                return found;
-            }
-            thread::sleep(Duration::from_millis(5));
-        }
-    }
-
-    /// Stops the thread; prints and returns every transition.
-    pub fn stop(mut self) -> Vec<Transition> {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(h) = self.handle.take() {
-            h.join().expect("the line watcher panicked");
-        }
-        let all = self.transitions();
-        for t in &all {
-            eprintln!(
-                "line {}: {} at {} s{}",
-                self.offset,
-                t.value,
-                secs(t.at),
-                if t.used { " (held)" } else { " (free)" }
-            );
-        }
-        all
-    }
-}
-
-impl Drop for LineWatch {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
 }
 
 /// `picket feed` writing the clip's frames `from..` into the loopback node at `fps`, looped

@@ -10,6 +10,7 @@
 //! | `HIL_DISK` | a directory on the VM's ext4 virtio disk, for journals that must survive a power cut |
 //! | `PICKET_BIN` | the aarch64 `picket` packed into the VM, when the runner was given one |
 //!
+//! tracefs is mounted at `/sys/kernel/tracing` (for gpiolib's trace events, [`crate::wire`]).
 //! The guest also has `LD_LIBRARY_PATH` set to the aarch64 loader, libc and
 //! `libtensorflowlite_c.so` that the runner packed. Under `scripts/hil/cargo-runner.sh` the
 //! repository is mounted read-only at its host path and the test starts in the package directory,
@@ -109,6 +110,21 @@ impl GpioSim {
             Pull::Down => "pull-down",
         };
         fs::write(self.attr(offset, "pull"), word)
+    }
+
+    /// The bank's first line in gpiolib's global numbering (what its trace events name): the
+    /// `base` of the one legacy sysfs chip beside the bank, `<device>/gpio/gpiochipN/base`.
+    pub fn base(&self) -> io::Result<u32> {
+        let legacy = self.sysfs.with_file_name("gpio");
+        let mut chips = fs::read_dir(&legacy)?.collect::<io::Result<Vec<_>>>()?;
+        let (Some(chip), true) = (chips.pop(), chips.is_empty()) else {
+            let what = format!("{}: not one chip", legacy.display());
+            return Err(io::Error::new(io::ErrorKind::InvalidData, what));
+        };
+        let text = fs::read_to_string(chip.path().join("base"))?;
+        text.trim()
+            .parse()
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("base {text:?}: {e}")))
     }
 
     /// The line's current pull.
