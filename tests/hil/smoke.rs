@@ -1,9 +1,11 @@
 //! Smoke test of the hardware-in-the-loop VM itself (`scripts/hil/`): the devices that the real
 //! HIL tests rely on are there and behave. vivid answers `VIDIOC_QUERYCAP`, the loopback node is
 //! v4l2loopback, gpio-sim's lines carry the contract's names and an output driven through the
-//! character device shows on the simulated wire, and the virtio disk keeps what was synced.
+//! character device shows on the simulated wire (and in the kernel's record that the scenarios
+//! watch lines with, however short the level), and the virtio disk keeps what was synced.
 
 use crate::vm::{self, line, GpioSim, Pull};
+use crate::wire::LineWatch;
 use gpiocdev::line::Value;
 use std::fs::{self, File};
 use std::io::Write;
@@ -127,6 +129,28 @@ fn relay_output_shows_on_the_simulated_wire() {
     req.set_value(line::RELAY, Value::Active).unwrap();
     sim.wait_value(line::RELAY, 1, Duration::from_millis(100))
         .unwrap();
+}
+
+#[test]
+#[ignore = "needs the arm64 kernel VM: scripts/test.d/90-hil.sh runs it there"]
+fn the_line_watch_keeps_levels_too_short_for_any_sample() {
+    let sim = GpioSim::from_env();
+    sim.set_pull(line::RELAY, Pull::Up).unwrap();
+    let watch = LineWatch::start(&sim, line::RELAY);
+    // Each level lasts as long as one ioctl: a sampler sees them by luck, the record always.
+    let req = request_line(&sim, line::RELAY, Some(Value::Inactive));
+    req.set_value(line::RELAY, Value::Active).unwrap();
+    req.set_value(line::RELAY, Value::Inactive).unwrap();
+    drop(req);
+    let transitions = watch.stop();
+    sim.set_pull(line::RELAY, Pull::Down).unwrap();
+    let seen: Vec<(u8, bool)> = transitions.iter().map(|t| (t.value, t.used)).collect();
+    assert_eq!(
+        seen,
+        [(1, false), (0, true), (1, true), (0, true), (1, false)],
+        "{transitions:?}"
+    );
+    assert!(transitions.windows(2).all(|w| w[0].at <= w[1].at));
 }
 
 #[test]
