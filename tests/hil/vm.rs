@@ -69,6 +69,7 @@ pub enum Pull {
 /// gpio-sim resets a line to its pull when the process holding it releases it, so a test that
 /// wants to see picket drive a line inactive must pull it *up* first, or observe it while picket
 /// still holds it.
+#[derive(Clone)]
 pub struct GpioSim {
     /// The character device, e.g. `/dev/gpiochip1`.
     pub chip: PathBuf,

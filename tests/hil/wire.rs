@@ -93,10 +93,7 @@ impl LineWatch {
         let records = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(AtomicBool::new(false));
         let (r, s) = (records.clone(), stop.clone());
-        let sim = GpioSim {
-            chip: sim.chip.clone(),
-            sysfs: sim.sysfs.clone(),
-        };
+        let sim = sim.clone();
         let handle = thread::spawn(move || {
             let mut reader = Reader {
                 pipe,
@@ -115,7 +112,8 @@ impl LineWatch {
                         .read_line_info_change_event()
                         .expect("a line info event");
                     if e.kind == InfoChangeKind::Released {
-                        let pull = u8::from(matches!(sim.pull(offset), Ok(Pull::Up)));
+                        let pull = sim.pull(offset).expect("read the line's pull");
+                        let pull = u8::from(pull == Pull::Up);
                         new.push((Duration::from_nanos(e.timestamp_ns), Record::Released(pull)));
                     }
                 }
