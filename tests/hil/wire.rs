@@ -9,10 +9,10 @@
 //!   kernel on CLOCK_MONOTONIC.
 //!
 //! A set is made while the line is held (gpiolib sets only requested lines); a release leaves
-//! the line at its pull (gpio-sim's `free`), read from the line's `pull` attribute. Sampling the `value`
-//! attribute instead (as this once did, every millisecond) can miss a level that lasts less than
-//! a sample under load, such as the inactive level picket drives at SIGTERM a few milliseconds
-//! before it exits, and can pair a value with a later `used`.
+//! the line at its pull (gpio-sim's `free`), read from the line's `pull` attribute. Sampling the
+//! `value` attribute instead (as this once did, every millisecond) can miss a level that lasts
+//! less than a sample under load, such as the inactive level picket drives at SIGTERM a few
+//! milliseconds before it exits, and can pair a value with a later `used`.
 //!
 //! A pull changed by the test while the line is free is not seen; the scenarios set the pull
 //! before they start a watch.
@@ -33,30 +33,23 @@ use std::time::{Duration, Instant};
 /// Where the guest's `/init` mounts tracefs.
 const TRACEFS: &str = "/sys/kernel/tracing";
 
-/// A change of a gpio-sim line's level or of who holds it.
+/// A gpio-sim line's level from a moment on: a set (held), a release (free, at its pull), or the
+/// watch's start.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Transition {
-    /// CLOCK_MONOTONIC of the kernel's record (the set, the release; the watch's start).
+    /// CLOCK_MONOTONIC of the kernel's record (or of the watch's start).
     pub at: Duration,
     pub value: u8,
     /// Whether a process held the line.
     pub used: bool,
 }
 
-/// One record from the kernel, in the order of its time.
-#[derive(Debug, Clone, Copy)]
-enum Record {
-    /// A value driven onto the line.
-    Set(u8),
-    /// Released: the line went to its pull, this value.
-    Released(u8),
-}
-
 /// A thread that records one gpio-sim line's transitions (the state at the start counts as one).
 pub struct LineWatch {
     pub offset: u32,
     start: Transition,
-    records: Arc<Mutex<Vec<(Duration, Record)>>>,
+    /// Every set and release so far, as read (the two sources' records interleave).
+    records: Arc<Mutex<Vec<Transition>>>,
     stop: Arc<AtomicBool>,
     handle: Option<JoinHandle<()>>,
     instance: PathBuf,
@@ -98,7 +91,6 @@ impl LineWatch {
             let mut reader = Reader {
                 pipe,
                 text: String::new(),
-                gpio,
             };
             // One more round after the stop: what the kernel recorded before it is in.
             loop {
@@ -113,8 +105,11 @@ impl LineWatch {
                         .expect("a line info event");
                     if e.kind == InfoChangeKind::Released {
                         let pull = sim.pull(offset).expect("read the line's pull");
-                        let pull = u8::from(pull == Pull::Up);
-                        new.push((Duration::from_nanos(e.timestamp_ns), Record::Released(pull)));
+                        new.push(Transition {
+                            at: Duration::from_nanos(e.timestamp_ns),
+                            value: u8::from(pull == Pull::Up),
+                            used: false,
+                        });
                     }
                 }
                 r.lock().unwrap().extend(new);
@@ -137,16 +132,11 @@ impl LineWatch {
     /// line's level.
     pub fn transitions(&self) -> Vec<Transition> {
         let mut records = self.records.lock().unwrap().clone();
-        records.sort_by_key(|&(at, _)| at);
+        records.sort_by_key(|t| t.at);
         let mut out = vec![self.start];
-        for (at, record) in records {
-            let last = out[out.len() - 1].value;
-            let (value, used) = match record {
-                Record::Set(v) => (v, true),
-                Record::Released(pull) => (pull, false),
-            };
-            if value != last {
-                out.push(Transition { at, value, used });
+        for t in records {
+            if t.value != out[out.len() - 1].value {
+                out.push(t);
             }
         }
         out
@@ -204,7 +194,6 @@ impl Drop for LineWatch {
 struct Reader {
     pipe: File,
     text: String,
-    gpio: u32,
 }
 
 impl Reader {
@@ -226,9 +215,10 @@ impl Reader {
         unsafe { libc::poll(fds.as_mut_ptr(), 2, 20) };
     }
 
-    /// The sets in the pipe now, each with its time. A line reads
-    /// `<task>-<pid> [<cpu>] <flags> <secs>.<usecs>: gpio_value: <gpio> set <value>`.
-    fn sets(&mut self) -> Vec<(Duration, Record)> {
+    /// The sets in the pipe now, each with its time: only the watched line's, by the instance's
+    /// filter. A line reads `<task>-<pid> [<cpu>] <flags> <secs>.<usecs>: gpio_value: <gpio> set
+    /// <value>`.
+    fn sets(&mut self) -> Vec<Transition> {
         let mut buf = [0u8; 4096];
         loop {
             match self.pipe.read(&mut buf) {
@@ -241,18 +231,17 @@ impl Reader {
         }
         let complete = self.text.rfind('\n').map_or(0, |i| i + 1);
         let lines: String = self.text.drain(..complete).collect();
-        lines.lines().filter_map(|l| self.parse(l)).collect()
+        lines.lines().filter_map(parse_set).collect()
     }
+}
 
-    fn parse(&self, line: &str) -> Option<(Duration, Record)> {
-        let (head, event) = line.split_once(": gpio_value: ")?;
-        let stamp = head.rsplit(' ').next()?;
-        let (s, us) = stamp.split_once('.')?;
-        let at = Duration::from_secs(s.parse().ok()?) + Duration::from_micros(us.parse().ok()?);
-        let mut words = event.split_whitespace();
-        let gpio: u32 = words.next()?.parse().ok()?;
-        (gpio == self.gpio && words.next()? == "set").then_some(())?;
-        let value = u8::from(words.next()? != "0");
-        Some((at, Record::Set(value)))
-    }
+/// One `gpio_value` line of the trace pipe as a set.
+fn parse_set(line: &str) -> Option<Transition> {
+    let (head, event) = line.split_once(": gpio_value: ")?;
+    let (s, us) = head.rsplit(' ').next()?.split_once('.')?;
+    Some(Transition {
+        at: Duration::from_secs(s.parse().ok()?) + Duration::from_micros(us.parse().ok()?),
+        value: u8::from(event.split_whitespace().last()? != "0"),
+        used: true,
+    })
 }
